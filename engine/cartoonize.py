@@ -1,0 +1,119 @@
+"""The Cartoonizer: frames in, cartoon frames out, in order."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Iterator, Sequence
+
+import numpy as np
+
+from .errors import SettingsError
+from .frames import attach_alpha, from_network, to_network, to_rgb8
+from .guided_filter import guided_filter
+from .models import ModelCard, resolve_model
+from .runtime import ModelSession, get_session, select_providers
+from .temporal import TemporalStabilizer
+from .tiling import run_padded, run_tiled
+
+__all__ = ["Cartoonizer"]
+
+log = logging.getLogger(__name__)
+
+
+class Cartoonizer:
+    """Cartoonize frames with an ONNX model.
+
+    Frames go in as numpy arrays (uint8/uint16/float, gray/RGB/RGBA, any size; see :mod:`engine.frames`) and come
+    out as uint8 RGB of the same height and width (RGBA when the input had alpha, alpha unchanged). Feed the frames
+    of one clip in order: the optional temporal stabiliser keeps state between calls; call :meth:`reset` between
+    clips.
+
+    Args:
+        model: model name (e.g. ``"pmc"``), path to an ``.onnx`` file, or ``None`` for the default model.
+        device: ``"auto"`` (GPU when available), ``"cpu"`` or ``"gpu"``.
+        tile_size: frames with a side larger than this are processed in overlapping tiles (0 disables tiling).
+        strength: 1 = full cartoon, 0 = the source frame; values between blend linearly.
+        temporal: enable the inference-time temporal stabiliser.
+        temporal_strength: blend strength of the stabiliser, in [0, 1].
+        extra_model_dirs: more folders to search for models.
+
+    Raises:
+        ModelError: model not found, corrupt, or made for another task.
+        SettingsError: an option out of range.
+    """
+
+    def __init__(self, model: str | os.PathLike[str] | None = None, *, device: str = "auto",
+                 tile_size: int = 1024, strength: float = 1.0, temporal: bool = False,
+                 temporal_strength: float = 0.6, extra_model_dirs: Sequence[str | os.PathLike[str]] = ()) -> None:
+        select_providers(device, available=())  # validates the device name only
+        if not 0.0 <= strength <= 1.0:
+            raise SettingsError(f"strength must be in [0, 1], got {strength}")
+        if tile_size < 0:
+            raise SettingsError(f"tile size must be >= 0 (0 disables tiling), got {tile_size}")
+        self.card: ModelCard = resolve_model(model, "cartoonize", extra_model_dirs)
+        if tile_size and self.card.supports_tiling:
+            m = self.card.size_multiple
+            minimum = 2 * self.card.tile_overlap + m + 1
+            if tile_size < minimum:
+                raise SettingsError(f"tile size {tile_size} is too small for model '{self.card.name}' "
+                                    f"(overlap {self.card.tile_overlap}); use at least {minimum}, or 0 to disable "
+                                    "tiling")
+            tile_size = -(-tile_size // m) * m  # round up to the size multiple
+        elif tile_size and not self.card.supports_tiling:
+            log.info("model %s does not support tiling; frames are processed whole", self.card.name)
+            tile_size = 0
+        self.device = device
+        self.tile_size = tile_size
+        self.strength = float(strength)
+        self.stabilizer: TemporalStabilizer | None = (
+            TemporalStabilizer(temporal_strength) if temporal else None)
+        if not temporal and not 0.0 <= temporal_strength <= 1.0:
+            raise SettingsError(f"temporal strength must be in [0, 1], got {temporal_strength}")
+        self._session: ModelSession = get_session(self.card, device)
+        self.frame_index = 0
+
+    @property
+    def providers(self) -> list[str]:
+        """The onnxruntime providers in use (e.g. ``["CPUExecutionProvider"]``)."""
+        return list(self._session.providers)
+
+    def reset(self) -> None:
+        """Start a new clip: clears the temporal state and the frame counter."""
+        if self.stabilizer is not None:
+            self.stabilizer.reset()
+        self.frame_index = 0
+
+    def _net(self, batch: np.ndarray) -> np.ndarray:
+        return self._session.run(batch)
+
+    def cartoonize_rgb(self, rgb: np.ndarray) -> np.ndarray:
+        """Run the network (+ post-filter) on one uint8 RGB frame: float32 ``(H, W, 3)`` in [0, 1]. Stateless."""
+        x = to_network(rgb)
+        if self.tile_size and (rgb.shape[0] > self.tile_size or rgb.shape[1] > self.tile_size):
+            y = run_tiled(x, self._net, multiple=self.card.size_multiple, tile=self.tile_size,
+                          overlap=self.card.tile_overlap)
+        else:
+            y = run_padded(x, self._net, self.card.size_multiple)
+        if self.card.guided_filter is not None:
+            gf = self.card.guided_filter
+            y = guided_filter(x.transpose(1, 2, 0), y.transpose(1, 2, 0), gf.radius, gf.eps).transpose(2, 0, 1)
+        return from_network(y)
+
+    def process(self, frame: np.ndarray) -> np.ndarray:
+        """Cartoonize the next frame of the clip; returns uint8 RGB (RGBA if the input had alpha), same H x W."""
+        split = to_rgb8(frame, self.frame_index)
+        cartoon = self.cartoonize_rgb(split.rgb)
+        out8 = np.rint(cartoon * 255.0).astype(np.uint8)
+        if self.stabilizer is not None:
+            out8 = self.stabilizer(split.rgb, out8)
+        if self.strength < 1.0:
+            blend = out8.astype(np.float32) * self.strength + split.rgb.astype(np.float32) * (1.0 - self.strength)
+            out8 = np.clip(np.rint(blend), 0, 255).astype(np.uint8)
+        self.frame_index += 1
+        return attach_alpha(out8, split.alpha)
+
+    def stream(self, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+        """Cartoonize ``frames`` lazily, in order (one output per input)."""
+        for frame in frames:
+            yield self.process(frame)

@@ -1,0 +1,167 @@
+"""The ``toonflow`` command line (also ``python -m engine``). See docs/CLI.md.
+
+Exit codes: 0 success, 1 unexpected internal error (with traceback), 2 bad usage or a Toonflow error (one line on
+stderr), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import ToonflowError
+from .models import WEIGHTS_DIR, MODEL_PATH_ENV, find_models
+from .pipeline import cartoonize_file
+from .runtime import DEVICES
+
+__all__ = ["main", "build_parser"]
+
+log = logging.getLogger("engine.cli")
+
+EXIT_OK = 0
+EXIT_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+def _strength(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (subcommands ``cartoonize`` and ``models``)."""
+    parser = argparse.ArgumentParser(
+        prog="toonflow", description="Turn video into temporally coherent cartoon video.")
+    parser.add_argument("--version", action="version", version=f"toonflow {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="more logging (-v: info, -vv: debug)")
+    parser.add_argument("--model-dir", action="append", default=[], metavar="DIR", type=Path,
+                        help=f"extra folder to search for models (repeatable; also ${MODEL_PATH_ENV})")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    c = sub.add_parser("cartoonize", help="cartoonize a video, a folder of images or an image",
+                       description="Cartoonize a video file, a folder of images or one image.")
+    c.add_argument("input", type=Path, metavar="IN", help="video file, folder of images, or image")
+    c.add_argument("-o", "--output", type=Path, required=True, metavar="OUT",
+                   help="output: .mp4/.mov/.mkv (H.264), .png/.jpg/.tif (single image input), "
+                        "or a folder for PNG frames")
+    c.add_argument("--model", default=None, metavar="NAME|PATH",
+                   help="model name (see 'toonflow models') or path to an .onnx file (default: pmc)")
+    c.add_argument("--device", choices=DEVICES, default="auto",
+                   help="auto: GPU when available, else CPU (default); cpu; gpu: warn if no GPU")
+    c.add_argument("--tile", type=_non_negative_int, default=1024, metavar="N",
+                   help="process frames with a side over N pixels in overlapping tiles (0: never; default 1024)")
+    c.add_argument("--strength", type=_strength, default=1.0, metavar="F",
+                   help="blend with the source: 1 = full cartoon (default), 0 = source")
+    c.add_argument("--temporal", action=argparse.BooleanOptionalAction, default=False,
+                   help="temporal stabiliser: blend the previous output, warped by optical flow, where "
+                        "reliable (default: off)")
+    c.add_argument("--temporal-strength", type=_strength, default=0.6, metavar="F",
+                   help="stabiliser blend strength in [0, 1] (default 0.6)")
+    c.add_argument("--fps", type=_positive_float, default=None,
+                   help="frame rate for image-sequence input (default 24)")
+    c.add_argument("--crf", type=int, choices=range(0, 52), default=18, metavar="0-51",
+                   help="H.264 quality: lower is better and larger (default 18)")
+    c.add_argument("--no-audio", dest="audio", action="store_false", help="do not copy the input's audio")
+    c.set_defaults(func=_cmd_cartoonize)
+
+    m = sub.add_parser("models", help="list installed models",
+                       description=f"List the models found in --model-dir folders, ${MODEL_PATH_ENV} and "
+                                   f"{WEIGHTS_DIR}.")
+    m.add_argument("--task", default=None, help="only models for this task (e.g. cartoonize)")
+    m.set_defaults(func=_cmd_models)
+    return parser
+
+
+def _cmd_cartoonize(args: argparse.Namespace) -> int:
+    from tqdm import tqdm  # noqa: PLC0415 - only the CLI needs it
+
+    bar = tqdm(total=None, unit="frame", desc=args.input.name, disable=None, file=sys.stderr)
+
+    def progress(done: int, total: int) -> None:
+        if bar.total != total:
+            bar.total = total
+        bar.update(done - bar.n)
+
+    try:
+        result = cartoonize_file(
+            args.input, args.output, model=args.model, device=args.device, tile_size=args.tile,
+            strength=args.strength, temporal=args.temporal, temporal_strength=args.temporal_strength,
+            extra_model_dirs=args.model_dir, audio=args.audio, crf=args.crf, fps=args.fps, progress=progress)
+    finally:
+        bar.close()
+    print(f"wrote {result.output} ({result.frames} frames, {result.input.fps:.3g} fps, "
+          f"{', '.join(p.replace('ExecutionProvider', '') for p in result.providers)})")
+    return EXIT_OK
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    cards = find_models(args.model_dir, task=args.task)
+    if not cards:
+        print(f"no models installed (searched {WEIGHTS_DIR} and ${MODEL_PATH_ENV})")
+        return EXIT_OK
+    for card in cards:
+        steps = "?" if card.training_steps is None else str(card.training_steps)
+        print(f"{card.name}")
+        print(f"  task:        {card.task}")
+        print(f"  recipe:      {card.recipe or '?'}")
+        print(f"  description: {card.description or '-'}")
+        print(f"  steps:       {steps}")
+        print(f"  licence:     {card.licence or '?'}")
+        print(f"  file:        {card.onnx_path}")
+    return EXIT_OK
+
+
+def _setup_logging(verbose: int) -> None:
+    level = logging.WARNING if verbose <= 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="toonflow: %(levelname)s: %(message)s", stream=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _setup_logging(args.verbose)
+    try:
+        return int(args.func(args))
+    except ToonflowError as exc:
+        log.debug("error details", exc_info=True)
+        print(f"toonflow: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("toonflow: interrupted; no output written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,345 @@
+"""Model discovery and model cards (see docs/MODEL_FORMAT.md).
+
+A model is an ONNX file with a JSON card beside it (same stem). Models are searched, in this order, in the
+``extra_dirs`` passed by the caller, in the folders listed in the environment variable ``TOONFLOW_MODEL_PATH``
+(separated by ``os.pathsep``) and in the package's own ``weights/`` folder. When two folders hold a model with the
+same name, the first one found wins (so a user's folder can override a shipped model); a warning is logged.
+Nothing is scanned at import time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ModelError
+
+__all__ = [
+    "ModelCard",
+    "GuidedFilterParams",
+    "DEFAULT_MODELS",
+    "WEIGHTS_DIR",
+    "MODEL_PATH_ENV",
+    "find_models",
+    "resolve_model",
+    "load_card",
+    "verify_model_file",
+]
+
+log = logging.getLogger(__name__)
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+MODEL_PATH_ENV = "TOONFLOW_MODEL_PATH"
+DEFAULT_MODELS: Mapping[str, str] = {"cartoonize": "pmc"}
+KNOWN_TASKS = ("cartoonize", "colorize")
+SUPPORTED_FORMAT_VERSIONS = (1,)
+
+PathLike = str | os.PathLike[str]
+
+
+@dataclass(frozen=True)
+class GuidedFilterParams:
+    """White-box post-filter: guided filter of the output with the input as guide."""
+
+    radius: int
+    eps: float
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """A parsed and validated model card, plus the location of its ONNX file.
+
+    Only the fields the engine needs are typed attributes; everything else in the JSON stays in ``raw``.
+    """
+
+    name: str
+    task: str
+    onnx_path: Path
+    card_path: Path
+    input_name: str
+    output_name: str
+    channels_in: int
+    channels_out: int
+    value_range: tuple[float, float]
+    size_multiple: int
+    sha256: str
+    format_version: int = 1
+    architecture: str = ""
+    supports_fp16: bool = False
+    supports_tiling: bool = False
+    tile_overlap: int = 0
+    guided_filter: GuidedFilterParams | None = None
+    recipe: str = ""
+    description: str = ""
+    training_steps: int | None = None
+    licence: str = ""
+    attributions: tuple[str, ...] = ()
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+
+def _field(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], card_path: Path,
+           default: Any = ..., allow_none: bool = False) -> Any:
+    if key not in data:
+        if default is ...:
+            raise ModelError(f"{card_path}: model card lacks the required field '{key}' (see docs/MODEL_FORMAT.md); "
+                             "re-export the model with training/export.py")
+        return default
+    value = data[key]
+    if value is None and allow_none:
+        return None
+    # bool is a subclass of int: do not accept true/false where a number is expected.
+    if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+        ok = False
+    else:
+        ok = isinstance(value, kind)
+    if not ok:
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise ModelError(f"{card_path}: model card field '{key}' must be {names}, got {value!r}; "
+                         "fix the card or re-export the model")
+    return value
+
+
+def _parse_card(data: Any, card_path: Path, onnx_path: Path) -> ModelCard:
+    if not isinstance(data, dict):
+        raise ModelError(f"{card_path}: model card must be a JSON object, got {type(data).__name__}")
+    fv = _field(data, "format_version", int, card_path)
+    if fv not in SUPPORTED_FORMAT_VERSIONS:
+        raise ModelError(f"{card_path}: model card format_version {fv} is not supported by this engine "
+                         f"(supported: {SUPPORTED_FORMAT_VERSIONS}); update Toonflow")
+    name = _field(data, "name", str, card_path)
+    task = _field(data, "task", str, card_path)
+    if not name:
+        raise ModelError(f"{card_path}: model card field 'name' is empty")
+    vr = _field(data, "value_range", list, card_path)
+    if len(vr) != 2 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vr):
+        raise ModelError(f"{card_path}: model card field 'value_range' must be [low, high], got {vr!r}")
+    size_multiple = _field(data, "size_multiple", int, card_path)
+    if size_multiple < 1:
+        raise ModelError(f"{card_path}: model card field 'size_multiple' must be >= 1, got {size_multiple}")
+    tile_overlap = _field(data, "tile_overlap", int, card_path, 0)
+    if tile_overlap < 0:
+        raise ModelError(f"{card_path}: model card field 'tile_overlap' must be >= 0, got {tile_overlap}")
+    sha = _field(data, "sha256", str, card_path).lower()
+    if len(sha) != 64 or any(ch not in "0123456789abcdef" for ch in sha):
+        raise ModelError(f"{card_path}: model card field 'sha256' is not a SHA-256 hex digest: {sha!r}")
+
+    gf = None
+    post = _field(data, "postprocess", dict, card_path, None, allow_none=True)
+    if post:
+        for key in post:
+            if key != "guided_filter":
+                log.warning("%s: unknown postprocess step %r ignored", card_path, key)
+        if "guided_filter" in post:
+            g = post["guided_filter"]
+            if not isinstance(g, dict):
+                raise ModelError(f"{card_path}: postprocess.guided_filter must be an object with radius and eps")
+            radius = _field(g, "radius", int, card_path)
+            eps = _field(g, "eps", (int, float), card_path)
+            if radius < 1 or eps <= 0:
+                raise ModelError(f"{card_path}: postprocess.guided_filter needs radius >= 1 and eps > 0, "
+                                 f"got radius={radius}, eps={eps}")
+            gf = GuidedFilterParams(radius=radius, eps=float(eps))
+
+    training = _field(data, "training", dict, card_path, {}, allow_none=True) or {}
+    steps = training.get("steps")
+    attributions = _field(data, "attributions", list, card_path, [])
+    return ModelCard(
+        name=name,
+        task=task,
+        onnx_path=onnx_path,
+        card_path=card_path,
+        input_name=_field(data, "input_name", str, card_path),
+        output_name=_field(data, "output_name", str, card_path),
+        channels_in=_field(data, "channels_in", int, card_path),
+        channels_out=_field(data, "channels_out", int, card_path),
+        value_range=(float(vr[0]), float(vr[1])),
+        size_multiple=size_multiple,
+        sha256=sha,
+        format_version=fv,
+        architecture=_field(data, "architecture", str, card_path, ""),
+        supports_fp16=_field(data, "supports_fp16", bool, card_path, False),
+        supports_tiling=_field(data, "supports_tiling", bool, card_path, False),
+        tile_overlap=tile_overlap,
+        guided_filter=gf,
+        recipe=_field(data, "recipe", str, card_path, ""),
+        description=_field(data, "description", str, card_path, ""),
+        training_steps=steps if isinstance(steps, int) and not isinstance(steps, bool) else None,
+        licence=_field(data, "licence", str, card_path, ""),
+        attributions=tuple(str(a) for a in attributions),
+        raw=data,
+    )
+
+
+def load_card(onnx_path: PathLike) -> ModelCard:
+    """Read and validate the JSON card beside ``onnx_path`` (does not hash the ONNX file).
+
+    Raises:
+        ModelError: ONNX file or card missing, card not JSON or missing/invalid fields.
+    """
+    onnx_path = Path(onnx_path)
+    if not onnx_path.is_file():
+        raise ModelError(f"{onnx_path}: model file not found; run 'toonflow models' to list installed models")
+    card_path = onnx_path.with_suffix(".json")
+    if not card_path.is_file():
+        raise ModelError(f"{onnx_path}: no model card {card_path.name} beside it; every model needs its JSON card "
+                         "(docs/MODEL_FORMAT.md), re-export it with training/export.py")
+    try:
+        text = card_path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{card_path}: cannot read model card: {exc}") from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ModelError(f"{card_path}: model card is not valid JSON ({exc}); re-export the model") from exc
+    return _parse_card(data, card_path, onnx_path)
+
+
+_hash_cache: dict[tuple[str, int, int], str] = {}
+
+
+def _sha256(path: Path) -> str:
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    cached = _hash_cache.get(key)
+    if cached is not None:
+        return cached
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    digest = h.hexdigest()
+    _hash_cache[key] = digest
+    return digest
+
+
+def verify_model_file(card: ModelCard) -> None:
+    """Check that the ONNX file matches the card's SHA-256 and looks like an ONNX protobuf.
+
+    Raises:
+        ModelError: hash mismatch (corrupt or replaced file) or not an ONNX file.
+    """
+    path = card.onnx_path
+    try:
+        digest = _sha256(path)
+        with path.open("rb") as fh:
+            head = fh.read(16)
+    except OSError as exc:
+        raise ModelError(f"{path}: cannot read model file: {exc}") from exc
+    if digest != card.sha256:
+        raise ModelError(f"{path}: model file is corrupt or was replaced (SHA-256 {digest[:12]}... does not match "
+                         f"the card's {card.sha256[:12]}...); reinstall or re-export the model")
+    # An ONNX ModelProto starts with a protobuf field tag: 0x08 (ir_version, varint) in every exporter we know.
+    if not head or head[0] not in (0x08, 0x12, 0x1A, 0x22, 0x2A, 0x32, 0x3A, 0x42):
+        raise ModelError(f"{path}: not an ONNX model file (unexpected header); reinstall or re-export the model")
+
+
+def _search_dirs(extra_dirs: Iterable[PathLike]) -> list[Path]:
+    dirs: list[Path] = [Path(d) for d in extra_dirs]
+    env = os.environ.get(MODEL_PATH_ENV, "")
+    dirs.extend(Path(d) for d in env.split(os.pathsep) if d.strip())
+    dirs.append(WEIGHTS_DIR)
+    unique: list[Path] = []
+    seen: set[Path] = set()
+    for d in dirs:
+        key = d.expanduser().resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(d.expanduser())
+    return unique
+
+
+def find_models(extra_dirs: Sequence[PathLike] = (), task: str | None = None) -> list[ModelCard]:
+    """List the installed models (cards that parse), in search order, optionally only those for ``task``.
+
+    Models whose card is missing or broken are skipped with a logged warning. Hashes are not checked here
+    (that happens in :func:`resolve_model`).
+    """
+    cards: list[ModelCard] = []
+    names: dict[str, Path] = {}
+    for d in _search_dirs(extra_dirs):
+        if not d.is_dir():
+            if d != WEIGHTS_DIR:
+                log.warning("model folder %s does not exist; skipped", d)
+            continue
+        for onnx_path in sorted(d.glob("*.onnx")):
+            try:
+                card = load_card(onnx_path)
+            except ModelError as exc:
+                log.warning("skipped model: %s", exc)
+                continue
+            if task is not None and card.task != task:
+                continue
+            if card.name in names:
+                log.warning("model name %r in %s is shadowed by %s", card.name, onnx_path, names[card.name])
+                continue
+            names[card.name] = onnx_path
+            cards.append(card)
+    return cards
+
+
+def _check_task(card: ModelCard, task: str) -> None:
+    if card.task != task:
+        raise ModelError(f"{card.onnx_path}: model '{card.name}' is a {card.task!r} model, not a {task!r} model; "
+                         f"pick a {task} model (see 'toonflow models')")
+
+
+def _check_contract(card: ModelCard) -> None:
+    if card.task == "cartoonize":
+        if card.channels_in != 3 or card.channels_out != 3:
+            raise ModelError(f"{card.card_path}: a cartoonize model must have 3 input and 3 output channels, "
+                             f"the card says {card.channels_in} -> {card.channels_out}")
+        if card.value_range != (-1.0, 1.0):
+            raise ModelError(f"{card.card_path}: a cartoonize model must use value_range [-1, 1], "
+                             f"the card says {list(card.value_range)}")
+
+
+def resolve_model(name_or_path: PathLike | None, task: str, extra_dirs: Sequence[PathLike] = ()) -> ModelCard:
+    """Find a model by name (or take an explicit ``.onnx`` path), validate its card, hash and task.
+
+    Args:
+        name_or_path: a model name such as ``"pmc"``, a path to an ``.onnx`` file (or its ``.json`` card),
+            or ``None`` for the task's default model.
+        task: the task the caller needs, e.g. ``"cartoonize"``.
+        extra_dirs: more folders to search, before ``TOONFLOW_MODEL_PATH`` and the shipped weights.
+
+    Raises:
+        ModelError: not found, card missing or malformed, file corrupt, or a model for another task.
+    """
+    if task not in KNOWN_TASKS:
+        raise ModelError(f"unknown task {task!r}; known tasks: {', '.join(KNOWN_TASKS)}")
+    if name_or_path is None or str(name_or_path) == "":
+        if task not in DEFAULT_MODELS:
+            raise ModelError(f"there is no default {task} model; pass one with --model")
+        name_or_path = DEFAULT_MODELS[task]
+    text = os.fspath(name_or_path)
+    looks_like_path = (
+        isinstance(name_or_path, os.PathLike)
+        or text.endswith((".onnx", ".json"))
+        or os.sep in text
+        or (os.altsep is not None and os.altsep in text)
+    )
+    if looks_like_path:
+        path = Path(text).expanduser()
+        if path.suffix == ".json":
+            path = path.with_suffix(".onnx")
+        card = load_card(path)
+    else:
+        cards = find_models(extra_dirs)
+        matches = [c for c in cards if c.name == text]
+        if not matches:
+            available = sorted({c.name for c in cards if c.task == task})
+            hint = f"installed {task} models: {', '.join(available)}" if available else \
+                f"no {task} models are installed (put .onnx + .json files in {WEIGHTS_DIR} or a folder " \
+                f"listed in {MODEL_PATH_ENV})"
+            raise ModelError(f"model {text!r} not found; {hint}")
+        card = matches[0]
+    _check_task(card, task)
+    _check_contract(card)
+    verify_model_file(card)
+    return card

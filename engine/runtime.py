@@ -1,0 +1,260 @@
+"""ONNX Runtime sessions: provider selection, GPU -> CPU fallback, fp16 on GPU, IO binding, session cache.
+
+Providers are always given explicitly, in the order TensorRT, CUDA, CPU (CPU always last). ``device="cpu"`` uses
+the CPU only; ``"auto"`` uses the GPU providers that this onnxruntime build offers; ``"gpu"`` does the same but
+warns when no GPU provider is available. Whenever a GPU provider is asked for but not used (missing CUDA / cuDNN
+libraries, failed session creation, failed first run), the reason is logged and the CPU is used instead.
+
+fp16: on a GPU, models whose card sets ``supports_fp16`` are converted to float16 with float32 inputs and outputs
+(``keep_io_types``) using onnxruntime's own converter (``onnxruntime.transformers.float16``, which needs the
+``onnx`` package). Without ``onnx`` the model runs in float32 and this is logged. TensorRT gets
+``trt_fp16_enable`` instead (it chooses precisions itself from the float32 graph).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+from onnxruntime.capi import onnxruntime_pybind11_state as _ort_state
+
+from .errors import ModelError, SettingsError
+from .models import ModelCard
+
+__all__ = ["DEVICES", "ProviderChoice", "select_providers", "ModelSession", "get_session", "clear_session_cache"]
+
+log = logging.getLogger(__name__)
+
+DEVICES = ("auto", "cpu", "gpu")
+CPU = "CPUExecutionProvider"
+CUDA = "CUDAExecutionProvider"
+TENSORRT = "TensorrtExecutionProvider"
+GPU_PROVIDERS = (TENSORRT, CUDA)
+
+#: Exceptions onnxruntime raises (its pybind exception types derive from Exception directly).
+ORT_ERRORS: tuple[type[BaseException], ...] = tuple(
+    t for t in (getattr(_ort_state, n, None) for n in dir(_ort_state))
+    if isinstance(t, type) and issubclass(t, Exception)
+) + (RuntimeError,)
+
+ProviderSpec = str | tuple[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ProviderChoice:
+    """The providers to request, and why GPU providers are absent when they are."""
+
+    providers: list[ProviderSpec]
+    reason: str = ""
+
+    @property
+    def names(self) -> list[str]:
+        return [p if isinstance(p, str) else p[0] for p in self.providers]
+
+    @property
+    def uses_gpu(self) -> bool:
+        return any(n in GPU_PROVIDERS for n in self.names)
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("TOONFLOW_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "toonflow")
+    return Path(base)
+
+
+def select_providers(device: str = "auto", available: Sequence[str] | None = None,
+                     fp16: bool = False) -> ProviderChoice:
+    """Choose the provider list for ``device`` from the providers this onnxruntime build offers.
+
+    Args:
+        device: ``"auto"``, ``"cpu"`` or ``"gpu"``.
+        available: providers to choose from; defaults to ``onnxruntime.get_available_providers()``.
+        fp16: ask TensorRT for fp16 kernels.
+
+    Raises:
+        SettingsError: unknown device name.
+    """
+    if device not in DEVICES:
+        raise SettingsError(f"unknown device {device!r}; use one of {', '.join(DEVICES)}")
+    if available is None:
+        available = ort.get_available_providers()
+    if device == "cpu":
+        return ProviderChoice([CPU])
+    providers: list[ProviderSpec] = []
+    if TENSORRT in available:
+        trt_opts = {
+            "trt_fp16_enable": bool(fp16),
+            "trt_engine_cache_enable": True,
+            "trt_engine_cache_path": str(_cache_dir() / "tensorrt"),
+        }
+        providers.append((TENSORRT, trt_opts))
+    if CUDA in available:
+        providers.append((CUDA, {"cudnn_conv_algo_search": "HEURISTIC"}))
+    reason = ""
+    if not providers:
+        reason = (f"this onnxruntime build has no GPU provider (available: {', '.join(available)}); "
+                  "install onnxruntime-gpu with CUDA 12 and cuDNN 9 to use a GPU")
+        if device == "gpu":
+            log.warning("device 'gpu' requested but %s; running on the CPU", reason)
+        else:
+            log.debug("running on the CPU: %s", reason)
+    providers.append(CPU)
+    return ProviderChoice(providers, reason)
+
+
+def _fp16_model_bytes(path: Path) -> bytes | None:
+    """Convert the ONNX file to float16 with float32 IO; ``None`` (logged) when that is not possible here."""
+    try:
+        import onnx  # noqa: PLC0415 - optional, only on GPU
+        from onnxruntime.transformers.float16 import convert_float_to_float16  # noqa: PLC0415
+    except ImportError as exc:
+        log.info("fp16 conversion needs the 'onnx' package (%s); running the model in fp32", exc)
+        return None
+    try:
+        model = onnx.load(str(path))
+        model16 = convert_float_to_float16(model, keep_io_types=True)
+        return model16.SerializeToString()
+    except (ValueError, RuntimeError, AttributeError, TypeError) as exc:
+        log.warning("fp16 conversion of %s failed (%s); running the model in fp32", path, exc)
+        return None
+
+
+@dataclass
+class ModelSession:
+    """One onnxruntime session for one model file on one device.
+
+    ``run`` takes and returns float32 NCHW arrays. On a GPU, inputs and outputs go through IO binding; if a GPU run
+    fails, the session is rebuilt on the CPU (logged) and the run is repeated once.
+    """
+
+    card: ModelCard
+    device: str
+    session: ort.InferenceSession
+    providers: list[str]
+    fp16: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def on_gpu(self) -> bool:
+        return any(p in GPU_PROVIDERS for p in self.providers)
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        """Run the network on ``x`` (float32 ``[N, C, H, W]``), return float32 ``[N, C', H, W]``."""
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        with self._lock:
+            try:
+                return self._run(x)
+            except ORT_ERRORS as exc:
+                if not self.on_gpu:
+                    raise ModelError(f"{self.card.onnx_path}: inference failed on input of shape {x.shape}: "
+                                     f"{exc}") from exc
+                log.warning("GPU inference with %s failed (%s); falling back to the CPU",
+                            self.card.onnx_path.name, exc)
+                self.session, self.providers = _create(self.card, select_providers("cpu"))
+                self.fp16 = False
+                return self._run(x)
+
+    def _run(self, x: np.ndarray) -> np.ndarray:
+        if self.on_gpu:
+            return self._run_bound(x, "cuda")
+        return self.session.run([self.card.output_name], {self.card.input_name: x})[0]
+
+    def _run_bound(self, x: np.ndarray, device_type: str) -> np.ndarray:
+        """IO binding: input copied to the device once, output allocated on the device and copied back once."""
+        binding = self.session.io_binding()
+        value = ort.OrtValue.ortvalue_from_numpy(x, device_type, 0)
+        binding.bind_ortvalue_input(self.card.input_name, value)
+        binding.bind_output(self.card.output_name, device_type)
+        self.session.run_with_iobinding(binding)
+        return binding.copy_outputs_to_cpu()[0]
+
+
+def _session_options() -> ort.SessionOptions:
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    threads = os.environ.get("TOONFLOW_THREADS")
+    if threads:
+        try:
+            opts.intra_op_num_threads = max(0, int(threads))
+        except ValueError:
+            log.warning("TOONFLOW_THREADS=%r is not an integer; ignored", threads)
+    opts.log_severity_level = 3
+    return opts
+
+
+def _check_io(card: ModelCard, session: ort.InferenceSession) -> None:
+    inputs = [i.name for i in session.get_inputs()]
+    outputs = [o.name for o in session.get_outputs()]
+    if card.input_name not in inputs or card.output_name not in outputs:
+        raise ModelError(f"{card.onnx_path}: graph inputs {inputs} / outputs {outputs} do not match the card's "
+                         f"input_name {card.input_name!r} / output_name {card.output_name!r}; re-export the model")
+
+
+def _create(card: ModelCard, choice: ProviderChoice, model_bytes: bytes | None = None
+            ) -> tuple[ort.InferenceSession, list[str]]:
+    source: str | bytes = model_bytes if model_bytes is not None else str(card.onnx_path)
+    try:
+        session = ort.InferenceSession(source, sess_options=_session_options(), providers=choice.providers)
+    except ORT_ERRORS as exc:
+        if choice.uses_gpu:
+            log.warning("could not create a GPU session for %s (%s); falling back to the CPU",
+                        card.onnx_path.name, exc)
+            return _create(card, select_providers("cpu"))
+        raise ModelError(f"{card.onnx_path}: onnxruntime cannot load this model ({exc}); "
+                         "the file is not a valid ONNX model, reinstall or re-export it") from exc
+    _check_io(card, session)
+    used = session.get_providers()
+    missing = [n for n in choice.names if n in GPU_PROVIDERS and n not in used]
+    if missing:
+        log.warning("%s not usable for %s (CUDA/cuDNN/TensorRT libraries missing or incompatible; see "
+                    "onnxruntime's log above); running on %s", ", ".join(missing), card.onnx_path.name,
+                    ", ".join(used))
+    return session, used
+
+
+_cache: dict[tuple[str, str, str, bool], ModelSession] = {}
+_cache_lock = threading.Lock()
+
+
+def get_session(card: ModelCard, device: str = "auto", fp16: bool = True,
+                available: Sequence[str] | None = None) -> ModelSession:
+    """Return the cached :class:`ModelSession` for (model file, device), creating it on first use.
+
+    Args:
+        card: a validated card (see :func:`~.models.resolve_model`).
+        device: ``"auto"``, ``"cpu"`` or ``"gpu"``.
+        fp16: allow fp16 on a GPU when the card supports it.
+        available: override of the available providers (tests).
+    """
+    choice = select_providers(device, available, fp16=fp16 and card.supports_fp16)
+    want_fp16 = bool(fp16 and card.supports_fp16 and choice.uses_gpu)
+    key = (str(card.onnx_path.resolve()), card.sha256, device, want_fp16)
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached is not None:
+            return cached
+        model_bytes = None
+        if want_fp16 and CUDA in choice.names and TENSORRT not in choice.names:
+            model_bytes = _fp16_model_bytes(card.onnx_path)
+        session, used = _create(card, choice, model_bytes)
+        is_fp16 = model_bytes is not None and any(p in GPU_PROVIDERS for p in used)
+        if model_bytes is not None and not is_fp16:
+            # fell back to the CPU: the fp16 graph is not what we want there
+            session, used = _create(card, select_providers("cpu"))
+        ms = ModelSession(card=card, device=device, session=session, providers=used, fp16=is_fp16)
+        log.info("model %s on %s%s", card.name, ", ".join(used), " (fp16)" if is_fp16 else "")
+        _cache[key] = ms
+        return ms
+
+
+def clear_session_cache() -> None:
+    """Drop all cached sessions (frees their memory)."""
+    with _cache_lock:
+        _cache.clear()

@@ -1,0 +1,155 @@
+"""Optional inference-time temporal stabiliser (DESIGN.md, "Data flow").
+
+For each new frame the previous *output* is warped to the current frame with optical flow computed on the *input*
+frames (OpenCV DIS, on gray images), and blended into the current output where the flow is reliable:
+
+* flow consistency: backward flow ``B`` (current -> previous) and forward flow ``F`` (previous -> current) sampled
+  at ``x + B(x)`` must cancel: occluded where ``|B + F~|^2 > 0.01 (|B|^2 + |F~|^2) + 0.5`` (SPEC.md section 5);
+* motion boundaries: ``|grad B_u|^2 + |grad B_v|^2 > 0.01 |B|^2 + 0.002`` are unreliable too (SPEC.md section 5);
+* photometric check: where the warped previous input differs from the current input, the flow is wrong there
+  (lighting change, fast motion), so the weight falls off linearly with that difference.
+
+The blend weight is ``strength * mask`` (mask softened by a small blur). A shot cut (colour histogram distance
+over ``cut_threshold``) or a change of frame size resets the state. The previous output kept for the next frame
+is the blended one, so the smoothing is recursive.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import cv2
+import numpy as np
+
+from .errors import SettingsError
+
+__all__ = ["TemporalStabilizer", "histogram_distance", "reliability_mask"]
+
+log = logging.getLogger(__name__)
+
+_PRESETS = {
+    "ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
+    "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
+    "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
+}
+
+
+def _histogram(rgb: np.ndarray) -> np.ndarray:
+    hist = cv2.calcHist([rgb], [0, 1, 2], None, [8, 8, 8], [0, 256, 0, 256, 0, 256])
+    return cv2.normalize(hist, hist).flatten()
+
+
+def histogram_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Bhattacharyya distance in [0, 1] between the 8x8x8 RGB histograms of two uint8 RGB frames."""
+    return float(cv2.compareHist(_histogram(a), _histogram(b), cv2.HISTCMP_BHATTACHARYYA))
+
+
+def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return gx, gy
+
+
+def _warp(img: np.ndarray, flow: np.ndarray, grid: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Sample ``img`` at ``x + flow(x)`` (bilinear, edge clamped)."""
+    gx, gy = grid
+    return cv2.remap(img, gx + flow[..., 0], gy + flow[..., 1], interpolation=cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE)
+
+
+def reliability_mask(flow: np.ndarray, flow_back: np.ndarray) -> np.ndarray:
+    """Boolean ``(H, W)``: True where ``flow`` (current -> reference) passes the occlusion and boundary tests.
+
+    Args:
+        flow: ``(H, W, 2)`` flow from the current frame to the reference frame.
+        flow_back: ``(H, W, 2)`` flow from the reference frame to the current frame.
+    """
+    h, w = flow.shape[:2]
+    grid = _grid(h, w)
+    back_at = _warp(flow_back, flow, grid)
+    total = flow + back_at
+    occluded = (total ** 2).sum(-1) > 0.01 * ((flow ** 2).sum(-1) + (back_at ** 2).sum(-1)) + 0.5
+    du = np.gradient(flow[..., 0])
+    dv = np.gradient(flow[..., 1])
+    grad2 = du[0] ** 2 + du[1] ** 2 + dv[0] ** 2 + dv[1] ** 2
+    boundary = grad2 > 0.01 * (flow ** 2).sum(-1) + 0.002
+    return ~(occluded | boundary)
+
+
+class TemporalStabilizer:
+    """Blend the previous output, warped by input flow, into the current output where the flow is reliable.
+
+    Args:
+        strength: 0 (off) .. 1 (keep as much of the warped previous output as the mask allows).
+        preset: DIS preset: ``"ultrafast"``, ``"fast"`` or ``"medium"``.
+        cut_threshold: histogram distance (0..1) above which two frames are a shot cut.
+        photometric_tolerance: mean absolute input difference (0..1) at which the weight reaches 0.
+        flow_max_side: flow is computed on frames downscaled so their longer side is at most this.
+    """
+
+    def __init__(self, strength: float = 0.6, *, preset: str = "fast", cut_threshold: float = 0.5,
+                 photometric_tolerance: float = 0.08, flow_max_side: int = 1024) -> None:
+        if not 0.0 <= strength <= 1.0:
+            raise SettingsError(f"temporal strength must be in [0, 1], got {strength}")
+        if preset not in _PRESETS:
+            raise SettingsError(f"unknown DIS preset {preset!r}; use one of {', '.join(_PRESETS)}")
+        self.strength = float(strength)
+        self.cut_threshold = float(cut_threshold)
+        self.photometric_tolerance = float(photometric_tolerance)
+        self.flow_max_side = int(flow_max_side)
+        self._dis = cv2.DISOpticalFlow_create(_PRESETS[preset])
+        self.cuts = 0
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the previous frame (call between unrelated clips; shot cuts do it automatically)."""
+        self._prev_source: np.ndarray | None = None
+        self._prev_gray: np.ndarray | None = None
+        self._prev_output: np.ndarray | None = None
+        self.last_mask: np.ndarray | None = None
+
+    def _flow(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Flow from gray frame ``a`` to gray frame ``b``, at full resolution."""
+        h, w = a.shape
+        scale = min(1.0, self.flow_max_side / max(h, w))
+        if scale < 1.0:
+            size = (max(1, round(w * scale)), max(1, round(h * scale)))
+            fa = cv2.resize(a, size, interpolation=cv2.INTER_AREA)
+            fb = cv2.resize(b, size, interpolation=cv2.INTER_AREA)
+            flow = self._dis.calc(fa, fb, None)
+            flow = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR) / scale
+            return flow.astype(np.float32)
+        return self._dis.calc(a, b, None)
+
+    def __call__(self, source: np.ndarray, output: np.ndarray) -> np.ndarray:
+        """Stabilise ``output`` (uint8 RGB ``(H, W, 3)``) of the input frame ``source`` (same size, uint8 RGB)."""
+        if source.shape[:2] != output.shape[:2]:
+            raise SettingsError(f"source {source.shape} and output {output.shape} frames differ in size")
+        gray = cv2.cvtColor(source, cv2.COLOR_RGB2GRAY)
+        out_f = output.astype(np.float32)
+        prev_ok = (self._prev_gray is not None and self._prev_gray.shape == gray.shape
+                   and self._prev_output is not None and self._prev_source is not None)
+        h, w = gray.shape
+        if prev_ok and self.strength > 0.0 and min(h, w) >= 8:
+            assert self._prev_gray is not None and self._prev_output is not None and self._prev_source is not None
+            dist = histogram_distance(self._prev_source, source)
+            if dist > self.cut_threshold:
+                log.debug("shot cut detected (histogram distance %.3f); temporal state reset", dist)
+                self.cuts += 1
+                self.last_mask = None
+            else:
+                back = self._flow(gray, self._prev_gray)       # current -> previous
+                fwd = self._flow(self._prev_gray, gray)        # previous -> current
+                mask = reliability_mask(back, fwd).astype(np.float32)
+                grid = _grid(h, w)
+                warped_out = _warp(self._prev_output, back, grid)
+                warped_src = _warp(self._prev_source.astype(np.float32), back, grid)
+                diff = np.abs(warped_src - source.astype(np.float32)).mean(-1) / 255.0
+                mask *= np.clip(1.0 - diff / self.photometric_tolerance, 0.0, 1.0)
+                mask = cv2.GaussianBlur(mask, (5, 5), 0)
+                self.last_mask = mask
+                alpha = (self.strength * mask)[..., None]
+                out_f = out_f * (1.0 - alpha) + warped_out * alpha
+        self._prev_gray = gray
+        self._prev_source = source.copy()
+        self._prev_output = out_f
+        return np.clip(np.rint(out_f), 0, 255).astype(np.uint8)

@@ -1,0 +1,130 @@
+"""Padding to the model's size multiple, and tiling with feathered overlaps for large frames.
+
+Arrays here are float32 ``(C, H, W)``. A tile's weight is a separable ramp: zero over the outer quarter of the
+overlap at every border shared with another tile (those pixels see the tile edge within the network's receptive
+field), then a linear ramp up to 1; borders on the image edge keep weight 1. The weighted sum is divided by the
+summed weights, so each pixel's weights sum to exactly 1 and tiles blend without seams.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Tile", "pad_to_multiple", "tile_starts", "plan_tiles", "tile_weight", "run_padded", "run_tiled"]
+
+log = logging.getLogger(__name__)
+
+#: runs the network on one float32 ``(1, C, h, w)`` batch and returns ``(1, C', h, w)``
+NetFn = Callable[[np.ndarray], np.ndarray]
+
+
+def pad_to_multiple(chw: np.ndarray, multiple: int) -> tuple[np.ndarray, tuple[int, int]]:
+    """Reflection-pad ``(C, H, W)`` at the bottom/right so H and W are multiples of ``multiple``.
+
+    Returns the padded array and the original ``(H, W)`` for :func:`crop`. Works for 1x1 frames (numpy's
+    reflect mode repeats the edge value there).
+    """
+    _, h, w = chw.shape
+    ph = (-h) % multiple
+    pw = (-w) % multiple
+    if ph == 0 and pw == 0:
+        return chw, (h, w)
+    return np.pad(chw, ((0, 0), (0, ph), (0, pw)), mode="reflect"), (h, w)
+
+
+def run_padded(chw: np.ndarray, net: NetFn, multiple: int) -> np.ndarray:
+    """Pad to ``multiple``, run ``net`` on the whole array, crop back: ``(C, H, W)`` -> ``(C', H, W)``."""
+    padded, (h, w) = pad_to_multiple(chw, multiple)
+    out = net(padded[None])[0]
+    return out[:, :h, :w]
+
+
+def tile_starts(length: int, tile: int, overlap: int, align: int = 1) -> list[int]:
+    """Start offsets of tiles of size ``tile`` covering ``length`` with at least ``overlap`` pixels of overlap.
+
+    Starts are multiples of ``align`` (the model's size multiple), so every tile sees the same pixel grid as the
+    whole frame (strided layers pool the same blocks). The last tile runs to the end of ``length`` and may be up
+    to ``align - 1`` pixels longer than ``tile``.
+    """
+    if length <= tile:
+        return [0]
+    step = (tile - overlap) // align * align
+    if step <= 0:
+        raise ValueError(f"tile {tile} must exceed overlap {overlap} by at least {align}")
+    last = (length - tile) // align * align
+    starts = list(range(0, last, step))
+    starts.append(last)
+    return starts
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One tile: rows ``y0:y1`` and columns ``x0:x1`` of the frame."""
+
+    y0: int
+    y1: int
+    x0: int
+    x1: int
+
+
+def _spans(length: int, tile: int, overlap: int, align: int) -> list[tuple[int, int]]:
+    starts = tile_starts(length, tile, overlap, align)
+    return [(s, length if i == len(starts) - 1 else min(s + tile, length)) for i, s in enumerate(starts)]
+
+
+def plan_tiles(height: int, width: int, tile: int, overlap: int, align: int = 1) -> list[Tile]:
+    """All tiles for a ``height`` x ``width`` frame (row-major)."""
+    return [Tile(y0, y1, x0, x1) for y0, y1 in _spans(height, tile, overlap, align)
+            for x0, x1 in _spans(width, tile, overlap, align)]
+
+
+def _ramp(n: int, overlap: int, fade_start: bool, fade_end: bool) -> np.ndarray:
+    w = np.ones(n, dtype=np.float32)
+    if overlap <= 0:
+        return w
+    margin = overlap // 4
+    ramp_len = max(1, overlap - margin)
+    i = np.arange(n, dtype=np.float32)
+    if fade_start:
+        w = np.minimum(w, np.clip((i - margin + 1.0) / (ramp_len + 1.0), 0.0, 1.0))
+    if fade_end:
+        w = np.minimum(w, np.clip((n - i - margin) / (ramp_len + 1.0), 0.0, 1.0))
+    return w
+
+
+def tile_weight(t: Tile, height: int, width: int, overlap: int) -> np.ndarray:
+    """Unnormalised feather weight ``(h, w)`` of tile ``t`` (no fade on sides that lie on the frame edge)."""
+    wy = _ramp(t.y1 - t.y0, overlap, t.y0 > 0, t.y1 < height)
+    wx = _ramp(t.x1 - t.x0, overlap, t.x0 > 0, t.x1 < width)
+    return wy[:, None] * wx[None, :]
+
+
+def run_tiled(chw: np.ndarray, net: NetFn, *, multiple: int, tile: int, overlap: int) -> np.ndarray:
+    """Run ``net`` on ``(C, H, W)`` tile by tile and blend: ``(C', H, W)``.
+
+    Falls back to one padded run when the frame fits in a single tile. ``tile`` must exceed ``2 * overlap``.
+    """
+    _, h, w = chw.shape
+    if h <= tile and w <= tile:
+        return run_padded(chw, net, multiple)
+    if tile <= 2 * overlap:
+        raise ValueError(f"tile size {tile} must be larger than twice the overlap {overlap}")
+    tiles = plan_tiles(h, w, tile, overlap, multiple)
+    log.debug("%dx%d frame in %d tiles of %d (overlap %d)", w, h, len(tiles), tile, overlap)
+    acc: np.ndarray | None = None
+    wsum = np.zeros((h, w), dtype=np.float32)
+    for t in tiles:
+        out = run_padded(chw[:, t.y0:t.y1, t.x0:t.x1], net, multiple)
+        if acc is None:
+            acc = np.zeros((out.shape[0], h, w), dtype=np.float32)
+        wt = tile_weight(t, h, w, overlap)
+        acc[:, t.y0:t.y1, t.x0:t.x1] += out * wt
+        wsum[t.y0:t.y1, t.x0:t.x1] += wt
+    assert acc is not None
+    if float(wsum.min()) <= 0.0:  # cannot happen with tile > 2 * overlap; guard against silent black pixels
+        raise ValueError("tiling left pixels without weight; increase the tile size")
+    return acc / wsum[None]
