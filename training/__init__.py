@@ -1,0 +1,1 @@
+"""Toonflow training: networks, losses, datasets, recipes, trainer and ONNX export (PyTorch)."""

@@ -1,0 +1,88 @@
+"""`python -m training {bootstrap,train,export}`: build the datasets, train a recipe, export it to ONNX."""
+from __future__ import annotations
+
+import argparse
+import logging
+import shlex
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _add_train(commands: argparse._SubParsersAction) -> None:
+    from .recipes import RECIPES, SCALES
+
+    parser = commands.add_parser("train", help="train (or resume) a recipe; re-run the same command to resume")
+    parser.add_argument("--recipe", required=True, choices=sorted(RECIPES))
+    parser.add_argument("--scale", default="paper", choices=sorted(SCALES),
+                        help="paper: the papers' settings (GPU); cpu: fits 2 CPU cores in about an hour; smoke: seconds")
+    parser.add_argument("--data", type=Path, default=Path("data/cartoonize"), help="folder written by `bootstrap`")
+    parser.add_argument("--out", type=Path, required=True, help="run folder: checkpoints, losses.jsonl, samples/")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
+    parser.add_argument("--max-minutes", type=float, default=None, help="stop (with a checkpoint) after this long")
+    parser.add_argument("--init-steps", type=int, default=None, help="override the scale's reconstruction steps")
+    parser.add_argument("--gan-steps", type=int, default=None, help="override the scale's GAN steps")
+    parser.add_argument("--batch-size", type=int, default=None, help="override the per-process batch size")
+    parser.add_argument("--crop-size", type=int, default=None, help="override the training crop size")
+
+
+def _add_export(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("export", help="export a trained generator to ONNX + model card")
+    parser.add_argument("run", type=Path, help="run folder holding generator.safetensors")
+    parser.add_argument("-o", "--out", type=Path, required=True, help="output .onnx path (card written beside it)")
+    parser.add_argument("--name", default=None, help="model name (default: the recipe name)")
+    parser.add_argument("--description", default="", help="one line shown by `toonflow models`")
+    parser.add_argument("--command", default="", help="the training command to record in the card")
+    parser.add_argument("--data-manifest", type=Path, default=Path("data/cartoonize/manifest.json"))
+
+
+def _run_train(args: argparse.Namespace) -> None:
+    from .recipes import get_recipe
+    from .train import train
+
+    overrides = {
+        field: value
+        for field, value in (("init_steps", args.init_steps), ("gan_steps", args.gan_steps),
+                             ("batch_size", args.batch_size), ("crop_size", args.crop_size))
+        if value is not None
+    }
+    recipe = get_recipe(args.recipe, args.scale, **overrides)
+    step = train(recipe, data_root=args.data, out_dir=args.out, device=args.device, max_minutes=args.max_minutes)
+    print(f"{recipe.name}: step {step} of {recipe.total_steps}; run folder {args.out}")
+
+
+def _run_export(args: argparse.Namespace) -> None:
+    from .export import export_cartoonizer
+    from .train import GENERATOR_NAME
+
+    result = export_cartoonizer(
+        args.run / GENERATOR_NAME, args.out, name=args.name, description=args.description,
+        command=args.command, data_manifest=args.data_manifest,
+    )
+    print(f"wrote {result.onnx_path} and {result.card_path} (ONNX parity {result.parity_max_abs_diff:.1e})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True)
+    bootstrap = commands.add_parser("bootstrap", help="build the training folders from Debian/PyPI sources",
+                                    add_help=False)
+    bootstrap.add_argument("rest", nargs=argparse.REMAINDER)
+    _add_train(commands)
+    _add_export(commands)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "bootstrap":
+        from .data.bootstrap import main as bootstrap_main
+
+        return bootstrap_main(args.rest)
+    if args.command == "train":
+        logging.getLogger(__name__).info("command: python -m training %s", shlex.join(argv))
+        _run_train(args)
+    else:
+        _run_export(args)
+    return 0

@@ -1,0 +1,23 @@
+"""Losses, one per module. Each takes `loss_weight` and documents its tensor shapes."""
+from .adversarial import LSGANLoss
+from .content import ContentLoss
+from .guided_filter import guided_filter
+from .motion import MotionConsistencyLoss
+from .structure import StructureLoss, superpixel_target
+from .surface import SurfaceLoss, surface_representation
+from .texture import TextureLoss, random_color_shift
+from .total_variation import TotalVariationLoss
+
+__all__ = [
+    "ContentLoss",
+    "LSGANLoss",
+    "MotionConsistencyLoss",
+    "StructureLoss",
+    "SurfaceLoss",
+    "TextureLoss",
+    "TotalVariationLoss",
+    "guided_filter",
+    "random_color_shift",
+    "superpixel_target",
+    "surface_representation",
+]
