@@ -1,0 +1,216 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""``blender -b [file.blend] --command toonflow ...`` (registered with ``bpy.utils.register_cli_command``).
+
+Prints progress to stdout, problems to stderr, and returns 0 on success, 1 when something failed, 2 on bad usage.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import bpy
+
+from . import compat, engine_bridge, handlers, sequencer
+from .cli_args import parse_args
+from .keys import ProcessSettings
+from .preferences import addon_settings
+from .sources import MovieSource, open_source
+
+__all__ = ["toonflow_command", "register", "unregister", "classes"]
+
+log = logging.getLogger(__name__)
+_handle: object = None
+COMMAND_ID = "toonflow"
+
+
+def _err(text: str) -> None:
+    print(f"toonflow: {text}", file=sys.stderr, flush=True)
+
+
+def _out(text: str) -> None:
+    print(f"toonflow: {text}", flush=True)
+
+
+def _override(args: object) -> dict[str, object]:
+    return {k: getattr(args, k, None) for k in ("model", "strength", "temporal")}
+
+
+def _scene(name: str | None) -> bpy.types.Scene:
+    if name:
+        scene = bpy.data.scenes.get(name)
+        if scene is None:
+            raise LookupError(f"no scene named {name!r}; scenes: {', '.join(s.name for s in bpy.data.scenes)}")
+        return scene
+    return bpy.context.scene or bpy.data.scenes[0]
+
+
+def _cmd_strips(args: object) -> int:
+    scene = _scene(args.scene)
+    strips = compat.all_strips(scene)
+    if args.strip:
+        by_name = {s.name: s for s in strips}
+        missing = [n for n in args.strip if n not in by_name]
+        for n in missing:
+            _err(f"no strip named {n!r} in scene {scene.name!r}")
+        chosen = [by_name[n] for n in args.strip if n in by_name]
+    elif args.all:
+        chosen = [s for s in strips if s.toonflow.role != "RESULT"]
+    elif args.selected:
+        chosen = [s for s in strips if s.select and s.toonflow.role != "RESULT"]
+    else:
+        chosen = [s for s in strips if s.toonflow.marked and s.toonflow.role != "RESULT"]
+        missing = []
+    if not chosen:
+        _err("no strips to process (mark strips in the Toonflow panel, or use --strip NAME / --all)")
+        return 1
+    if args.device:
+        _err("--device is taken from the preferences for strips; ignoring") if False else None
+
+    def report(level: str, text: str) -> None:
+        (_err if level in {"ERROR", "WARNING"} else _out)(text)
+
+    _out(f"processing {len(chosen)} strip(s) in scene {scene.name!r}")
+    ok, failed = sequencer.process_strips_sync(scene, chosen, _override(args), report=report)
+    _out(f"done: {ok} strip(s) processed, {failed} failed")
+    if args.save:
+        target = Path(bpy.path.abspath(args.save))
+        if target.exists():
+            _err(f"not saving: {target} exists (Toonflow never overwrites files)")
+            return 1
+        bpy.ops.wm.save_as_mainfile(filepath=str(target), copy=True)
+        _out(f"saved {target}")
+    return 0 if failed == 0 and not (args.strip and missing) else 1
+
+
+def _cmd_file(args: object) -> int:
+    prefs = addon_settings()
+    src_path = Path(args.input).expanduser()
+    if not src_path.exists():
+        _err(f"input not found: {src_path}")
+        return 1
+    out_dir = Path(args.output).expanduser()
+    source = open_source(src_path)
+    if isinstance(source, MovieSource):
+        count = source.frame_count
+        frames = args.frames or list(range(1, count + 1))
+    else:
+        frames = args.frames or [1]
+    settings = ProcessSettings(model=args.model or "", strength=1.0 if args.strength is None else args.strength,
+                               temporal=bool(args.temporal), tile_size=prefs.tile_size)
+    device = args.device or prefs.device
+    runner = engine_bridge.open_clip(source, settings, model_dirs=prefs.model_dirs, device=device,
+                                     cache_root=prefs.cache_root, index_of=lambda f: f - 1, first_frame=frames[0])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    total = len(frames)
+
+    def progress(done: int, n: int, frame: int) -> None:
+        _out(f"frame {frame}: {done}/{n}")
+
+    runner.ensure(frames, progress=progress)
+    written = skipped = 0
+    for f in frames:
+        target = out_dir / f"{src_path.stem}_toon_{f:06d}.png"
+        if target.exists():
+            skipped += 1
+            continue
+        target.write_bytes(runner.frame_path(f).read_bytes())
+        written += 1
+    runner.source.close()
+    _out(f"wrote {written} of {total} frames to {out_dir}" + (f" ({skipped} existing files left untouched)"
+                                                              if skipped else ""))
+    return 0
+
+
+def _frames_of(scene: bpy.types.Scene, frames: Sequence[int] | None) -> list[int]:
+    return list(frames) if frames else list(range(scene.frame_start, scene.frame_end + 1, scene.frame_step))
+
+
+def _cmd_prerender(args: object) -> int:
+    scene = _scene(args.scene)
+    if not handlers.render_layer_sources(scene):
+        _out("no Toonflow node takes its input from a Render Layers node; nothing to pre-render")
+        return 0
+    written = handlers.prerender(scene, _frames_of(scene, args.frames), progress=_out)
+    _out(f"pre-rendered {len(written)} frames")
+    return 0
+
+
+def _cmd_render(args: object) -> int:
+    scene = _scene(args.scene)
+    frames = _frames_of(scene, args.frames)
+    if not handlers.toonflow_nodes(scene):
+        _err(f"scene {scene.name!r} has no Toonflow node in its compositor")
+    if handlers.render_layer_sources(scene):
+        _out("pass 1: rendering Render Layers sources into the cache")
+        handlers.prerender(scene, frames, progress=_out)
+        _out("pass 2: compositing with Toonflow")
+    if args.output:
+        scene.render.filepath = args.output
+    failures_before = _count_node_errors(scene)
+    old = (scene.frame_start, scene.frame_end)
+    try:
+        for f in frames:
+            scene.frame_set(f)
+            _out(f"render frame {f}")
+            bpy.ops.render.render(write_still=True, scene=scene.name)
+    finally:
+        scene.frame_start, scene.frame_end = old
+    failed = _count_node_errors(scene) - failures_before
+    return 1 if failed else 0
+
+
+def _count_node_errors(scene: bpy.types.Scene) -> int:
+    return sum(1 for n in handlers.toonflow_nodes(scene) if n.status)
+
+
+def _cmd_models(args: object) -> int:
+    cards = engine_bridge.list_models(addon_settings().model_dirs)
+    for c in cards:
+        _out(f"{c.name:16s} {c.task:12s} {c.description}")
+    if not cards:
+        _err("no models found")
+        return 1
+    return 0
+
+
+def _cmd_gpu(args: object) -> int:
+    from .gpu import gpu_report
+
+    report = gpu_report()
+    (_out if report.usable else _err)(report.message())
+    return 0
+
+
+def toonflow_command(argv: Sequence[str]) -> int:
+    """The function registered as ``--command toonflow``; ``argv`` are the arguments after it."""
+    try:
+        args = parse_args(argv)
+    except SystemExit as exc:  # argparse printed the usage / help
+        return int(exc.code or 0) if isinstance(exc.code, int) else 2
+    actions = {"strips": _cmd_strips, "file": _cmd_file, "render": _cmd_render, "prerender": _cmd_prerender,
+               "models": _cmd_models, "gpu": _cmd_gpu}
+    errors = engine_bridge.engine_errors() + (LookupError,)
+    try:
+        return actions[args.action](args)
+    except errors as exc:
+        _err(str(exc))
+        return 1
+
+
+def register() -> None:
+    global _handle
+    if compat.has_cli_command() and _handle is None:
+        _handle = bpy.utils.register_cli_command(COMMAND_ID, toonflow_command)
+
+
+def unregister() -> None:
+    global _handle
+    if _handle is not None:
+        bpy.utils.unregister_cli_command(_handle)
+        _handle = None
+
+
+classes = ()

@@ -1,0 +1,108 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Blender 4.2 - 5.0 API differences, in one place.
+
+- 5.0: the compositor tree is ``scene.compositing_node_group`` (a ``CompositorNodeTree`` with a Group Output);
+  before: ``scene.use_nodes`` + ``scene.node_tree`` with a Composite node.
+- 5.0 (and 4.4+): ``sequence_editor.strips``; before: ``sequence_editor.sequences``; the RNA type is
+  ``bpy.types.Strip`` (4.4+) or ``bpy.types.Sequence``.
+- 5.0: FFmpeg output needs ``image_settings.media_type = 'VIDEO'`` before ``file_format = 'FFMPEG'``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import bpy
+
+__all__ = [
+    "IS_50", "STRIP_TYPE", "compositor_tree", "ensure_compositor_tree", "all_strips", "top_strips",
+    "set_movie_output", "iter_tree_nodes", "has_cli_command",
+]
+
+IS_50: bool = bpy.app.version >= (5, 0, 0)
+STRIP_TYPE: type = getattr(bpy.types, "Strip", None) or getattr(bpy.types, "Sequence")
+
+
+def compositor_tree(scene: bpy.types.Scene) -> bpy.types.NodeTree | None:
+    """The scene's compositor node tree, or None (compositing not set up)."""
+    if IS_50:
+        return getattr(scene, "compositing_node_group", None)
+    return scene.node_tree if scene.use_nodes else None
+
+
+def ensure_compositor_tree(scene: bpy.types.Scene) -> tuple[bpy.types.NodeTree, bpy.types.Node]:
+    """Create (or reuse) the compositor tree; returns (tree, the node that receives the final image)."""
+    if IS_50:
+        tree = scene.compositing_node_group
+        if tree is None:
+            tree = bpy.data.node_groups.new(f"{scene.name} Compositing", "CompositorNodeTree")
+            scene.compositing_node_group = tree
+        if not any(s.in_out == "OUTPUT" for s in tree.interface.items_tree if s.item_type == "SOCKET"):
+            tree.interface.new_socket("Image", in_out="OUTPUT", socket_type="NodeSocketColor")
+        out = next((n for n in tree.nodes if n.bl_idname == "NodeGroupOutput"), None)
+        if out is None:
+            out = tree.nodes.new("NodeGroupOutput")
+        return tree, out
+    scene.use_nodes = True
+    tree = scene.node_tree
+    out = next((n for n in tree.nodes if n.bl_idname == "CompositorNodeComposite"), None)
+    if out is None:
+        out = tree.nodes.new("CompositorNodeComposite")
+    return tree, out
+
+
+def iter_tree_nodes(tree: bpy.types.NodeTree, _seen: set[int] | None = None) -> Iterator[bpy.types.Node]:
+    """All nodes of ``tree``, descending into (non-Toonflow) group nodes."""
+    seen = _seen if _seen is not None else set()
+    if tree is None or tree.as_pointer() in seen:
+        return
+    seen.add(tree.as_pointer())
+    for node in tree.nodes:
+        yield node
+        inner = getattr(node, "node_tree", None)
+        if inner is not None and not getattr(node, "is_toonflow", False) and node.bl_idname == "CompositorNodeGroup":
+            yield from iter_tree_nodes(inner, seen)
+
+
+def _strip_collection(sed: bpy.types.SequenceEditor, top: bool) -> bpy.types.bpy_prop_collection:
+    if hasattr(sed, "strips"):
+        return sed.strips if top else sed.strips_all
+    return sed.sequences if top else sed.sequences_all
+
+
+def all_strips(scene: bpy.types.Scene) -> list[bpy.types.bpy_struct]:
+    sed = scene.sequence_editor
+    return list(_strip_collection(sed, top=False)) if sed is not None else []
+
+
+def top_strips(scene: bpy.types.Scene) -> bpy.types.bpy_prop_collection:
+    """The collection new strips are added to (``new_image`` ...)."""
+    sed = scene.sequence_editor or scene.sequence_editor_create()
+    return _strip_collection(sed, top=True)
+
+
+def set_movie_output(scene: bpy.types.Scene, codec: str = "H264") -> None:
+    settings = scene.render.image_settings
+    if IS_50 and hasattr(settings, "media_type"):
+        settings.media_type = "VIDEO"
+    settings.file_format = "FFMPEG"
+    scene.render.ffmpeg.format = "MPEG4"
+    scene.render.ffmpeg.codec = codec
+
+
+def set_image_output(scene: bpy.types.Scene, file_format: str = "PNG") -> None:
+    settings = scene.render.image_settings
+    if IS_50 and hasattr(settings, "media_type"):
+        settings.media_type = "IMAGE"
+    settings.file_format = file_format
+
+
+def restore_file_format(scene: bpy.types.Scene, file_format: str) -> None:
+    settings = scene.render.image_settings
+    if IS_50 and hasattr(settings, "media_type"):
+        settings.media_type = "VIDEO" if file_format == "FFMPEG" else "IMAGE"
+    settings.file_format = file_format
+
+
+def has_cli_command() -> bool:
+    return hasattr(bpy.utils, "register_cli_command")

@@ -1,0 +1,134 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The one place that imports the engine (lazily: onnxruntime, OpenCV and PyAV load on first use).
+
+Inside Blender the engine is the sibling package ``<extension>.engine``; it is imported relatively.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .cache import ClipCache
+from .keys import ProcessSettings, clip_key
+from .runner import ClipRunner
+from .sources import FrameSource
+
+__all__ = ["engine_module", "engine_errors", "resolve_model", "model_hash", "make_processor", "open_clip",
+           "list_models", "device_note"]
+
+log = logging.getLogger(__name__)
+_hash_cache: dict[tuple[str, int, int], str] = {}
+_device_noted: set[str] = set()
+
+
+def engine_module() -> Any:
+    from .. import engine
+
+    return engine
+
+
+def engine_errors() -> tuple[type[BaseException], ...]:
+    """Exception types that mean 'bad input / model / settings' (reported, not crashed on)."""
+    from ..engine.errors import ToonflowError
+
+    from .errors import AddonError
+
+    return (ToonflowError, AddonError, OSError, ValueError)
+
+
+def resolve_model(settings: ProcessSettings, model_dirs: tuple[str, ...]) -> Any:
+    from ..engine.models import resolve_model as _resolve
+
+    return _resolve(settings.model or None, settings.task, model_dirs)
+
+
+def model_hash(card: Any) -> str:
+    """The model's SHA-256 (from its card, else computed once per file version)."""
+    sha = str(getattr(card, "raw", {}).get("sha256", "") or "")
+    if sha:
+        return sha
+    path = Path(card.onnx_path)
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    if key not in _hash_cache:
+        h = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        _hash_cache[key] = h.hexdigest()
+    return _hash_cache[key]
+
+
+def device_note(device: str) -> str:
+    """When the GPU was asked for (or auto) but is not usable: the message naming what is missing (once)."""
+    if device == "cpu":
+        return ""
+    from .gpu import gpu_report
+
+    report = gpu_report()
+    if report.usable:
+        return ""
+    msg = report.message()
+    if device == "gpu" and msg not in _device_noted:
+        _device_noted.add(msg)
+        log.warning("Toonflow: %s", msg)
+    return msg
+
+
+class LazyProcessor:
+    """Creates the engine object only when a frame actually has to be computed (cache hits need no model)."""
+
+    def __init__(self, factory: Callable[[], Any]) -> None:
+        self._factory = factory
+        self._obj: Any = None
+
+    def _get(self) -> Any:
+        if self._obj is None:
+            self._obj = self._factory()
+        return self._obj
+
+    def process(self, frame: np.ndarray) -> np.ndarray:
+        return self._get().process(frame)
+
+    def reset(self) -> None:
+        if self._obj is not None:
+            self._obj.reset()
+
+
+def make_processor(settings: ProcessSettings, model_dirs: tuple[str, ...], device: str, tile_size: int) -> Any:
+    engine = engine_module()
+    if settings.task != "cartoonize":
+        raise NotImplementedError(f"task {settings.task!r} is not available in this version")
+    device_note(device)
+    return engine.Cartoonizer(
+        settings.model or None, device=device, tile_size=tile_size, strength=settings.strength,
+        temporal=settings.temporal, temporal_strength=settings.temporal_strength, extra_model_dirs=model_dirs,
+    )
+
+
+def open_clip(source: FrameSource, settings: ProcessSettings, *, model_dirs: tuple[str, ...], device: str,
+              cache_root: os.PathLike[str] | str, index_of: Callable[[int], int], first_frame: int,
+              info: dict[str, object] | None = None) -> ClipRunner:
+    """A runner for ``source`` with ``settings``: resolves the model (errors early), keys the cache."""
+    card = resolve_model(settings, model_dirs)
+    settings = ProcessSettings(**{**settings.__dict__, "model": settings.model or card.name})
+    key = clip_key(source.identity, settings, model_hash(card))
+    cache = ClipCache(cache_root, settings.task, key)
+    if not cache.read_info():
+        cache.write_info({"source": source.identity, "settings": settings.as_key_dict(), "model": card.name,
+                          "model_path": str(card.onnx_path), **(info or {})})
+    proc = LazyProcessor(lambda: make_processor(settings, model_dirs, device, settings.tile_size))
+    return ClipRunner(source, cache, proc, index_of, temporal=settings.temporal, first_frame=first_frame)
+
+
+def list_models(model_dirs: tuple[str, ...], task: str | None = None) -> list[Any]:
+    from ..engine.models import find_models
+
+    return find_models(model_dirs, task=task)

@@ -1,0 +1,36 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Messages for the user: stderr in background mode, the report area (via a timer + operator) with a UI."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import bpy
+
+__all__ = ["user_message", "flush_pending", "pending"]
+
+log = logging.getLogger(__name__)
+pending: list[tuple[str, str]] = []
+
+
+def user_message(text: str, level: str = "WARNING") -> None:
+    """Tell the user ``text``. Safe to call from handlers (even on the render thread)."""
+    log.log(logging.ERROR if level == "ERROR" else logging.WARNING, "%s", text)
+    if bpy.app.background:
+        print(f"Toonflow {level.lower()}: {text}", file=sys.stderr, flush=True)
+        return
+    pending.append((level, text))
+    if not bpy.app.timers.is_registered(flush_pending):
+        bpy.app.timers.register(flush_pending, first_interval=0.05)
+
+
+def flush_pending() -> None:
+    """Timer (main thread): turn queued messages into reports shown in the status bar and the Info editor."""
+    from .operators import TOONFLOW_OT_report
+
+    while pending:
+        level, text = pending.pop(0)
+        op = getattr(bpy.ops.toonflow, TOONFLOW_OT_report.bl_idname.split(".", 1)[1])
+        op(level=level, message=text)
+    return None

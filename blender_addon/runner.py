@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Run a processor (the engine's Cartoonizer) over a clip's frames through the disk cache (no bpy, no engine import).
+
+The processor is injected, so this module is tested without the engine and without Blender; inside Blender it is
+an ``engine.Cartoonizer``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from .cache import ClipCache
+from .errors import CancelledError
+from .keys import frame_signature
+from .planning import TEMPORAL_WARMUP, plan_processing
+from .sources import FrameSource
+
+__all__ = ["Processor", "ClipRunner", "RunResult", "ProgressFn"]
+
+log = logging.getLogger(__name__)
+
+#: progress(done, total, frame): called after each frame of the plan (cached frames are counted up front).
+ProgressFn = Callable[[int, int, int], None]
+
+
+class Processor(Protocol):
+    def process(self, frame: np.ndarray) -> np.ndarray: ...
+
+    def reset(self) -> None: ...
+
+
+@dataclass
+class RunResult:
+    computed: list[int] = field(default_factory=list)
+    cached: list[int] = field(default_factory=list)
+    warmup: list[int] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+class ClipRunner:
+    """Processes frames of one clip in order, caching each result; keeps temporal continuity between calls.
+
+    Args:
+        source: where the source frames come from.
+        cache: the clip's cache folder.
+        processor: the engine object (``process``/``reset``).
+        index_of: maps a frame number (scene/timeline frame) to the source index to read.
+        temporal: the processor keeps state between frames (affects planning).
+        first_frame: the clip's first frame (no warm-up before it).
+    """
+
+    def __init__(self, source: FrameSource, cache: ClipCache, processor: Processor,
+                 index_of: Callable[[int], int], *, temporal: bool, first_frame: int) -> None:
+        self.source = source
+        self.cache = cache
+        self.processor = processor
+        self.index_of = index_of
+        self.temporal = temporal
+        self.first_frame = first_frame
+        self.last_frame: int | None = None
+
+    def signature(self, frame: int) -> str:
+        ident = self.source.frame_identity(self.index_of(frame))
+        return frame_signature(ident) if ident else ""
+
+    def frame_path(self, frame: int) -> Path:
+        return self.cache.frame_path(frame, self.signature(frame))
+
+    def cached(self, frames: Sequence[int]) -> set[int]:
+        return {f for f in frames if self.frame_path(f).is_file()}
+
+    def ensure(self, frames: Sequence[int], *, progress: ProgressFn | None = None,
+               cancel: threading.Event | None = None, stop_after: int | None = None) -> RunResult:
+        """Make sure ``frames`` are in the cache, computing the missing ones in order.
+
+        Raises:
+            CancelledError: ``cancel`` was set, or ``stop_after`` frames were computed (the frames done so far
+                stay cached, so a rerun resumes).
+        """
+        t0 = time.perf_counter()
+        result = RunResult()
+        cached = self.cached(frames)
+        result.cached = sorted(cached)
+        steps = plan_processing(frames, cached, self.temporal, TEMPORAL_WARMUP, self.first_frame, self.last_frame)
+        total = len(set(frames))
+        done = len(cached)
+        if progress is not None:
+            progress(done, total, frames[0] if frames else 0)
+        for step in steps:
+            if cancel is not None and cancel.is_set():
+                raise CancelledError(f"cancelled after {len(result.computed)} new frames; rerun to resume")
+            if stop_after is not None and len(result.computed) >= stop_after:
+                raise CancelledError(f"stopped after {len(result.computed)} new frames; rerun to resume")
+            if self.last_frame is None or step.frame != self.last_frame + 1:
+                self.processor.reset()
+            src = self.source.read(self.index_of(step.frame))
+            out = self.processor.process(src)
+            self.last_frame = step.frame
+            if step.store:
+                self.cache.write(step.frame, out, self.signature(step.frame))
+                result.computed.append(step.frame)
+                done += 1
+                if progress is not None:
+                    progress(done, total, step.frame)
+            else:
+                result.warmup.append(step.frame)
+        result.seconds = time.perf_counter() - t0
+        log.debug("clip %s: %d computed, %d cached, %d warm-up in %.2fs", self.cache.key, len(result.computed),
+                  len(result.cached), len(result.warmup), result.seconds)
+        return result
