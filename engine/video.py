@@ -68,6 +68,7 @@ DEFAULT_SEQUENCE_FPS = Fraction(24)
 FRAME_PATTERN = "frame_{:06d}.png"
 _FRAME_RE = re.compile(r"^frame_\d{6}\.png$")
 _TMP_PREFIX = ".toonflow-tmp-"
+_NAMED_LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,7 @@ def _open_video(path: Path) -> tuple[av.container.InputContainer, VideoInfo]:
                          "check the file, or convert it to MP4/MOV/MKV") from exc
     try:
         if not container.streams.video:
-            raise InputError(f"{path}: the file has no video stream; pass a video or a folder of images")
+            raise InputError(f"{path}: the file has no video stream (zero video frames); pass a video or a folder of images")
         stream = container.streams.video[0]
         count = int(stream.frames or 0)
         if count == 0:
@@ -550,7 +551,10 @@ class VideoWriter(FrameWriter):
         else:
             self._reencode = True
             a_out = self._out.add_stream("aac", rate=a_in.codec_context.sample_rate or 48000)
-            a_out.layout = a_in.codec_context.layout
+            layout = a_in.codec_context.layout
+            if layout.name.endswith("channels"):  # unnamed order (e.g. PCM from MKV): AAC needs a named layout
+                layout = av.AudioLayout(_NAMED_LAYOUTS.get(layout.nb_channels, "stereo"))
+            a_out.layout = layout
             self._as_out = a_out
             log.info("audio codec %s cannot go into %s: re-encoding it to AAC", a_in.codec_context.name, fmt)
         self._as_in = a_in

@@ -122,6 +122,8 @@ def make_video(path: Path, n: int = 12, size: tuple[int, int] = (64, 48), rate: 
                 c.mux(p)
         for p in vs.encode(None):
             c.mux(p)
+        if n == 0:
+            c.start_encoding()  # write the header of an empty file
         if aus is not None:
             total = int(16000 * n / rate)
             t = np.arange(total) / 16000

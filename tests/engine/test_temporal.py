@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.errors import SettingsError
+from engine.temporal import TemporalStabilizer, histogram_distance, reliability_mask
+
+
+def textured(h: int = 96, w: int = 128, seed: int = 0) -> np.ndarray:
+    """Smooth random texture (DIS needs texture to track)."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    noise = rng.uniform(0, 255, (h // 4, w // 4, 3)).astype(np.float32)
+    return np.clip(cv2.resize(noise, (w, h), interpolation=cv2.INTER_CUBIC), 0, 255).astype(np.uint8)
+
+
+def flicker(img: np.ndarray, t: int, amp: float = 20.0) -> np.ndarray:
+    rng = np.random.default_rng(100 + t)
+    return np.clip(img.astype(np.float32) + rng.uniform(-amp, amp, img.shape), 0, 255).astype(np.uint8)
+
+
+def test_static_scene_flicker_is_reduced() -> None:
+    src = textured()
+    stab = TemporalStabilizer(0.6)
+    raw = [flicker(src, t) for t in range(8)]
+    out = [stab(src, r) for r in raw]
+    raw_d = np.mean([np.abs(raw[t].astype(float) - raw[t - 1]).mean() for t in range(1, 8)])
+    out_d = np.mean([np.abs(out[t].astype(float) - out[t - 1]).mean() for t in range(1, 8)])
+    assert out_d < 0.6 * raw_d
+    np.testing.assert_array_equal(out[0], raw[0])  # first frame passes through
+
+
+def test_moving_scene_follows_motion_without_ghosting() -> None:
+    base = textured(96, 160)
+    stab = TemporalStabilizer(0.6)
+    errs_raw, errs_out, errs_nowarp = [], [], []
+    prev_clean = None
+    for t in range(6):
+        src = np.roll(base, 3 * t, axis=1)
+        clean = src  # "cartoon" = the frame itself, so the ideal output is known
+        noisy = flicker(clean, t, 15)
+        out = stab(src, noisy)
+        inner = (slice(8, -8), slice(24, -24))
+        if t > 0:
+            errs_raw.append(np.abs(noisy.astype(float) - clean)[inner].mean())
+            errs_out.append(np.abs(out.astype(float) - clean)[inner].mean())
+            # what blending without motion compensation would give
+            assert prev_clean is not None
+            errs_nowarp.append(np.abs(0.4 * noisy.astype(float) + 0.6 * prev_clean - clean)[inner].mean())
+        prev_clean = clean
+    assert np.mean(errs_out) < 0.8 * np.mean(errs_raw)
+    assert np.mean(errs_out) < 0.5 * np.mean(errs_nowarp)
+
+
+def test_shot_cut_resets_state() -> None:
+    a = textured(seed=1)
+    b = np.zeros_like(a)
+    b[..., 2] = 220  # a completely different (blue) shot
+    stab = TemporalStabilizer(1.0)
+    stab(a, a)
+    out_b = flicker(b, 3)
+    np.testing.assert_array_equal(stab(b, out_b), out_b)
+    assert stab.cuts == 1
+    assert histogram_distance(a, b) > 0.5 > histogram_distance(a, flicker(a, 1, 5))
+
+
+def test_strength_zero_is_identity_and_reset_forgets() -> None:
+    src = textured()
+    s0 = TemporalStabilizer(0.0)
+    for t in range(3):
+        o = flicker(src, t)
+        np.testing.assert_array_equal(s0(src, o), o)
+    s1 = TemporalStabilizer(1.0)
+    s1(src, flicker(src, 0))
+    s1.reset()
+    o = flicker(src, 1)
+    np.testing.assert_array_equal(s1(src, o), o)
+
+
+def test_size_change_and_tiny_frames_do_not_fail() -> None:
+    stab = TemporalStabilizer(0.6)
+    stab(textured(), textured())
+    small = np.full((1, 1, 3), 7, np.uint8)
+    np.testing.assert_array_equal(stab(small, small), small)
+    odd = textured(33, 47)
+    assert stab(odd, odd).shape == (33, 47, 3)
+
+
+def test_reliability_mask_occlusion_test() -> None:
+    h, w = 20, 30
+    fwd = np.zeros((h, w, 2), np.float32)
+    fwd[..., 0] = 3.0
+    back = -fwd
+    assert reliability_mask(fwd, back)[:, 5:-5].all()  # consistent: reliable
+    assert not reliability_mask(fwd, fwd).any()        # both point the same way: occluded
+
+
+def test_bad_strength() -> None:
+    with pytest.raises(SettingsError):
+        TemporalStabilizer(1.5)
