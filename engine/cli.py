@@ -57,20 +57,28 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _add_common(p: argparse.ArgumentParser, *, top: bool) -> None:
+    """Options accepted before and after the subcommand (``toonflow -v models`` and ``toonflow models -v``)."""
+    extra = {} if top else {"default": argparse.SUPPRESS}
+    p.add_argument("-v", "--verbose", action="count", help="more logging (-v: info, -vv: debug)",
+                   **({"default": 0} if top else extra))
+    p.add_argument("--model-dir", action="append", metavar="DIR", type=Path,
+                   help=f"extra folder to search for models (repeatable; also ${MODEL_PATH_ENV})",
+                   **({"default": []} if top else extra))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (subcommands ``cartoonize`` and ``models``)."""
     parser = argparse.ArgumentParser(
         prog="toonflow", description="Turn video into temporally coherent cartoon video.")
     parser.add_argument("--version", action="version", version=f"toonflow {__version__}")
-    parser.add_argument("-v", "--verbose", action="count", default=0,
-                        help="more logging (-v: info, -vv: debug)")
-    parser.add_argument("--model-dir", action="append", default=[], metavar="DIR", type=Path,
-                        help=f"extra folder to search for models (repeatable; also ${MODEL_PATH_ENV})")
+    _add_common(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
     c = sub.add_parser("cartoonize", help="cartoonize a video, a folder of images or an image",
                        description="Cartoonize a video file, a folder of images or one image.")
+    _add_common(c, top=False)
     c.add_argument("input", type=Path, metavar="IN", help="video file, folder of images, or image")
     c.add_argument("-o", "--output", type=Path, required=True, metavar="OUT",
                    help="output: .mp4/.mov/.mkv (H.264), .png/.jpg/.tif (single image input), "
@@ -98,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("models", help="list installed models",
                        description=f"List the models found in --model-dir folders, ${MODEL_PATH_ENV} and "
                                    f"{WEIGHTS_DIR}.")
+    _add_common(m, top=False)
     m.add_argument("--task", default=None, help="only models for this task (e.g. cartoonize)")
     m.set_defaults(func=_cmd_models)
     return parser
