@@ -12,7 +12,7 @@ from .errors import SettingsError
 from .frames import attach_alpha, from_network, to_network, to_rgb8
 from .guided_filter import guided_filter
 from .models import ModelCard, resolve_model
-from .runtime import ModelSession, get_session, select_providers
+from .runtime import DEVICES, ModelSession, get_session
 from .temporal import TemporalStabilizer
 from .tiling import run_padded, run_tiled
 
@@ -46,7 +46,8 @@ class Cartoonizer:
     def __init__(self, model: str | os.PathLike[str] | None = None, *, device: str = "auto",
                  tile_size: int = 1024, strength: float = 1.0, temporal: bool = False,
                  temporal_strength: float = 0.6, extra_model_dirs: Sequence[str | os.PathLike[str]] = ()) -> None:
-        select_providers(device, available=())  # validates the device name only
+        if device not in DEVICES:
+            raise SettingsError(f"unknown device {device!r}; use one of {', '.join(DEVICES)}")
         if not 0.0 <= strength <= 1.0:
             raise SettingsError(f"strength must be in [0, 1], got {strength}")
         if tile_size < 0:

@@ -15,7 +15,7 @@ import numpy as np
 
 from .errors import InputError
 
-__all__ = ["SplitFrame", "to_rgb8", "attach_alpha", "to_network", "from_network"]
+__all__ = ["SplitFrame", "to_rgb8", "attach_alpha", "to_network", "from_network", "linear_to_srgb"]
 
 log = logging.getLogger(__name__)
 
@@ -124,3 +124,12 @@ def from_network(chw: np.ndarray) -> np.ndarray:
     """``(3, H, W)`` float in [-1, 1] -> ``(H, W, 3)`` float32 in [0, 1] (clipped)."""
     x = (chw.astype(np.float32, copy=False).transpose(1, 2, 0) + 1.0) * 0.5
     return np.clip(x, 0.0, 1.0)
+
+
+def linear_to_srgb(x: np.ndarray) -> np.ndarray:
+    """Scene-linear float (e.g. EXR from Blender) -> display sRGB float in [0, 1] (the sRGB transfer function).
+
+    Values are clipped to [0, 1] first (no tone mapping).
+    """
+    x = np.clip(x.astype(np.float32, copy=False), 0.0, 1.0)
+    return np.where(x <= 0.0031308, 12.92 * x, 1.055 * np.power(x, 1.0 / 2.4) - 0.055).astype(np.float32)

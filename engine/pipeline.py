@@ -64,6 +64,5 @@ def cartoonize_file(inp: str | os.PathLike[str], out: str | os.PathLike[str], *,
             if done == 0:
                 raise InputError(f"{info.path}: no frames; nothing to write")
     finally:
-        if hasattr(frames, "close"):
-            frames.close()
+        frames.close()
     return CartoonizeResult(input=info, output=Path(out), frames=done, providers=toon.providers)

@@ -2,7 +2,8 @@
 
 Input (:func:`open_frames`): a video file (anything FFmpeg demuxes), a folder of images (PNG, JPEG, TIFF, BMP, WebP,
 EXR; sorted naturally so ``f2.png`` comes before ``f10.png``) or a single image. Frames come out as uint8 RGB
-``(H, W, 3)``, or RGBA ``(H, W, 4)`` for images with alpha; 16-bit and float images are converted to 8 bit.
+``(H, W, 3)``, or RGBA ``(H, W, 4)`` for images with alpha; 16-bit and float images are converted to 8 bit
+(EXR is scene-linear: its colour goes through the sRGB transfer function, values above 1 are clipped).
 
 Output (:func:`open_writer`), chosen by the output path:
 
@@ -28,7 +29,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -41,10 +42,11 @@ import numpy as np
 from av.video.reformatter import Colorspace
 
 from .errors import InputError, OutputError
-from .frames import attach_alpha, to_rgb8
+from .frames import attach_alpha, linear_to_srgb, to_rgb8
 
 __all__ = [
     "VideoInfo",
+    "FrameIterator",
     "FrameWriter",
     "VIDEO_EXTENSIONS",
     "IMAGE_EXTENSIONS",
@@ -123,6 +125,11 @@ def _read_image(path: Path, index: int | None = None) -> np.ndarray:
         img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
     elif img.ndim == 3 and img.shape[2] == 4:
         img = cv2.cvtColor(img, cv2.COLOR_BGRA2RGBA)
+    if path.suffix.lower() == ".exr" and np.issubdtype(img.dtype, np.floating):
+        # EXR holds scene-linear light: encode colour to sRGB for the model; alpha stays linear
+        colour = img[..., :3] if img.ndim == 3 else img
+        colour = linear_to_srgb(colour)
+        img = np.concatenate([colour, np.clip(img[..., 3:], 0, 1)], -1) if img.ndim == 3 else colour
     split = to_rgb8(img, index, str(path))
     return attach_alpha(split.rgb, split.alpha)
 
@@ -203,6 +210,26 @@ def _open_video(path: Path) -> tuple[av.container.InputContainer, VideoInfo]:
     return container, info
 
 
+class FrameIterator(Iterator[np.ndarray]):
+    """Iterator over decoded frames whose :meth:`close` also closes the file, even before the first frame."""
+
+    def __init__(self, frames: Iterator[np.ndarray], closer: Callable[[], None] | None = None) -> None:
+        self._frames = frames
+        self._closer = closer
+
+    def __next__(self) -> np.ndarray:
+        return next(self._frames)
+
+    def close(self) -> None:
+        """Stop early and release the input file."""
+        close = getattr(self._frames, "close", None)
+        if close is not None:
+            close()
+        if self._closer is not None:
+            self._closer()
+            self._closer = None
+
+
 def _video_frames(container: av.container.InputContainer, info: VideoInfo) -> Iterator[np.ndarray]:
     index = 0
     try:
@@ -229,13 +256,12 @@ def _video_frames(container: av.container.InputContainer, info: VideoInfo) -> It
 def probe(path: str | os.PathLike[str], fps: float | Fraction | None = None) -> VideoInfo:
     """Read the :class:`VideoInfo` of an input without decoding its frames (images: reads the first one)."""
     frames, info = open_frames(path, fps=fps)
-    if hasattr(frames, "close"):
-        frames.close()
+    frames.close()
     return info
 
 
 def open_frames(path: str | os.PathLike[str], fps: float | Fraction | None = None
-                ) -> tuple[Iterator[np.ndarray], VideoInfo]:
+                ) -> tuple[FrameIterator, VideoInfo]:
     """Open a video file, a folder of images or one image.
 
     Args:
@@ -243,8 +269,8 @@ def open_frames(path: str | os.PathLike[str], fps: float | Fraction | None = Non
         fps: frame rate to assume for image input (default 24); ignored for video.
 
     Returns:
-        A lazy iterator of uint8 frames (RGB, or RGBA for images with alpha) and the :class:`VideoInfo`.
-        Close the iterator (``.close()``) if you stop early; it closes the file.
+        A lazy :class:`FrameIterator` of uint8 frames (RGB, or RGBA for images with alpha) and the
+        :class:`VideoInfo`. Call its ``close()`` if you stop early; it closes the file.
 
     Raises:
         InputError: missing path, not a video/image, zero frames; while iterating: an unreadable frame (with its
@@ -255,13 +281,14 @@ def open_frames(path: str | os.PathLike[str], fps: float | Fraction | None = Non
         raise InputError(f"{p}: no such file or folder; check the path")
     if p.is_dir() or p.suffix.lower() in IMAGE_EXTENSIONS:
         rate = Fraction(fps).limit_denominator(1001) if fps else DEFAULT_SEQUENCE_FPS
-        return _open_images(p, rate)
+        images, info = _open_images(p, rate)
+        return FrameIterator(images), info
     if not os.access(p, os.R_OK):
         raise InputError(f"{p}: file is not readable (permission denied)")
     if p.stat().st_size == 0:
         raise InputError(f"{p}: file is empty; not a video")
     container, info = _open_video(p)
-    return _video_frames(container, info), info
+    return FrameIterator(_video_frames(container, info), container.close), info
 
 
 # ----------------------------------------------------------------------------------------------------- output

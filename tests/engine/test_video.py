@@ -274,3 +274,29 @@ def test_output_checks(video_with_audio: Path, tmp_path: Path) -> None:
         check_output_path(video_with_audio, busy)
     assert check_output_path(video_with_audio, tmp_path / "new_folder") == "images"
     assert check_output_path(video_with_audio, tmp_path / "o.mkv") == "video"
+
+
+def test_probe_and_early_close_release_the_file(video_with_audio: Path) -> None:
+    from engine.video import probe
+
+    info = probe(video_with_audio)
+    assert (info.frame_count, info.has_audio) == (12, True)
+    frames, _ = open_frames(video_with_audio)
+    next(frames)
+    frames.close()
+    with pytest.raises(StopIteration):
+        next(frames)
+
+
+def test_exr_linear_is_encoded_to_srgb(tmp_path: Path) -> None:
+    import os
+
+    os.environ.setdefault("OPENCV_IO_ENABLE_OPENEXR", "1")
+    linear = np.full((4, 6, 3), 0.2140, np.float32)  # sRGB 0.5
+    linear[0, 0] = 2.0  # over-range: clipped
+    if not cv2.imwrite(str(tmp_path / "f.exr"), linear):
+        pytest.skip("this OpenCV build cannot write EXR")
+    frames, info = open_frames(tmp_path / "f.exr")
+    (f,) = list(frames)
+    assert f.dtype == np.uint8 and f.shape == (4, 6, 3)
+    assert abs(int(f[2, 2, 0]) - 128) <= 1 and (f[0, 0] == 255).all()
