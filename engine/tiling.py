@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Tile", "pad_to_multiple", "tile_starts", "plan_tiles", "tile_weight", "run_padded", "run_tiled"]
+__all__ = ["Tile", "pad_to_multiple", "tile_starts", "balanced_tile", "plan_tiles", "tile_weight", "run_padded", "run_tiled"]
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,20 @@ class Tile:
     x1: int
 
 
+def balanced_tile(length: int, tile: int, overlap: int, align: int = 1) -> int:
+    """The tile length (<= ``tile`` where possible) that covers ``length`` with the fewest, equal-sized tiles.
+
+    E.g. 1280 px with tile 1024 and overlap 32: two tiles of 656 instead of two of 1024 (less wasted overlap).
+    """
+    if length <= tile:
+        return length
+    n = -(-(length - overlap) // (tile - overlap))
+    t = -(-(length + (n - 1) * overlap) // n)
+    return -(-t // align) * align
+
+
 def _spans(length: int, tile: int, overlap: int, align: int) -> list[tuple[int, int]]:
+    tile = balanced_tile(length, tile, overlap, align)
     starts = tile_starts(length, tile, overlap, align)
     return [(s, length if i == len(starts) - 1 else min(s + tile, length)) for i, s in enumerate(starts)]
 

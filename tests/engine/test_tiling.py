@@ -71,3 +71,11 @@ def test_seams_would_show_without_feathering(tiny_model: Path) -> None:
     whole = run_padded(x, session.run, 4)
     naive = np.concatenate([run_padded(x[:, :, :32], session.run, 4), run_padded(x[:, :, 32:], session.run, 4)], 2)
     assert np.abs(naive - whole).max() > 1e-2
+
+
+def test_balanced_tiles_waste_little_overlap() -> None:
+    tiles = plan_tiles(720, 1280, 1024, 32, 4)
+    assert len(tiles) == 2
+    assert sum(t.x1 - t.x0 for t in tiles) <= 1280 + 64
+    assert all(t.y0 == 0 and t.y1 == 720 for t in tiles)
+    assert len(plan_tiles(2160, 3840, 1024, 32, 4)) == 3 * 4
