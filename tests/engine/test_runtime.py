@@ -119,3 +119,28 @@ def test_fp16_conversion_keeps_float32_io(tiny_model: Path) -> None:
     assert model.graph.output[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT
     fp16_inits = [i for i in model.graph.initializer if i.data_type == onnx.TensorProto.FLOAT16]
     assert fp16_inits, "weights should be float16"
+
+
+def test_gpu_run_failure_falls_back_to_cpu(tiny_model: Path, caplog: pytest.LogCaptureFixture) -> None:
+    class FailingGpuSession:
+        def io_binding(self) -> object:
+            raise runtime._ort_state.Fail("CUDA error: out of memory")
+
+    card = resolve_model(tiny_model, "cartoonize")
+    s = runtime.ModelSession(card=card, device="gpu", session=FailingGpuSession(),  # type: ignore[arg-type]
+                             providers=[CUDA, CPU], fp16=True)
+    x = np.zeros((1, 3, 8, 8), np.float32)
+    with caplog.at_level(logging.WARNING):
+        out = s.run(x)
+    assert out.shape == (1, 3, 8, 8)
+    assert s.providers == [CPU] and not s.fp16
+    assert "out of memory" in caplog.text and "falling back to the CPU" in caplog.text
+
+
+def test_cpu_run_failure_is_model_error(tiny_model: Path) -> None:
+    from engine.errors import ModelError
+
+    card = resolve_model(tiny_model, "cartoonize")
+    s = get_session(card, "cpu")
+    with pytest.raises(ModelError, match=r"inference failed on input of shape \(1, 2, 8, 8\)"):
+        s.run(np.zeros((1, 2, 8, 8), np.float32))  # 2 channels: the conv rejects it
