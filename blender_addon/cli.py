@@ -50,6 +50,7 @@ def _scene(name: str | None) -> bpy.types.Scene:
 def _cmd_strips(args: object) -> int:
     scene = _scene(args.scene)
     strips = compat.all_strips(scene)
+    missing: list[str] = []
     if args.strip:
         by_name = {s.name: s for s in strips}
         missing = [n for n in args.strip if n not in by_name]
@@ -62,12 +63,9 @@ def _cmd_strips(args: object) -> int:
         chosen = [s for s in strips if s.select and s.toonflow.role != "RESULT"]
     else:
         chosen = [s for s in strips if s.toonflow.marked and s.toonflow.role != "RESULT"]
-        missing = []
     if not chosen:
         _err("no strips to process (mark strips in the Toonflow panel, or use --strip NAME / --all)")
         return 1
-    if args.device:
-        _err("--device is taken from the preferences for strips; ignoring") if False else None
 
     def report(level: str, text: str) -> None:
         (_err if level in {"ERROR", "WARNING"} else _out)(text)
@@ -82,7 +80,7 @@ def _cmd_strips(args: object) -> int:
             return 1
         bpy.ops.wm.save_as_mainfile(filepath=str(target), copy=True)
         _out(f"saved {target}")
-    return 0 if failed == 0 and not (args.strip and missing) else 1
+    return 0 if failed == 0 and not missing else 1
 
 
 def _cmd_file(args: object) -> int:
@@ -149,21 +147,28 @@ def _cmd_render(args: object) -> int:
         _out("pass 2: compositing with Toonflow")
     if args.output:
         scene.render.filepath = args.output
-    failures_before = _count_node_errors(scene)
-    old = (scene.frame_start, scene.frame_end)
+    failures_before = handlers.error_count()
+    old = (scene.frame_start, scene.frame_end, scene.frame_step, scene.render.filepath)
     try:
-        for f in frames:
-            scene.frame_set(f)
-            _out(f"render frame {f}")
-            bpy.ops.render.render(write_still=True, scene=scene.name)
+        if frames == list(range(frames[0], frames[-1] + 1)):
+            # a contiguous range renders exactly as `blender -b file.blend -a` does
+            scene.frame_start, scene.frame_end, scene.frame_step = frames[0], frames[-1], 1
+            _out(f"render frames {frames[0]}-{frames[-1]}")
+            bpy.ops.render.render(animation=True, scene=scene.name)
+        else:
+            for f in frames:
+                scene.frame_set(f)
+                scene.render.filepath = scene.render.frame_path(frame=f)
+                _out(f"render frame {f}")
+                bpy.ops.render.render(write_still=True, scene=scene.name)
+                scene.render.filepath = old[3]
     finally:
-        scene.frame_start, scene.frame_end = old
-    failed = _count_node_errors(scene) - failures_before
+        scene.frame_start, scene.frame_end, scene.frame_step, scene.render.filepath = old
+    failed = handlers.error_count() - failures_before
+    if failed:
+        _err(f"{failed} node frame(s) could not be processed (see the messages above)")
+    _out(f"rendered {len(frames)} frame(s) to {scene.render.filepath}")
     return 1 if failed else 0
-
-
-def _count_node_errors(scene: bpy.types.Scene) -> int:
-    return sum(1 for n in handlers.toonflow_nodes(scene) if n.status)
 
 
 def _cmd_models(args: object) -> int:

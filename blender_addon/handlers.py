@@ -32,13 +32,13 @@ from .report import user_message
 from .runner import ClipRunner
 from .sources import FrameSource, MovieSource, SequenceSource, StillSource, open_source, sequence_frame_path
 
-__all__ = ["on_render_pre", "update_node", "resolve_source", "prerender", "prerender_dir", "toonflow_nodes",
+__all__ = ["error_count", "on_render_pre", "update_node", "resolve_source", "prerender", "prerender_dir", "toonflow_nodes",
            "register", "unregister", "classes"]
 
 log = logging.getLogger(__name__)
 
 _runners: dict[tuple[str, str, str], tuple[str, ClipRunner]] = {}
-_state = {"prerendering": False}
+_state: dict[str, object] = {"prerendering": False, "errors": 0}
 
 
 @dataclass
@@ -76,6 +76,11 @@ class PrerenderSource:
 
     def close(self) -> None:
         pass
+
+
+def error_count() -> int:
+    """Frames that could not be processed since the add-on was loaded (the CLI's exit code uses it)."""
+    return int(_state["errors"])
 
 
 def toonflow_nodes(scene: bpy.types.Scene) -> list[bpy.types.Node]:
@@ -222,13 +227,14 @@ def update_node(scene: bpy.types.Scene, node: bpy.types.Node, frame: int) -> Pat
         runner = _runner_for(scene, node, ns)
         runner.index_of = ns.index_of
         runner.ensure([frame])
-        path = runner.frame_path(frame)
-        nodes.set_result(node, str(path))
-        node.status = ""
+        path = nodes.publish_frame(node, frame, runner.frame_path(frame))
+        if node.status:
+            node.status = ""
         return path
     except errors as exc:
         node.status = str(exc)
-        nodes.set_passthrough(node)
+        _state["errors"] = int(_state["errors"]) + 1
+        nodes.clear_frame(node, frame)
         user_message(f"Toonflow: frame {frame}: {exc}", "ERROR")
         return None
 

@@ -2,21 +2,44 @@
 """Compositor nodes: Python subclasses of ``CompositorNodeCustomGroup`` around built-in nodes.
 
 A Python node that processes pixels itself crashes Blender's compositor, so each Toonflow node owns an inner node
-group made of built-in nodes only: Group Input -> (pass-through) / Image node -> Group Output. The render_pre handler
-(:mod:`handlers`) fills the Image node with the cached cartoon of the frame being rendered and links it to the
-output; when a frame cannot be processed the source passes through unchanged and the node shows why.
+group made of built-in nodes only: an Image node (image *sequence*) -> Group Output. The group's input socket is
+where the user links the source; the handler reads that source itself.
+
+The inner image is a numbered sequence in the node's own folder (``<cache>/nodes/<node uid>/f<frame+100000>.png``)
+that Blender steps through by itself, frame by frame. The render_pre handler only has to make the current frame's
+file exist (a hard link to the cached cartoon) before compositing. Nothing in the node tree changes per frame: in
+animation renders the compositor works on an evaluated copy of the tree made before ``render_pre`` runs, so per-frame
+edits to links or image paths would not be seen, while a file that appears on disk is.
 """
 
 from __future__ import annotations
 
+import os
+import uuid
+from pathlib import Path
+
 import bpy
 
-__all__ = ["ToonflowCartoonizeNode", "TOONFLOW_NODE_TYPES", "INNER_IMAGE", "set_result", "set_passthrough",
-           "classes"]
+from .preferences import addon_settings
+
+__all__ = ["ToonflowCartoonizeNode", "TOONFLOW_NODE_TYPES", "INNER_IMAGE", "node_frame_file", "publish_frame",
+           "clear_frame", "classes"]
 
 INNER_IMAGE = "Toonflow Result"
 INNER_IN = "Group Input"
 INNER_OUT = "Group Output"
+FRAME_OFFSET = 100000  # file number = scene frame + FRAME_OFFSET, so frames down to -99999 work
+FRAME_DURATION = 1048574  # Blender's maximum
+
+
+def node_folder(node: bpy.types.Node) -> Path:
+    if not node.uid:
+        node.uid = uuid.uuid4().hex[:16]
+    return addon_settings().cache_root / "nodes" / node.uid
+
+
+def node_frame_file(node: bpy.types.Node, frame: int) -> Path:
+    return node_folder(node) / f"f{frame + FRAME_OFFSET:07d}.png"
 
 
 def _new_inner_group(label: str) -> bpy.types.NodeTree:
@@ -31,41 +54,66 @@ def _new_inner_group(label: str) -> bpy.types.NodeTree:
     go.location = (300, 0)
     im = ng.nodes.new("CompositorNodeImage")
     im.name = INNER_IMAGE
-    im.location = (0, -150)
-    ng.links.new(gi.outputs[0], go.inputs[0])
+    ng.links.new(im.outputs[0], go.inputs[0])
     return ng
 
 
-def _inner(node: bpy.types.Node) -> tuple[bpy.types.NodeTree, bpy.types.Node, bpy.types.Node, bpy.types.Node]:
+def ensure_inner(node: bpy.types.Node) -> bpy.types.Image:
+    """Make sure the node has its inner group and its image sequence; returns the image."""
     ng = node.node_tree
     if ng is None or INNER_IMAGE not in ng.nodes:
         ng = _new_inner_group(node.bl_label)
         node.node_tree = ng
-    return ng, ng.nodes[INNER_IN], ng.nodes[INNER_IMAGE], ng.nodes[INNER_OUT]
-
-
-def set_result(node: bpy.types.Node, filepath: str) -> None:
-    """Show ``filepath`` (a cached cartoon frame) as the node's output."""
-    ng, _gi, im, go = _inner(node)
-    name = f".Toonflow {node.id_data.name} {node.name}"[:63]
+    im = ng.nodes[INNER_IMAGE]
+    first = node_frame_file(node, 1)
     img = im.image
     if img is None:
-        img = bpy.data.images.get(name)
-        if img is None:
-            img = bpy.data.images.load(filepath, check_existing=False)
-            img.name = name
+        first.parent.mkdir(parents=True, exist_ok=True)
+        img = bpy.data.images.new(f".Toonflow {node.uid}", 4, 4)
+        img.source = "SEQUENCE"
+        img.filepath = str(first)
         im.image = img
-    if img.filepath != filepath:
-        img.source = "FILE"
-        img.filepath = filepath
-    img.reload()
-    ng.links.new(im.outputs[0], go.inputs[0])
+    elif Path(img.filepath) != first:
+        img.source = "SEQUENCE"
+        img.filepath = str(first)
+    if (im.frame_start, im.frame_offset, im.frame_duration) != (1 - FRAME_OFFSET, 0, FRAME_DURATION):
+        im.frame_start = 1 - FRAME_OFFSET
+        im.frame_offset = 0
+        im.frame_duration = FRAME_DURATION
+        im.use_cyclic = False
+    return img
 
 
-def set_passthrough(node: bpy.types.Node) -> None:
-    """Output the node's input unchanged (used when the frame could not be processed)."""
-    ng, gi, _im, go = _inner(node)
-    ng.links.new(gi.outputs[0], go.inputs[0])
+def publish_frame(node: bpy.types.Node, frame: int, result: Path) -> Path:
+    """Make ``result`` (a cached frame) the node's output at ``frame``: a hard link (copy where links fail)."""
+    img = ensure_inner(node)
+    dst = node_frame_file(node, frame)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        if dst.exists() and os.path.samefile(dst, result):
+            return dst
+    except OSError:
+        pass
+    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
+    if tmp.exists():
+        tmp.unlink()
+    try:
+        os.link(result, tmp)
+    except OSError:
+        tmp.write_bytes(result.read_bytes())
+    replaced = dst.exists()
+    os.replace(tmp, dst)
+    if replaced:
+        img.reload()  # drop Blender's buffer of the previous version of this frame
+    return dst
+
+
+def clear_frame(node: bpy.types.Node, frame: int) -> None:
+    """No result for ``frame`` (error): the node outputs nothing rather than a stale frame."""
+    dst = node_frame_file(node, frame)
+    if dst.exists():
+        dst.unlink()
+        ensure_inner(node).reload()
 
 
 class ToonflowNodeMixin:
@@ -74,21 +122,21 @@ class ToonflowNodeMixin:
     is_toonflow = True
     toonflow_task = ""
 
-    status: bpy.props.StringProperty(name="Status", default="", options={"SKIP_SAVE"})
-
     @classmethod
     def poll(cls, ntree: bpy.types.NodeTree) -> bool:
         return ntree.bl_idname == "CompositorNodeTree"
 
     def init(self, context: bpy.types.Context) -> None:
+        self.uid = uuid.uuid4().hex[:16]
         self.node_tree = _new_inner_group(self.bl_label)
+        ensure_inner(self)
         self.width = 220
 
     def copy(self, node: bpy.types.Node) -> None:
-        # Each node owns its inner group and result image.
+        # Each node owns its inner group, its image sequence and its folder.
+        self.uid = uuid.uuid4().hex[:16]
         self.node_tree = _new_inner_group(self.bl_label)
-        im = self.node_tree.nodes[INNER_IMAGE]
-        im.image = None
+        ensure_inner(self)
 
     def free(self) -> None:
         ng = self.node_tree
@@ -114,6 +162,8 @@ class ToonflowCartoonizeNode(ToonflowNodeMixin, bpy.types.CompositorNodeCustomGr
     bl_icon = "IMAGE"
     toonflow_task = "cartoonize"
 
+    uid: bpy.props.StringProperty(name="Node ID", default="", options={"HIDDEN"})
+    status: bpy.props.StringProperty(name="Status", default="", options={"SKIP_SAVE"})
     model: bpy.props.StringProperty(
         name="Model", default="", description="Model name or .onnx path (empty: the default model, pmc)")
     strength: bpy.props.FloatProperty(name="Strength", default=1.0, min=0.0, max=1.0,
@@ -140,10 +190,6 @@ class ToonflowCartoonizeNode(ToonflowNodeMixin, bpy.types.CompositorNodeCustomGr
     def draw_buttons_ext(self, context: bpy.types.Context, layout: bpy.types.UILayout) -> None:
         self.draw_buttons(context, layout)
         layout.prop(self, "source_path")
-
-    def settings_key_dict(self) -> dict[str, object]:
-        return {"model": self.model, "strength": self.strength, "temporal": self.temporal,
-                "temporal_strength": self.temporal_strength}
 
 
 #: every Toonflow node type (the colorize node is added here once the engine has a Colorizer).

@@ -16,10 +16,10 @@ pending: list[tuple[str, str]] = []
 
 def user_message(text: str, level: str = "WARNING") -> None:
     """Tell the user ``text``. Safe to call from handlers (even on the render thread)."""
-    log.log(logging.ERROR if level == "ERROR" else logging.WARNING, "%s", text)
     if bpy.app.background:
         print(f"Toonflow {level.lower()}: {text}", file=sys.stderr, flush=True)
         return
+    log.log(logging.ERROR if level == "ERROR" else logging.WARNING, "%s", text)
     pending.append((level, text))
     if not bpy.app.timers.is_registered(flush_pending):
         bpy.app.timers.register(flush_pending, first_interval=0.05)

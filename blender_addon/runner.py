@@ -46,7 +46,7 @@ class RunResult:
 
 
 class ClipRunner:
-    """Processes frames of one clip in order, caching each result; keeps temporal continuity between calls.
+    """Processes frames of one clip in source order, caching each result; keeps temporal continuity between calls.
 
     Args:
         source: where the source frames come from.
@@ -65,45 +65,57 @@ class ClipRunner:
         self.index_of = index_of
         self.temporal = temporal
         self.first_frame = first_frame
-        self.last_frame: int | None = None
+        self.last_index: int | None = None
 
-    def signature(self, frame: int) -> str:
-        ident = self.source.frame_identity(self.index_of(frame))
+    def signature(self, index: int) -> str:
+        ident = self.source.frame_identity(index)
         return frame_signature(ident) if ident else ""
 
+    def index_path(self, index: int) -> Path:
+        return self.cache.frame_path(index, self.signature(index))
+
     def frame_path(self, frame: int) -> Path:
-        return self.cache.frame_path(frame, self.signature(frame))
+        """The cached result shown at ``frame`` (files are keyed by source index, so holds share one file)."""
+        return self.index_path(self.index_of(frame))
+
+    def indices(self, frames: Sequence[int]) -> list[int]:
+        return list(dict.fromkeys(self.index_of(f) for f in frames))
 
     def cached(self, frames: Sequence[int]) -> set[int]:
-        return {f for f in frames if self.frame_path(f).is_file()}
+        """Source indices of ``frames`` already in the cache."""
+        return {i for i in self.indices(frames) if self.index_path(i).is_file()}
 
     def ensure(self, frames: Sequence[int], *, progress: ProgressFn | None = None,
                cancel: threading.Event | None = None, stop_after: int | None = None) -> RunResult:
-        """Make sure ``frames`` are in the cache, computing the missing ones in order.
+        """Make sure the results for ``frames`` are in the cache, computing the missing ones in source order.
+
+        Results are cached per source index; ``RunResult`` lists source indices.
 
         Raises:
-            CancelledError: ``cancel`` was set, or ``stop_after`` frames were computed (the frames done so far
+            CancelledError: ``cancel`` was set, or ``stop_after`` new frames were computed (the frames done so far
                 stay cached, so a rerun resumes).
         """
         t0 = time.perf_counter()
         result = RunResult()
-        cached = self.cached(frames)
+        indices = self.indices(frames)
+        cached = {i for i in indices if self.index_path(i).is_file()}
         result.cached = sorted(cached)
-        steps = plan_processing(frames, cached, self.temporal, TEMPORAL_WARMUP, self.first_frame, self.last_frame)
-        total = len(set(frames))
+        steps = plan_processing(indices, cached, self.temporal, TEMPORAL_WARMUP,
+                                max(self.index_of(self.first_frame), 0), self.last_index)
+        total = len(indices)
         done = len(cached)
         if progress is not None:
-            progress(done, total, frames[0] if frames else 0)
+            progress(done, total, indices[0] if indices else 0)
         for step in steps:
             if cancel is not None and cancel.is_set():
                 raise CancelledError(f"cancelled after {len(result.computed)} new frames; rerun to resume")
             if stop_after is not None and len(result.computed) >= stop_after:
                 raise CancelledError(f"stopped after {len(result.computed)} new frames; rerun to resume")
-            if self.last_frame is None or step.frame != self.last_frame + 1:
+            if self.last_index is None or step.frame != self.last_index + 1:
                 self.processor.reset()
-            src = self.source.read(self.index_of(step.frame))
+            src = self.source.read(step.frame)
             out = self.processor.process(src)
-            self.last_frame = step.frame
+            self.last_index = step.frame
             if step.store:
                 self.cache.write(step.frame, out, self.signature(step.frame))
                 result.computed.append(step.frame)

@@ -10,6 +10,7 @@ progress, and Esc cancels. Frames done before a cancel or a crash stay cached, s
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -115,8 +116,8 @@ def prepare_job(scene: bpy.types.Scene, strip: bpy.types.bpy_struct,
     occupied = [(int(s.channel), int(s.frame_final_start), int(s.frame_final_end))
                 for s in compat.all_strips(scene) if s != strip and s.name != result_name]
     channel = pick_channel(int(strip.channel), occupied, first, end)
-    return StripJob(scene.name, strip.name, runner, list(range(first, end)), channel, settings,
-                    total=end - first)
+    frames = list(range(first, end))
+    return StripJob(scene.name, strip.name, runner, frames, channel, settings, total=len(runner.indices(frames)))
 
 
 def _strip_by_name(scene: bpy.types.Scene, name: str) -> bpy.types.bpy_struct | None:
@@ -130,7 +131,7 @@ def finish_job(scene: bpy.types.Scene, job: StripJob) -> bpy.types.bpy_struct | 
         return None
     tf = src.toonflow
     tf.cache_dir = str(job.runner.cache.dir)
-    tf.frames_total = len(job.frames)
+    tf.frames_total = len(job.runner.indices(job.frames))
     tf.frames_done = len(job.runner.cached(job.frames))
     if job.error or job.result is None:
         tf.state = ("cancelled" if job.cancelled else "error") + f": {job.error}"
@@ -217,7 +218,10 @@ class TOONFLOW_OT_cartoonize_strip(bpy.types.Operator):
         return context.scene is not None and context.scene.sequence_editor is not None
 
     def _report(self, level: str, text: str) -> None:
-        self.report({level}, text)
+        # per-strip problems are warnings (the other strips went on); the summary is an error if nothing worked
+        if bpy.app.background and level != "INFO":
+            print(f"Toonflow {level.lower()}: {text}", file=sys.stderr, flush=True)
+        self.report({"INFO" if level == "INFO" else "WARNING"}, text)
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         strips = _selected_strips(context)
@@ -226,6 +230,8 @@ class TOONFLOW_OT_cartoonize_strip(bpy.types.Operator):
             return {"CANCELLED"}
         ok, failed = process_strips_sync(context.scene, strips, stop_after=self.stop_after or None,
                                          report=self._report)
+        if failed:
+            self.report({"WARNING"}, f"Toonflow: {ok} strip(s) processed, {failed} not (see the messages)")
         return {"FINISHED"} if ok else {"CANCELLED"}
 
     def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
