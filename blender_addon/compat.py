@@ -16,7 +16,8 @@ import bpy
 
 __all__ = [
     "IS_50", "STRIP_TYPE", "compositor_tree", "ensure_compositor_tree", "all_strips", "top_strips",
-    "set_movie_output", "iter_tree_nodes", "has_cli_command",
+    "set_movie_output", "set_image_output", "restore_file_format", "new_effect_strip", "iter_tree_nodes",
+    "has_cli_command",
 ]
 
 IS_50: bool = bpy.app.version >= (5, 0, 0)
@@ -79,6 +80,16 @@ def top_strips(scene: bpy.types.Scene) -> bpy.types.bpy_prop_collection:
     """The collection new strips are added to (``new_image`` ...)."""
     sed = scene.sequence_editor or scene.sequence_editor_create()
     return _strip_collection(sed, top=True)
+
+
+def new_effect_strip(scene: bpy.types.Scene, name: str, effect: str, channel: int, frame_start: int,
+                     length: int) -> bpy.types.bpy_struct:
+    """``new_effect``: 5.0 takes ``length``, earlier versions ``frame_end`` (exclusive)."""
+    coll = top_strips(scene)
+    if IS_50:
+        return coll.new_effect(name=name, type=effect, channel=channel, frame_start=frame_start, length=length)
+    return coll.new_effect(name=name, type=effect, channel=channel, frame_start=frame_start,
+                           frame_end=frame_start + length)
 
 
 def set_movie_output(scene: bpy.types.Scene, codec: str = "H264") -> None:

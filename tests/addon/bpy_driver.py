@@ -288,8 +288,8 @@ def sc_strip(args: argparse.Namespace, media: dict) -> str:
     coll = compat.top_strips(scene)
     movie.frame_offset_start = 1  # trimmed: the result must follow the visible range
     sound = coll.new_sound(name="Tone", filepath=media["sound"], channel=1, frame_start=10)
-    text = coll.new_effect(name="Title", type="TEXT", channel=5, frame_start=10, frame_end=14)
-    color = coll.new_effect(name="Flat", type="COLOR", channel=6, frame_start=10, frame_end=14)
+    text = compat.new_effect_strip(scene, "Title", "TEXT", 5, 10, 4)
+    color = compat.new_effect_strip(scene, "Flat", "COLOR", 6, 10, 4)
     for s in compat.all_strips(scene):
         s.select = True
     with bpy.context.temp_override(scene=scene):
@@ -384,8 +384,7 @@ def sc_cli(args: argparse.Namespace, media: dict) -> str:
     compat = mod("blender_addon.compat")
     scene, movie = _strip_scene(media, "CLI")
     movie.toonflow.marked = True
-    coll = compat.top_strips(scene)
-    coll.new_effect(name="Flat", type="COLOR", channel=6, frame_start=10, frame_end=14).toonflow.marked = True
+    compat.new_effect_strip(scene, "Flat", "COLOR", 6, 10, 4).toonflow.marked = True
     bpy.context.window.scene = scene if bpy.context.window else None
     rc = cli.toonflow_command(["strips", "--scene", scene.name, "--marked"])
     assert rc == 1, f"a marked colour strip must make the run fail, rc {rc}"

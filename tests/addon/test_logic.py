@@ -1,0 +1,199 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The extension's bpy-free logic (planning, keys, cache, runner, CLI arguments, manifest), in plain Python."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import subprocess
+import sys
+import threading
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from blender_addon import cli_args, planning
+from blender_addon.cache import ClipCache
+from blender_addon.errors import CancelledError
+from blender_addon.keys import ProcessSettings, clip_key, file_identity
+from blender_addon.runner import ClipRunner
+from blender_addon.sources import SequenceSource, sequence_frame_path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_root_init_is_light() -> None:
+    text = (ROOT / "__init__.py").read_text()
+    assert "import bpy" not in text and "import engine" not in text and ".engine" not in text
+    code = compile(text, "__init__.py", "exec")
+    assert {"register", "unregister"} <= set(code.co_names)
+
+
+def test_manifest() -> None:
+    m = tomllib.loads((ROOT / "blender_manifest.toml").read_text())
+    assert m["id"] == "toonflow" and m["blender_version_min"] == "4.2.0"
+    assert m["license"] == ["SPDX:GPL-3.0-or-later"]
+    assert "files" in m["permissions"] and "network" not in m["permissions"]
+    pats = m["build"]["paths_exclude_pattern"]
+    assert {"!/__init__.py", "!/blender_addon/", "!/engine/", "!/wheels/"} <= set(pats) and "/*" in pats
+
+
+def test_build_script_writes_wheels_into_staged_manifest(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("build_extension", ROOT / "scripts" / "build_extension.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)  # type: ignore[union-attr]
+    mod.write_manifest(tmp_path, ["av-18.1.0-cp311-abi3-manylinux_2_28_x86_64.whl"], ["linux-x64"])
+    m = tomllib.loads((tmp_path / "blender_manifest.toml").read_text())
+    assert m["wheels"] == ["./wheels/av-18.1.0-cp311-abi3-manylinux_2_28_x86_64.whl"]
+    assert m["platforms"] == ["linux-x64"] and m["id"] == "toonflow"
+    mod.stage(tmp_path / "stage")
+    shipped = {p.relative_to(tmp_path / "stage").parts[0] for p in (tmp_path / "stage").rglob("*")}
+    assert shipped == {"__init__.py", "blender_addon", "engine"}
+    assert not list((tmp_path / "stage").rglob("__pycache__")) and not list((tmp_path / "stage").rglob("*.mk"))
+
+
+def test_no_bpy_in_logic_modules() -> None:
+    for name in ("keys", "cache", "planning", "sources", "runner", "cli_args", "gpu", "errors"):
+        text = (ROOT / "blender_addon" / f"{name}.py").read_text()
+        assert "import bpy" not in text, name
+
+
+@pytest.mark.parametrize("frame,expected", [(1, 1), (5, 5), (10, 10), (11, 10), (0, 0), (-3, 0)])
+def test_image_user_frame_clamped(frame: int, expected: int) -> None:
+    assert planning.image_user_frame(frame, 1, 10, 0, False) == expected
+
+
+def test_image_user_frame_cyclic_and_offset() -> None:
+    assert [planning.image_user_frame(f, 1, 3, 0, True) for f in range(1, 8)] == [1, 2, 3, 1, 2, 3, 1]
+    assert planning.image_user_frame(5, 3, 100, 10, False) == 13
+    assert planning.movie_clip_frame(12, 10, 2) == 4
+
+
+def test_strip_index_and_support() -> None:
+    assert planning.strip_source_index(15, 10, "MOVIE") == 5
+    assert planning.strip_source_index(15, 10, "IMAGE", 1) == 0
+    assert planning.strip_source_index(30, 10, "IMAGE", 4) == 3
+    assert planning.strip_support("MOVIE") is None and planning.strip_support("IMAGE") is None
+    for t in ("SOUND", "SCENE", "TEXT", "COLOR", "GAUSSIAN_BLUR"):
+        assert planning.strip_support(t)
+
+
+def test_pick_channel() -> None:
+    assert planning.pick_channel(2, [], 10, 20) == 3
+    assert planning.pick_channel(2, [(3, 15, 30)], 10, 20) == 4
+    assert planning.pick_channel(2, [(3, 20, 30)], 10, 20) == 3  # touching, not overlapping
+
+
+def test_plan_processing() -> None:
+    steps = planning.plan_processing(range(1, 6), {1, 2}, temporal=False)
+    assert [s.frame for s in steps] == [3, 4, 5]
+    steps = planning.plan_processing(range(1, 8), {1, 2, 3}, temporal=True, warmup=2, first_frame=1)
+    assert [(s.frame, s.store) for s in steps] == [(2, False), (3, False), (4, True), (5, True), (6, True),
+                                                    (7, True)]
+    steps = planning.plan_processing([5], set(), temporal=True, warmup=2, first_frame=1, last_computed=4)
+    assert [(s.frame, s.store) for s in steps] == [(5, True)]
+    steps = planning.plan_processing([1, 2], set(), temporal=True, first_frame=1)
+    assert all(s.store for s in steps)
+
+
+def test_clip_key_changes_with_each_part(tmp_path: Path) -> None:
+    f = tmp_path / "a.png"
+    f.write_bytes(b"x")
+    base = clip_key(file_identity(f), ProcessSettings(), "m1")
+    assert base == clip_key(file_identity(f), ProcessSettings(), "m1")
+    assert base != clip_key(file_identity(f), ProcessSettings(strength=0.5), "m1")
+    assert base != clip_key(file_identity(f), ProcessSettings(temporal=True), "m1")
+    assert base != clip_key(file_identity(f), ProcessSettings(), "m2")
+    f.write_bytes(b"xy")
+    assert base != clip_key(file_identity(f), ProcessSettings(), "m1")
+    assert "missing" in file_identity(tmp_path / "nope.png")
+
+
+def test_sequence_paths() -> None:
+    assert sequence_frame_path("/x/shot_0007.png", 12).name == "shot_0012.png"
+    assert sequence_frame_path("/x/v2_take_01.exr", 3).name == "v2_take_03.exr"
+    assert SequenceSource("/x/a_001.png").identity.endswith("a_#.png")
+
+
+class FakeCartoonizer:
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+        self.resets = 0
+
+    def process(self, frame: np.ndarray) -> np.ndarray:
+        self.calls.append(int(frame[0, 0, 0]))
+        return 255 - frame
+
+    def reset(self) -> None:
+        self.resets += 1
+
+
+class FakeSource:
+    identity = "fake"
+
+    def read(self, index: int) -> np.ndarray:
+        return np.full((4, 4, 3), index, np.uint8)
+
+    def frame_identity(self, index: int) -> str:
+        return ""
+
+    def close(self) -> None:
+        pass
+
+
+def _runner(tmp_path: Path, temporal: bool) -> tuple[ClipRunner, FakeCartoonizer]:
+    proc = FakeCartoonizer()
+    cache = ClipCache(tmp_path, "cartoonize", "k")
+    return ClipRunner(FakeSource(), cache, proc, lambda f: f - 10, temporal=temporal, first_frame=10), proc
+
+
+def test_runner_caches_and_resumes(tmp_path: Path) -> None:
+    runner, proc = _runner(tmp_path, temporal=True)
+    with pytest.raises(CancelledError):
+        runner.ensure(range(10, 20), stop_after=4)
+    assert proc.calls == [0, 1, 2, 3]
+    runner2, proc2 = _runner(tmp_path, temporal=True)
+    seen: list[tuple[int, int]] = []
+    res = runner2.ensure(range(10, 20), progress=lambda d, t, f: seen.append((d, t)))
+    assert res.cached == [0, 1, 2, 3] and res.computed == [4, 5, 6, 7, 8, 9]
+    assert res.warmup == [2, 3] and proc2.calls == [2, 3, 4, 5, 6, 7, 8, 9]
+    assert seen[0] == (4, 10) and seen[-1] == (10, 10)
+    out = runner2.cache.read(5)
+    assert (out == 250).all()
+    again = runner2.ensure(range(10, 20))
+    assert again.computed == [] and len(again.cached) == 10
+
+
+def test_runner_cancel_event(tmp_path: Path) -> None:
+    runner, proc = _runner(tmp_path, temporal=False)
+    ev = threading.Event()
+    ev.set()
+    with pytest.raises(CancelledError):
+        runner.ensure(range(10, 15), cancel=ev)
+    assert proc.calls == []
+
+
+def test_cli_args() -> None:
+    ns = cli_args.parse_args(["strips", "--strip", "A", "--strip", "B", "--temporal", "--strength", "0.5"])
+    assert ns.action == "strips" and ns.strip == ["A", "B"] and ns.temporal is True and ns.strength == 0.5
+    assert cli_args.parse_args(["strips"]).temporal is None
+    assert cli_args.parse_args(["render", "--frames", "1-3,7"]).frames == [1, 2, 3, 7]
+    with pytest.raises(SystemExit):
+        cli_args.parse_args(["strips", "--all", "--marked"])
+    with pytest.raises(argparse.ArgumentTypeError):
+        cli_args.parse_frames("5-2")
+    with pytest.raises(SystemExit):
+        cli_args.parse_args(["file", "in.mp4"])  # --output is required
+
+
+def test_gpu_report_message() -> None:
+    from blender_addon.gpu import GpuReport, gpu_report
+
+    r = gpu_report()
+    assert isinstance(r.message(), str) and r.providers
+    missing = GpuReport(providers=["CUDAExecutionProvider", "CPUExecutionProvider"],
+                        missing=[("libcudnn.so.9", "cuDNN 9 for CUDA 13")])
+    assert "libcudnn.so.9" in missing.message() and "CPU" in missing.message()
+    assert "no CUDA provider" in GpuReport(providers=["CPUExecutionProvider"]).message()
