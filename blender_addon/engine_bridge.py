@@ -67,16 +67,21 @@ def model_hash(card: Any) -> str:
 
 
 def device_note(device: str) -> str:
-    """When the GPU was asked for (or auto) but is not usable: the message naming what is missing (once)."""
+    """When the GPU was asked for (or auto) but is not usable: the message naming what is missing.
+
+    Logged once as a warning (stderr) for ``gpu``, and for ``auto`` when an NVIDIA driver is present but the CUDA
+    libraries are not (a GPU machine that is one install away from working); silent for ``auto`` elsewhere.
+    """
     if device == "cpu":
         return ""
-    from .gpu import gpu_report
+    from .gpu import DRIVER_LIBRARIES, gpu_report
 
     report = gpu_report()
     if report.usable:
         return ""
     msg = report.message()
-    if device == "gpu" and msg not in _device_noted:
+    driver_present = report.has_cuda_provider and not any(lib in DRIVER_LIBRARIES for lib, _ in report.missing)
+    if (device == "gpu" or driver_present) and msg not in _device_noted:
         _device_noted.add(msg)
         log.warning("Toonflow: %s", msg)
     return msg

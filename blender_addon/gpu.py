@@ -13,7 +13,9 @@ import logging
 import sys
 from dataclasses import dataclass, field
 
-__all__ = ["GpuReport", "gpu_report", "REQUIRED_LIBRARIES"]
+__all__ = ["GpuReport", "gpu_report", "REQUIRED_LIBRARIES", "DRIVER_LIBRARIES"]
+
+DRIVER_LIBRARIES = frozenset({"libcuda.so.1", "nvcuda.dll"})
 
 log = logging.getLogger(__name__)
 
