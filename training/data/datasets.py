@@ -1,0 +1,104 @@
+"""Torch datasets over the folders written by `bootstrap` (photos, cartoons, video clips)."""
+from __future__ import annotations
+
+import random
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from .affine import random_affine_matrices, warp_affine
+
+__all__ = ["CartoonizeDataset", "list_images", "IMAGE_SUFFIXES"]
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
+def list_images(folder: Path) -> list[Path]:
+    """Sorted image files of a folder; a clear error when it is missing or empty."""
+    if not folder.is_dir():
+        raise FileNotFoundError(f"dataset folder {folder} does not exist: run `python -m training bootstrap` first")
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise ValueError(f"dataset folder {folder} holds no images")
+    return files
+
+
+@lru_cache(maxsize=512)
+def _read_rgb(path: Path) -> np.ndarray:
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise ValueError(f"cannot decode image {path}")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def _to_tensor(image: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float() / 127.5 - 1.0
+
+
+def _fit(image: np.ndarray, size: int) -> np.ndarray:
+    """Upscale so the short side is at least `size`."""
+    height, width = image.shape[:2]
+    if min(height, width) >= size:
+        return image
+    factor = size / min(height, width)
+    shape = (max(size, round(width * factor)), max(size, round(height * factor)))
+    return cv2.resize(image, shape, interpolation=cv2.INTER_CUBIC)
+
+
+class CartoonizeDataset(Dataset):
+    """Unpaired photo / cartoon crops, with the photo's next frame for the PMC loss.
+
+    Item: dict of float32 [3, S, S] in [-1, 1]: `photo`, `photo_next` (with probability `real_pair_prob` the real
+    next frame of a video clip at the same crop, else a random affine of `photo`), `cartoon` (an unrelated
+    cartoon crop). Random crops and horizontal flips; item i is deterministic given (seed, i).
+    """
+
+    def __init__(self, root: Path, *, split: str = "train", crop_size: int = 256, real_pair_prob: float = 0.5,
+                 length: int | None = None, seed: int = 0) -> None:
+        root = Path(root)
+        if split not in ("train", "test"):
+            raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+        if not 0.0 <= real_pair_prob <= 1.0:
+            raise ValueError(f"real_pair_prob must be in [0, 1], got {real_pair_prob}")
+        self.photos = list_images(root / "photos" / split)
+        self.cartoons = list_images(root / "cartoons" / split)
+        clips_dir = root / "videos" / split
+        clips = [list_images(d) for d in sorted(clips_dir.iterdir()) if d.is_dir()] if clips_dir.is_dir() else []
+        self.clips = [frames for frames in clips if len(frames) >= 2]
+        if real_pair_prob > 0 and not self.clips:
+            raise ValueError(f"no video clips with 2 or more frames under {clips_dir} (needed for real_pair_prob > 0)")
+        self.crop_size, self.real_pair_prob, self.seed = crop_size, real_pair_prob, seed
+        self.length = length if length is not None else len(self.photos)
+
+    def __len__(self) -> int:
+        return self.length
+
+    def _crop(self, images: list[np.ndarray], rng: random.Random) -> list[torch.Tensor]:
+        """The same random crop and flip of equally sized images."""
+        size = self.crop_size
+        images = [_fit(image, size) for image in images]
+        height, width = images[0].shape[:2]
+        top, left = rng.randint(0, height - size), rng.randint(0, width - size)
+        flip = rng.random() < 0.5
+        out = []
+        for image in images:
+            crop = image[top : top + size, left : left + size]
+            out.append(_to_tensor(crop[:, ::-1] if flip else crop))
+        return out
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        rng = random.Random(self.seed * 1_000_003 + index)
+        if rng.random() < self.real_pair_prob:
+            frames = rng.choice(self.clips)
+            start = rng.randrange(len(frames) - 1)
+            photo, photo_next = self._crop([_read_rgb(frames[start]), _read_rgb(frames[start + 1])], rng)
+        else:
+            (photo,) = self._crop([_read_rgb(rng.choice(self.photos))], rng)
+            generator = torch.Generator().manual_seed(rng.getrandbits(63))
+            photo_next = warp_affine(photo, random_affine_matrices(1, generator=generator)[0])
+        (cartoon,) = self._crop([_read_rgb(rng.choice(self.cartoons))], rng)
+        return {"photo": photo, "photo_next": photo_next, "cartoon": cartoon}
