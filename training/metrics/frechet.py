@@ -26,6 +26,7 @@ __all__ = [
     "FeatureStatistics",
     "extract_features",
     "feature_statistics",
+    "statistics_from_features",
     "frechet_distance_from_statistics",
     "frechet_distance",
 ]
@@ -112,9 +113,15 @@ def feature_statistics(
 ) -> FeatureStatistics:
     """Mean and covariance of the pooled features of an image set (at least 2 images); compute once, reuse."""
     feats = extract_features(images, layer=layer, size=size, batch_size=batch_size)
-    if feats.shape[0] < 2:
-        raise ValueError(f"a covariance needs at least 2 images, got {feats.shape[0]}")
-    return FeatureStatistics(feats.mean(axis=0), np.cov(feats, rowvar=False), feats.shape[0], layer, size)
+    return statistics_from_features(feats, layer=layer, size=size)
+
+
+def statistics_from_features(features: np.ndarray, *, layer: str, size: int) -> FeatureStatistics:
+    """Mean and covariance of precomputed pooled features [N, D] (N >= 2), e.g. for split-half comparisons."""
+    features = np.asarray(features, dtype=np.float64)
+    if features.ndim != 2 or features.shape[0] < 2:
+        raise ValueError(f"a covariance needs features [N >= 2, D], got shape {features.shape}")
+    return FeatureStatistics(features.mean(axis=0), np.cov(features, rowvar=False), features.shape[0], layer, size)
 
 
 def frechet_distance_from_statistics(a: FeatureStatistics, b: FeatureStatistics, *, eps: float = 1e-6) -> float:
