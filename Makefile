@@ -6,7 +6,10 @@ PIP := $(VENV)/bin/pip
 # Debian packages holding the offline training data (DATA.md); only `bootstrap` needs them.
 DATA_DEBS := python3-imageio opencv-doc tuxpaint-stamps-default tuxpaint-data openclipart-png synfig-examples synfig tupi-data
 
-.PHONY: setup demo test bootstrap train-cpu export-default data-debs
+# bpy wheels for the add-on tests (4.5 LTS and 5.0, ~370 MB each); each in its own venv, numpy kept < 2.
+BPY_PKGS := numpy==1.26.4 onnxruntime==1.31.1 av==18.1.0 opencv-contrib-python-headless==4.11.0.86 tqdm==4.70.1 pytest==9.2.0 onnx==1.23.2
+
+.PHONY: setup setup-blender demo test test-addon bootstrap train-cpu data-debs extension extension-all extension-cpu
 
 setup: $(VENV)/.installed
 
@@ -23,9 +26,32 @@ demo: setup
 	mkdir -p out
 	$(VENV)/bin/toonflow cartoonize samples/cockatoo.mp4 -o out/cockatoo_cartoon.mp4
 
-## The whole test suite (CPU only).
-test: setup
+setup-blender: .venv-bpy45/bin/python .venv-bpy50/bin/python
+
+.venv-bpy45/bin/python:
+	$(PYTHON) -m venv .venv-bpy45
+	.venv-bpy45/bin/pip install --quiet bpy==4.5.15 $(BPY_PKGS)
+
+.venv-bpy50/bin/python:
+	$(PYTHON) -m venv .venv-bpy50
+	.venv-bpy50/bin/pip install --quiet bpy==5.0.1 $(BPY_PKGS)
+
+## The whole test suite (CPU only), the Blender extension under the real bpy 4.5 and 5.0 wheels included.
+test: setup setup-blender
 	$(PY) -m pytest -q tests
+
+test-addon: setup setup-blender
+	$(PY) -m pytest -q tests/addon
+
+## The installable extension zip for this platform (dist/toonflow-*.zip); -all: every platform; -cpu: no CUDA wheels.
+extension: setup
+	$(PY) scripts/build_extension.py
+
+extension-all: setup
+	$(PY) scripts/build_extension.py --platform all
+
+extension-cpu: setup
+	$(PY) scripts/build_extension.py --cpu-only
 
 data-debs:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DATA_DEBS)

@@ -68,18 +68,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(dest="command", required=True)
-    bootstrap = commands.add_parser("bootstrap", help="build the training folders from Debian/PyPI sources",
-                                    add_help=False)
-    bootstrap.add_argument("rest", nargs=argparse.REMAINDER)
+    # `bootstrap` owns its options (see training/data/bootstrap.py); they pass through unparsed.
+    commands.add_parser("bootstrap", help="build the training folders from Debian/PyPI sources", add_help=False)
     _add_train(commands)
     _add_export(commands)
-    args = parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
+    if rest and args.command != "bootstrap":
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "bootstrap":
         from .data.bootstrap import main as bootstrap_main
 
-        return bootstrap_main(args.rest)
+        return bootstrap_main(rest)
     if args.command == "train":
         logging.getLogger(__name__).info("command: python -m training %s", shlex.join(argv))
         _run_train(args)

@@ -62,8 +62,8 @@ SCALES: dict[str, dict] = {
     "cpu": {
         "crop_size": 96,
         "batch_size": 6,
-        "init_steps": 300,
-        "gan_steps": 1_200,
+        "init_steps": 200,
+        "gan_steps": 800,
         "motion_queries": 128,
         "superpixel_segments": 60,
         "checkpoint_every": 100,
