@@ -40,6 +40,7 @@ class QualityResults:
 
     rows: dict[str, FrechetRow] = field(default_factory=dict)
     photo_count: int = 0
+    photo_description: str = ""
     cartoon_count: int = 0
     layer: str = ""
     size: int = 0

@@ -22,7 +22,7 @@ import cv2
 from training.metrics.flow import DIS_PRESETS
 
 from . import speed
-from .data import load_clips, load_images
+from .data import load_clips, load_images, load_photo_set
 from .flops import count_macs_onnx, count_macs_torch
 from .methods import Method, make_cartoonizer, model_method, source_method, stylization_method
 from .plots import plot_frechet, plot_per_pair, plot_speed, plot_warping
@@ -48,14 +48,15 @@ class BenchmarkConfig:
     models: dict[str, Path] = field(default_factory=dict)
     torch_checkpoints: dict[str, Path] = field(default_factory=dict)
     stabilise: list[str] = field(default_factory=lambda: ["pmc"])
-    clips: int = 2
-    frames: int = 60
+    clips: int = 3
+    frames: int = 48
     width: int = 640
     fd_samples: int = 100
     fd_side: int = 384
     fd_layer: str = "relu5_4"
     fd_size: int = 224
     fd_batch: int = 16
+    fd_frame_stride: int = 10
     speed_sizes: list[tuple[int, int]] = field(default_factory=lambda: [(256, 256), (720, 1280)])
     speed_repeats: int = 3
     matmul_size: int = 2048
@@ -66,7 +67,7 @@ class BenchmarkConfig:
     def quick(self) -> "BenchmarkConfig":
         """Tiny sizes for a smoke test (seconds, not minutes)."""
         self.clips, self.frames, self.width = 2, 4, 64
-        self.fd_samples, self.fd_side, self.fd_size, self.fd_batch = 6, 64, 64, 8
+        self.fd_samples, self.fd_side, self.fd_size, self.fd_batch, self.fd_frame_stride = 8, 64, 64, 8, 3
         self.speed_sizes, self.speed_repeats, self.matmul_size = [(64, 64), (72, 128)], 1, 256
         return self
 
@@ -153,11 +154,14 @@ def run_benchmark(config: BenchmarkConfig, *, command: str = "", factory: Callab
     quality = None
     if not config.skip_frechet:
         t0 = time.perf_counter()
-        photos = load_images(config.data / "photos" / "test", max_count=config.fd_samples, max_side=config.fd_side)
+        photos, photo_note = load_photo_set(config.data / "photos" / "test", config.data / "videos" / "test",
+                                            max_count=config.fd_samples, max_side=config.fd_side,
+                                            frame_stride=config.fd_frame_stride)
         cartoons = load_images(config.data / "cartoons" / "test", max_count=config.fd_samples,
                                max_side=config.fd_side)
         quality = measure_frechet(photos, cartoons, methods, layer=config.fd_layer, size=config.fd_size,
                                   batch_size=config.fd_batch)
+        quality.photo_description = photo_note
         sections["frechet"] = time.perf_counter() - t0
 
     settings = {k: v for k, v in asdict(config).items() if k not in {"models", "torch_checkpoints", "data", "out"}}
@@ -221,13 +225,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--torch-checkpoint", nargs="*", default=[], metavar="NAME=PATH.safetensors",
                    help="generator checkpoints for the PyTorch eager speed column")
     p.add_argument("--stabilise", nargs="*", default=["pmc"], help="models also run with the temporal stabiliser")
-    p.add_argument("--clips", type=int, default=2, help="held-out clips (first N by name)")
-    p.add_argument("--frames", type=int, default=60, help="frames per clip")
-    p.add_argument("--width", type=int, default=640, help="clip width after resizing (aspect kept)")
+    p.add_argument("--clips", type=int, default=3, help="held-out clips (first N by name, at least 2)")
+    p.add_argument("--frames", type=int, default=48, help="frames per clip (from the first)")
+    p.add_argument("--width", type=int, default=640, help="maximum clip width (wider clips are shrunk, aspect kept)")
     p.add_argument("--fd-samples", type=int, default=100, help="photos and cartoons per Frechet set")
     p.add_argument("--fd-side", type=int, default=384, help="longest side of the photos fed to each method")
     p.add_argument("--fd-layer", default="relu5_4", help="VGG19 layer for the Frechet features")
     p.add_argument("--fd-size", type=int, default=224, help="feature input size (square)")
+    p.add_argument("--fd-frame-stride", type=int, default=10,
+                   help="add every Nth frame of the held-out clips to the photo set (0: photos/test only)")
     p.add_argument("--speed-sizes", nargs="*", type=_size, default=None, metavar="WxH",
                    help="frame sizes for the speed section (default 256x256 1280x720)")
     p.add_argument("--speed-repeats", type=int, default=3)
@@ -249,6 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         models=_pairs(args.models, "--models"), torch_checkpoints=_pairs(args.torch_checkpoint, "--torch-checkpoint"),
         stabilise=args.stabilise, clips=args.clips, frames=args.frames, width=args.width,
         fd_samples=args.fd_samples, fd_side=args.fd_side, fd_layer=args.fd_layer, fd_size=args.fd_size,
+        fd_frame_stride=args.fd_frame_stride,
         speed_repeats=args.speed_repeats, flow_preset=args.flow_preset,
         skip_frechet=args.skip_frechet, skip_speed=args.skip_speed,
     )

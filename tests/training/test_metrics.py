@@ -162,6 +162,23 @@ def test_frechet_same_set_is_zero_and_shifted_set_is_larger() -> None:
     assert far > 1.5 * near > 0
     # Symmetric.
     assert frechet_distance_from_statistics(tinted, base) == pytest.approx(far, rel=1e-3)
+    # The fast eigen form agrees with the reference sqrtm computation.
+    assert frechet_distance_from_statistics(base, tinted, method="sqrtm") == pytest.approx(far, rel=1e-4)
+    assert frechet_distance_from_statistics(base, other, method="sqrtm") == pytest.approx(near, rel=1e-4)
+    with pytest.raises(ValueError):
+        frechet_distance_from_statistics(base, other, method="nope")
+
+
+def test_frechet_formula_on_known_gaussians() -> None:
+    # Closed form for diagonal covariances: |mu_a - mu_b|^2 + sum (sqrt(s_a) - sqrt(s_b))^2.
+    from training.metrics.frechet import FeatureStatistics, frechet_distance_from_statistics
+
+    a = FeatureStatistics(np.zeros(3), np.diag([1.0, 4.0, 9.0]), 10, "x", 1)
+    b = FeatureStatistics(np.array([1.0, 0.0, 2.0]), np.diag([4.0, 4.0, 1.0]), 10, "x", 1)
+    expected = 1 + 4 + (1 - 2) ** 2 + 0 + (3 - 1) ** 2
+    for method in ("eigh", "sqrtm"):
+        assert frechet_distance_from_statistics(a, b, method=method) == pytest.approx(expected, rel=1e-9)
+        assert frechet_distance_from_statistics(a, a, method=method) == pytest.approx(0.0, abs=1e-9)
 
 
 @needs_vgg

@@ -5,8 +5,12 @@ No Inception-v3 FID weights exist offline (DATA.md), so features come from `trai
 image resized (aspect not kept, as in FID) to 224 x 224 with area / bilinear interpolation. The numbers are therefore
 not comparable with published FIDs (different network, layer and sample counts), only with each other.
 
+The matrix square-root term Tr((S_a S_b)^(1/2)) is computed by default through the symmetric form
+S_a^(1/2) S_b S_a^(1/2) (eigh), which is exact for covariance matrices and ~50x faster than scipy's sqrtm at 512-d;
+the reference sqrtm computation with the usual FID fixes is kept as `method="sqrtm"` and the tests check they agree.
+
 With fewer samples than feature dimensions the covariances are rank-deficient and the distance is biased upward;
-compare sets of equal size only.
+compare distances measured against the same reference set and with similar sample counts.
 """
 from __future__ import annotations
 
@@ -124,31 +128,56 @@ def statistics_from_features(features: np.ndarray, *, layer: str, size: int) -> 
     return FeatureStatistics(features.mean(axis=0), np.cov(features, rowvar=False), features.shape[0], layer, size)
 
 
-def frechet_distance_from_statistics(a: FeatureStatistics, b: FeatureStatistics, *, eps: float = 1e-6) -> float:
-    """|mu_a - mu_b|^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2)), with the usual numerical fixes.
+def _trace_sqrt_product_eigh(cov_a: np.ndarray, cov_b: np.ndarray) -> float:
+    """Tr((A B)^(1/2)) for symmetric PSD A, B via the symmetric form A^(1/2) B A^(1/2) (same eigenvalues as A B)."""
+    w, v = np.linalg.eigh(cov_a)
+    root_a = (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
+    middle = root_a @ cov_b @ root_a
+    eigenvalues = np.linalg.eigvalsh((middle + middle.T) / 2.0)
+    return float(np.sqrt(np.clip(eigenvalues, 0.0, None)).sum())
 
-    Fixes (as in the reference FID code): if sqrtm fails or is not finite, add `eps` I to both covariances;
-    drop the imaginary part of the square root (logged when it is not negligible); clamp tiny negatives to 0.
-    """
-    if (a.layer, a.size) != (b.layer, b.size):
-        raise ValueError(f"statistics from different features: {a.layer}@{a.size} vs {b.layer}@{b.size}")
-    if a.mean.shape != b.mean.shape:
-        raise ValueError(f"feature sizes differ: {a.mean.shape} vs {b.mean.shape}")
-    diff = a.mean - b.mean
+
+def _trace_sqrt_product_sqrtm(cov_a: np.ndarray, cov_b: np.ndarray, eps: float) -> float:
+    """Tr((A B)^(1/2)) with scipy.linalg.sqrtm and the fixes of the reference FID code."""
     with warnings.catch_warnings():
         # Rank-deficient covariances (fewer images than dimensions) are expected: sqrtm warns but copes.
         warnings.simplefilter("ignore", linalg.LinAlgWarning)
-        covmean = linalg.sqrtm(a.cov @ b.cov)
+        covmean = linalg.sqrtm(cov_a @ cov_b)
         if not np.isfinite(covmean).all():
             log.warning("sqrtm of the covariance product is not finite; adding %g to the diagonals", eps)
-            offset = np.eye(a.cov.shape[0]) * eps
-            covmean = linalg.sqrtm((a.cov + offset) @ (b.cov + offset))
+            offset = np.eye(cov_a.shape[0]) * eps
+            covmean = linalg.sqrtm((cov_a + offset) @ (cov_b + offset))
     if np.iscomplexobj(covmean):
         imag = float(np.max(np.abs(covmean.imag)))
         if imag > 1e-3 * max(1.0, float(np.max(np.abs(covmean.real)))):
             log.warning("sqrtm has an imaginary part up to %.3g (rank-deficient covariances); dropped", imag)
         covmean = covmean.real
-    distance = float(diff @ diff + np.trace(a.cov) + np.trace(b.cov) - 2.0 * np.trace(covmean))
+    return float(np.trace(covmean))
+
+
+def frechet_distance_from_statistics(
+    a: FeatureStatistics, b: FeatureStatistics, *, method: str = "eigh", eps: float = 1e-6
+) -> float:
+    """|mu_a - mu_b|^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2)).
+
+    `method="eigh"` (default) computes Tr((S_a S_b)^(1/2)) as the sum of square roots of the eigenvalues of the
+    symmetric PSD matrix S_a^(1/2) S_b S_a^(1/2), which has the same eigenvalues as S_a S_b: exact, real by
+    construction, and about 50x faster than sqrtm at 512-d. `method="sqrtm"` is the reference FID computation
+    (scipy.linalg.sqrtm; if not finite add `eps` I to both covariances; drop the imaginary part). The two agree to
+    about 1e-6 relative (tested). Tiny negative results from rounding are clamped to 0.
+    """
+    if (a.layer, a.size) != (b.layer, b.size):
+        raise ValueError(f"statistics from different features: {a.layer}@{a.size} vs {b.layer}@{b.size}")
+    if a.mean.shape != b.mean.shape:
+        raise ValueError(f"feature sizes differ: {a.mean.shape} vs {b.mean.shape}")
+    if method == "eigh":
+        trace_sqrt = _trace_sqrt_product_eigh(a.cov, b.cov)
+    elif method == "sqrtm":
+        trace_sqrt = _trace_sqrt_product_sqrtm(a.cov, b.cov, eps)
+    else:
+        raise ValueError(f"unknown method {method!r}; use 'eigh' or 'sqrtm'")
+    diff = a.mean - b.mean
+    distance = float(diff @ diff + np.trace(a.cov) + np.trace(b.cov) - 2.0 * trace_sqrt)
     return max(distance, 0.0)
 
 
