@@ -147,5 +147,5 @@ def load_photo_set(
     if len(photos) + len(frames) < 2:
         raise FileNotFoundError(f"{photo_folder} and {clip_folder}: fewer than 2 held-out photos / frames")
     description = (f"{len(photos)} held-out photos ({photo_folder.name} split) + {len(frames)} frames of held-out "
-                   f"clips (every {frame_stride}th, spread evenly)") if frames else f"{len(photos)} held-out photos"
+                   f"clips (1 in {frame_stride} frames, spread evenly)") if frames else f"{len(photos)} held-out photos"
     return _read_images(photos + frames, max_side), description
