@@ -15,6 +15,11 @@ from .affine import random_affine_matrices, warp_affine
 __all__ = ["CartoonizeDataset", "list_images", "IMAGE_SUFFIXES"]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+# Clip-art sits on white paper: crops that are mostly background teach the discriminators that "white is
+# cartoon", and the generator then collapses to a saturated white frame. Cartoon crops are redrawn (a few times)
+# until at most this share of their pixels is near-white.
+_MAX_BACKGROUND_SHARE = 0.5
+_CARTOON_CROP_TRIES = 8
 
 
 def list_images(folder: Path) -> list[Path]:
@@ -79,16 +84,28 @@ class CartoonizeDataset(Dataset):
 
     def _crop(self, images: list[np.ndarray], rng: random.Random) -> list[torch.Tensor]:
         """The same random crop and flip of equally sized images."""
+        return [_to_tensor(crop) for crop in self._crop_arrays(images, rng)]
+
+    def _crop_arrays(self, images: list[np.ndarray], rng: random.Random) -> list[np.ndarray]:
         size = self.crop_size
         images = [_fit(image, size) for image in images]
         height, width = images[0].shape[:2]
         top, left = rng.randint(0, height - size), rng.randint(0, width - size)
         flip = rng.random() < 0.5
-        out = []
-        for image in images:
-            crop = image[top : top + size, left : left + size]
-            out.append(_to_tensor(crop[:, ::-1] if flip else crop))
-        return out
+        crops = [image[top : top + size, left : left + size] for image in images]
+        return [crop[:, ::-1] if flip else crop for crop in crops]
+
+    def _cartoon_crop(self, rng: random.Random) -> torch.Tensor:
+        """A cartoon crop that is not mostly white background (the least white of a few tries)."""
+        best, best_share = None, 2.0
+        for _ in range(_CARTOON_CROP_TRIES):
+            (crop,) = self._crop_arrays([_read_rgb(rng.choice(self.cartoons))], rng)
+            share = float((crop.min(axis=2) > 235).mean())
+            if share < best_share:
+                best, best_share = crop, share
+            if share <= _MAX_BACKGROUND_SHARE:
+                break
+        return _to_tensor(best)
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         rng = random.Random(self.seed * 1_000_003 + index)
@@ -100,5 +117,4 @@ class CartoonizeDataset(Dataset):
             (photo,) = self._crop([_read_rgb(rng.choice(self.photos))], rng)
             generator = torch.Generator().manual_seed(rng.getrandbits(63))
             photo_next = warp_affine(photo, random_affine_matrices(1, generator=generator)[0])
-        (cartoon,) = self._crop([_read_rgb(rng.choice(self.cartoons))], rng)
-        return {"photo": photo, "photo_next": photo_next, "cartoon": cartoon}
+        return {"photo": photo, "photo_next": photo_next, "cartoon": self._cartoon_crop(rng)}

@@ -63,7 +63,7 @@ SCALES: dict[str, dict] = {
         "crop_size": 96,
         "batch_size": 6,
         "init_steps": 200,
-        "gan_steps": 800,
+        "gan_steps": 300,
         "motion_queries": 128,
         "superpixel_segments": 60,
         "checkpoint_every": 100,
