@@ -405,6 +405,10 @@ class FrameWriter:
 def _temp_file(path: Path) -> Path:
     fd, name = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=path.suffix, dir=path.resolve().parent)
     os.close(fd)
+    # mkstemp creates 0600; the finished file should get the permissions any new file of the user gets.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(name, 0o666 & ~umask)
     return Path(name)
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from fractions import Fraction
+import os
 from pathlib import Path
 
 import cv2
@@ -161,6 +162,9 @@ def test_writer_preserves_fps_count_and_copies_audio(video_with_audio: Path, tmp
     assert meta["audio"] == [("aac", 16000)]
     assert audio_packets(out) == audio_packets(video_with_audio)  # copied, not re-encoded
     assert leftovers(tmp_path) == []
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # an ordinary new file, not mkstemp's 0600
 
 
 def test_ntsc_rate_preserved(tmp_path: Path) -> None:
