@@ -35,6 +35,22 @@ def test_cartoon_filter_keeps_colour_clipart_only(kind: str, good: bool) -> None
     assert imageops.is_good_cartoon(imageops.cartoon_stats(rgb)) is good
 
 
+def test_cartoon_filter_can_refuse_photo_cutouts() -> None:
+    drawn = np.full((120, 160, 3), 255, np.uint8)
+    for i, colour in enumerate([(230, 60, 40), (40, 90, 220), (250, 210, 30), (30, 160, 60), (200, 80, 200)]):
+        drawn[20 + 10 * i : 60 + 10 * i, 20 + 20 * i : 70 + 20 * i] = colour
+        drawn[20 + 10 * i : 60 + 10 * i, 20 + 20 * i] = (i * 12, i * 12, i * 12)
+    drawn = imageops.crop_to_content(drawn)
+    rng = np.random.default_rng(1)
+    photo = np.full((120, 160, 3), 255, np.uint8)
+    photo[20:100, 20:140] = np.clip(rng.normal((150, 100, 60), 25, (80, 120, 3)), 0, 255).astype(np.uint8)
+    photo = imageops.crop_to_content(photo)
+    assert imageops.cartoon_stats(drawn).flat > 0.8 > 0.4 > imageops.cartoon_stats(photo).flat
+    assert imageops.is_good_cartoon(imageops.cartoon_stats(photo))
+    assert not imageops.is_good_cartoon(imageops.cartoon_stats(photo), min_flat=0.4)
+    assert imageops.is_good_cartoon(imageops.cartoon_stats(drawn), min_flat=0.4)
+
+
 def test_alpha_is_composited_on_white_and_content_cropped_with_margin() -> None:
     rgba = np.zeros((100, 100, 4), np.uint8)
     rgba[40:60, 30:50] = (200, 20, 20, 255)
@@ -119,3 +135,18 @@ def test_tiny_real_build_writes_folders_and_manifest_and_is_idempotent(tmp_path:
     # another seed rebuilds cleanly (no leftovers from the first build)
     other = bootstrap.build(tmp_path, seed=1, **kwargs)
     assert other["totals"]["cartoons/train"] + other["totals"]["cartoons/test"] == 12
+
+
+def test_huge_images_are_refused_or_downscaled_before_compositing(tmp_path: Path) -> None:
+    import cv2
+
+    path = tmp_path / "big.png"
+    rgba = np.zeros((300, 500, 4), np.uint8)
+    rgba[..., 2] = 255
+    rgba[100:200, 100:400, 3] = 255
+    cv2.imwrite(str(path), rgba)
+    assert imageops.png_size(path) == (300, 500)
+    with pytest.raises(ValueError, match="larger than"):
+        imageops.read_rgb(path, max_pixels=100_000)
+    small = imageops.read_rgb(path, max_side=250)
+    assert small.shape == (150, 250, 3) and tuple(small[75, 125]) == (255, 0, 0) and (small[0, 0] == 255).all()

@@ -47,7 +47,7 @@ __all__ = ["build", "main", "check_requirements", "split_of", "MissingSourcesErr
 
 BOOTSTRAP_VERSION = 1
 #: Bumped when a source's recipe changes: only that part is rebuilt on the next run.
-PART_VERSIONS: dict[str, int] = {"synfig": 2, "tuxpaint_stamps": 2, "openclipart": 2}
+PART_VERSIONS: dict[str, int] = {"synfig": 2, "tuxpaint_stamps": 3, "openclipart": 3}
 #: What the sources need on a fresh machine (the Makefile's `data-debs` installs the Debian ones).
 DEBIAN_PACKAGES = sources.APT_PACKAGES
 PYPI_NO_DEPS = sources.PIP_NO_DEPS
@@ -169,7 +169,7 @@ def _video_frame_items(every: int, max_clip_frames: int | None) -> Iterator[Item
 # --------------------------------------------------------------------------------------------------- cartoons
 
 
-def _clipart_loader(path: Path) -> Callable[[], np.ndarray | None]:
+def _clipart_loader(path: Path, min_flat: float = 0.0) -> Callable[[], np.ndarray | None]:
     def load() -> np.ndarray | None:
         try:
             rgb = imageops.read_rgb(path)
@@ -178,7 +178,7 @@ def _clipart_loader(path: Path) -> Callable[[], np.ndarray | None]:
         if min(rgb.shape[:2]) < 48:
             return None
         rgb = imageops.crop_to_content(rgb)
-        if not imageops.is_good_cartoon(imageops.cartoon_stats(rgb)):
+        if not imageops.is_good_cartoon(imageops.cartoon_stats(rgb), min_flat=min_flat):
             return None
         return imageops.pad_aspect(rgb, 2.0)
     return load
@@ -208,7 +208,7 @@ def _tuxpaint_stamp_items(seed: int) -> Iterator[Item]:
     random.Random(seed + 1).shuffle(paths)
     for p in paths:
         stem = safe_name(str(p.relative_to(root).with_suffix("")))
-        yield Item(stem, stem, str(p), _clipart_loader(p))
+        yield Item(stem, stem, str(p), _clipart_loader(p, min_flat=0.4))  # stamps include photo cut-outs
 
 
 def _sif_timing(path: Path) -> tuple[float, int, int]:
@@ -369,9 +369,11 @@ class _Builder:
                    short: tuple[int, int], total: int | None = None, notes: str = "") -> PartResult:
         result = PartResult(name, kind, sources.PACKAGES[sources.SOURCE_PACKAGES[name]].describe(), notes=notes)
         bar = tqdm(items, total=total, desc=f"{kind}/{name}", disable=not self.progress, leave=False)
-        for item in bar:
+        for seen, item in enumerate(bar):
             if limit is not None and sum(result.counts.values()) >= limit:
                 break
+            if not self.progress and seen and seen % 500 == 0:
+                logger.info("%s/%s: %d read, %d kept", kind, name, seen, sum(result.counts.values()))
             split = item.split or split_of(f"{name}/{item.group}", self.seed, self.test_fraction)
             rel = f"{kind}/{split}/{name}__{safe_name(item.name)}.png"
             try:
