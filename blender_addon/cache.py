@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .sources import decode_image
+
 __all__ = ["ClipCache", "default_cache_root", "write_png", "read_png"]
 
 log = logging.getLogger(__name__)
@@ -55,18 +57,9 @@ def write_png(path: Path, rgb: np.ndarray) -> None:
 
 def read_png(path: Path) -> np.ndarray:
     """Read a PNG written by :func:`write_png` back as uint8 RGB(A)."""
-    import cv2
-
-    data = np.fromfile(str(path), dtype=np.uint8)
-    img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    img = decode_image(path)
     if img is None:
         raise OSError(f"could not read {path}")
-    if img.ndim == 2:
-        img = cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
-    elif img.shape[2] == 4:
-        img = cv2.cvtColor(img, cv2.COLOR_BGRA2RGBA)
-    else:
-        img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
     return img
 
 

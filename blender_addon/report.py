@@ -8,16 +8,21 @@ import sys
 
 import bpy
 
-__all__ = ["user_message", "flush_pending", "pending"]
+__all__ = ["user_message", "echo_to_stderr", "flush_pending", "pending"]
 
 log = logging.getLogger(__name__)
 pending: list[tuple[str, str]] = []
 
 
+def echo_to_stderr(text: str, level: str) -> None:
+    """Background mode has no report area: messages for the user go to stderr."""
+    print(f"Toonflow {level.lower()}: {text}", file=sys.stderr, flush=True)
+
+
 def user_message(text: str, level: str = "WARNING") -> None:
     """Tell the user ``text``. Safe to call from handlers (even on the render thread)."""
     if bpy.app.background:
-        print(f"Toonflow {level.lower()}: {text}", file=sys.stderr, flush=True)
+        echo_to_stderr(text, level)
         return
     log.log(logging.ERROR if level == "ERROR" else logging.WARNING, "%s", text)
     pending.append((level, text))

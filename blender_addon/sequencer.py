@@ -10,7 +10,6 @@ progress, and Esc cancels. Frames done before a cancel or a crash stay cached, s
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from .errors import AddonError, CancelledError, SourceError, UnsupportedStripErr
 from .keys import ProcessSettings, short_hash
 from .planning import pick_channel, strip_source_index, strip_support
 from .preferences import addon_settings
+from .report import echo_to_stderr
 from .runner import ClipRunner, RunResult
 from .sources import ListSource, MovieSource
 
@@ -220,7 +220,7 @@ class TOONFLOW_OT_cartoonize_strip(bpy.types.Operator):
     def _report(self, level: str, text: str) -> None:
         # per-strip problems are warnings (the other strips went on); the summary is an error if nothing worked
         if bpy.app.background and level != "INFO":
-            print(f"Toonflow {level.lower()}: {text}", file=sys.stderr, flush=True)
+            echo_to_stderr(text, level)
         self.report({"INFO" if level == "INFO" else "WARNING"}, text)
 
     def execute(self, context: bpy.types.Context) -> set[str]:

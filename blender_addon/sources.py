@@ -44,21 +44,27 @@ def to_uint8(img: np.ndarray) -> np.ndarray:
 
 def read_image(path: str | os.PathLike[str]) -> np.ndarray:
     """Read an image file as uint8 RGB(A)."""
-    import cv2
-
     p = Path(path)
     if not p.is_file():
         raise SourceError(f"source file not found: {p}")
-    img = cv2.imdecode(np.fromfile(str(p), dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    img = decode_image(p)
     if img is None:
         raise SourceError(f"cannot read image {p} (unsupported format; use PNG, JPEG, TIFF, WebP or a movie file)")
-    if img.ndim == 2:
-        img = cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
-    elif img.shape[2] == 4:
-        img = cv2.cvtColor(img, cv2.COLOR_BGRA2RGBA)
-    else:
-        img = cv2.cvtColor(img[..., :3], cv2.COLOR_BGR2RGB)
     return to_uint8(img)
+
+
+def decode_image(path: Path) -> np.ndarray | None:
+    """Decode an image file to RGB(A) in its stored depth, or None when OpenCV cannot read it."""
+    import cv2
+
+    img = cv2.imdecode(np.fromfile(str(path), dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    if img is None:
+        return None
+    if img.ndim == 2:
+        return cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
+    if img.shape[2] == 4:
+        return cv2.cvtColor(img, cv2.COLOR_BGRA2RGBA)
+    return cv2.cvtColor(img[..., :3], cv2.COLOR_BGR2RGB)
 
 
 def sequence_frame_path(path: str | os.PathLike[str], number: int) -> Path:
