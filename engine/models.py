@@ -203,7 +203,8 @@ def load_card(onnx_path: PathLike) -> ModelCard:
 _hash_cache: dict[tuple[str, int, int], str] = {}
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """SHA-256 hex digest of a file (cached by path, size and mtime); what model cards record and the engine checks."""
     st = path.stat()
     key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
     cached = _hash_cache.get(key)
@@ -226,7 +227,7 @@ def verify_model_file(card: ModelCard) -> None:
     """
     path = card.onnx_path
     try:
-        digest = _sha256(path)
+        digest = file_sha256(path)
         with path.open("rb") as fh:
             head = fh.read(16)
     except OSError as exc:

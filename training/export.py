@@ -2,7 +2,6 @@
 model card beside it (docs/MODEL_FORMAT.md)."""
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -10,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+from engine.models import file_sha256
 
 from .checkpoint import load_generator_state
 from .nets.generator import CartoonGenerator, GeneratorConfig
@@ -39,10 +40,6 @@ def load_generator(path: Path) -> tuple[CartoonGenerator, dict]:
     generator = CartoonGenerator(config=config)
     generator.load_state_dict(state)
     return generator.eval(), meta
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _parity(onnx_path: Path, generator: CartoonGenerator) -> float:
@@ -106,7 +103,7 @@ def export_cartoonizer(
         # Receptive field of two stride-2 stages, 4 residual blocks and 7x7 ends: well under 64 px at full res.
         "tile_overlap": 32,
         "postprocess": None,
-        "sha256": _sha256(out_path),
+        "sha256": file_sha256(out_path),
         "recipe": recipe["name"],
         "description": description,
         "parameters": sum(p.numel() for p in generator.parameters()),
