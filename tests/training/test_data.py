@@ -54,6 +54,19 @@ def test_small_images_are_upscaled_to_the_crop(data_root: Path) -> None:
     assert all(v.shape == (3, 64, 64) for v in item.values())
 
 
+def test_content_scale_frames_the_whole_image_in_small_crops(data_root: Path) -> None:
+    """At content_scale (1, 1) the 48 px cartoon is resized to the 16 px crop: the whole square fits in it, with a
+    white margin on every side (a plain crop of the original would show only part of it)."""
+    ds = CartoonizeDataset(data_root, crop_size=16, real_pair_prob=0.0, content_scale=(1.0, 1.0))
+    cartoon = ds[0]["cartoon"]
+    assert cartoon.shape == (3, 16, 16)
+    border = torch.cat([cartoon[:, 0], cartoon[:, -1], cartoon[:, :, 0], cartoon[:, :, -1]], dim=1)
+    assert border.min() > 0.9  # white paper all around
+    assert cartoon[1, 8, 8] > 0.5 and cartoon[0, 8, 8] < 0.5  # the green square in the middle
+    with pytest.raises(ValueError, match="content_scale"):
+        CartoonizeDataset(data_root, crop_size=16, content_scale=(0.5, 1.0))
+
+
 def test_items_are_deterministic_by_seed(data_root: Path) -> None:
     a = CartoonizeDataset(data_root, crop_size=24, seed=3, length=6)
     b = CartoonizeDataset(data_root, crop_size=24, seed=3, length=6)

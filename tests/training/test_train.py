@@ -52,6 +52,8 @@ def test_export_matches_pytorch_in_onnx_runtime_at_any_size(cartoon_data, tmp_pa
     result = export_cartoonizer(tmp_path / GENERATOR_NAME, tmp_path / "m.onnx", description="smoke", command="x")
     card = json.loads(result.card_path.read_text())
     assert card["task"] == "cartoonize" and card["training"]["steps"] == 3 and card["size_multiple"] == 4
+    # Trained with White-box's guided filter in the loop, so the engine must apply its inference filter.
+    assert card["postprocess"] == {"guided_filter": {"radius": 1, "eps": 5e-3}}
     assert result.parity_max_abs_diff < 1e-4
     session = onnxruntime.InferenceSession(str(result.onnx_path), providers=["CPUExecutionProvider"])
     (out,) = session.run(None, {"image": np.zeros((2, 3, 20, 36), np.float32)})

@@ -44,14 +44,19 @@ def _to_tensor(image: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float() / 127.5 - 1.0
 
 
+def _resize_short_side(image: np.ndarray, short_side: int) -> np.ndarray:
+    height, width = image.shape[:2]
+    factor = short_side / min(height, width)
+    shape = (max(short_side, round(width * factor)), max(short_side, round(height * factor)))
+    interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
+    return cv2.resize(image, shape, interpolation=interpolation)
+
+
 def _fit(image: np.ndarray, size: int) -> np.ndarray:
     """Upscale so the short side is at least `size`."""
-    height, width = image.shape[:2]
-    if min(height, width) >= size:
+    if min(image.shape[:2]) >= size:
         return image
-    factor = size / min(height, width)
-    shape = (max(size, round(width * factor)), max(size, round(height * factor)))
-    return cv2.resize(image, shape, interpolation=cv2.INTER_CUBIC)
+    return _resize_short_side(image, size)
 
 
 class CartoonizeDataset(Dataset):
@@ -59,11 +64,13 @@ class CartoonizeDataset(Dataset):
 
     Item: dict of float32 [3, S, S] in [-1, 1]: `photo`, `photo_next` (with probability `real_pair_prob` the real
     next frame of a video clip at the same crop, else a random affine of `photo`), `cartoon` (an unrelated
-    cartoon crop). Random crops and horizontal flips; item i is deterministic given (seed, i).
+    cartoon crop). Random crops and horizontal flips; item i is deterministic given (seed, i). With `content_scale`
+    (low, high) every image is first resized so its short side is crop_size * U(low, high).
     """
 
     def __init__(self, root: Path, *, split: str = "train", crop_size: int = 256, real_pair_prob: float = 0.5,
-                 length: int | None = None, seed: int = 0) -> None:
+                 length: int | None = None, seed: int = 0,
+                 content_scale: tuple[float, float] | None = None) -> None:
         root = Path(root)
         if split not in ("train", "test"):
             raise ValueError(f"split must be 'train' or 'test', got {split!r}")
@@ -76,7 +83,10 @@ class CartoonizeDataset(Dataset):
         self.clips = [frames for frames in clips if len(frames) >= 2]
         if real_pair_prob > 0 and not self.clips:
             raise ValueError(f"no video clips with 2 or more frames under {clips_dir} (needed for real_pair_prob > 0)")
+        if content_scale is not None and not 1.0 <= content_scale[0] <= content_scale[1]:
+            raise ValueError(f"content_scale must be (low, high) with 1 <= low <= high, got {content_scale}")
         self.crop_size, self.real_pair_prob, self.seed = crop_size, real_pair_prob, seed
+        self.content_scale = content_scale
         self.length = length if length is not None else len(self.photos)
 
     def __len__(self) -> int:
@@ -88,6 +98,9 @@ class CartoonizeDataset(Dataset):
 
     def _crop_arrays(self, images: list[np.ndarray], rng: random.Random) -> list[np.ndarray]:
         size = self.crop_size
+        if self.content_scale is not None:
+            short_side = round(size * rng.uniform(*self.content_scale))
+            images = [_resize_short_side(image, short_side) for image in images]
         images = [_fit(image, size) for image in images]
         height, width = images[0].shape[:2]
         top, left = rng.randint(0, height - size), rng.randint(0, width - size)

@@ -38,6 +38,12 @@ class CartoonRecipe:
     betas: tuple[float, float] = (0.5, 0.99)  # paper; the reference code uses (0.5, 0.999)
     real_pair_prob: float = 0.5  # share of PMC pairs taken from real consecutive video frames (else random affine)
     superpixel_segments: int = 200  # SLIC segments of the structure representation
+    # White-box's reference code guided-filters G's output by the photo in the GAN phase (radius, eps) and every loss
+    # sees the filtered image; exported models then carry White-box's inference filter (r 1, eps 5e-3). None: off.
+    output_filter: tuple[int, float] | None = (1, 1e-2)
+    # Resize each training image so its short side is crop_size * U(low, high) before cropping, so that small CPU
+    # crops frame whole objects as the paper's 256 px crops of 256-384 px images do. None: only upscale to fit.
+    content_scale: tuple[float, float] | None = None
     motion_queries: int = 256  # PMC query positions sampled per layer per step
     motion_layers: tuple[str, ...] = ("relu2_1", "relu3_1", "relu4_1")  # VGG19 layers of the PMC loss
     checkpoint_every: int = 250  # steps between resumable checkpoints (and sample sheets)
@@ -56,19 +62,20 @@ class CartoonRecipe:
 
 
 #: Overrides applied on top of a recipe. `paper`: the papers' scale, for a GPU. `cpu`: what fits on 2 CPU cores in
-#: about an hour (small crops and batches, few steps). `smoke`: seconds, for tests.
+#: about two hours (small crops and batches, few steps). `smoke`: seconds, for tests.
 SCALES: dict[str, dict] = {
     "paper": {},
     "cpu": {
         "crop_size": 96,
         "batch_size": 6,
         "init_steps": 200,
-        "gan_steps": 300,
+        "gan_steps": 1000,
         # At batch 6 the paper's 2e-4 swung the output's mean by 0.4 per step and the baseline collapsed to a
-        # saturated constant frame within 20 GAN steps, twice; half the rate keeps both recipes stable.
+        # saturated constant frame within 20 GAN steps, twice; half the rate keeps the GAN phase calmer.
         "lr": 1e-4,
         "motion_queries": 128,
         "superpixel_segments": 60,
+        "content_scale": (1.0, 1.5),
         "checkpoint_every": 100,
     },
     "smoke": {
