@@ -1,0 +1,161 @@
+"""LCMFTN colorization network, CMFT attention, perceptual loss, PSNR and recipes."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from training.losses.perceptual import PerceptualLoss
+from training.metrics.psnr import psnr
+from training.nets.attention import CorrelationTransfer, global_attention, window_attention
+from training.nets.lcmftn import LCMFTN, LCMFTNConfig
+from training.recipes.colorize import get_colorize_recipe
+
+_SMALL = dict(width=8, key_dim=8, resnext_blocks=(1, 1, 1))
+
+
+def _rand(*shape: int, seed: int = 0) -> torch.Tensor:
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
+
+
+def _inputs(n: int = 1, k: int = 1, h: int = 32, w: int = 40, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    u = lambda *s: torch.rand(*s, generator=g) * 2 - 1  # noqa: E731
+    return u(n, 1, h, w), u(n, k, 1, h, w), u(n, k, 3, h, w)
+
+
+def test_global_attention_is_a_softmax_over_all_positions_of_all_references():
+    query, keys, values = _rand(1, 4, 3, 2), _rand(1, 2, 4, 2, 3, seed=1), _rand(1, 2, 5, 2, 3, seed=2)
+    out = global_attention(query, keys, values, scale=0.5)
+    assert out.shape == (1, 5, 3, 2)
+    flat_keys = keys[0].permute(1, 0, 2, 3).reshape(4, -1)  # [D, K*h*w]
+    flat_values = values[0].permute(1, 0, 2, 3).reshape(5, -1)
+    weights = torch.softmax(0.5 * query[0, :, 2, 1] @ flat_keys, dim=0)
+    assert torch.allclose(out[0, :, 2, 1], flat_values @ weights, atol=1e-5)
+
+
+def test_window_attention_masks_the_border_and_covers_global_when_wide_enough():
+    query, keys, values = _rand(1, 4, 5, 6), _rand(1, 1, 4, 5, 6, seed=1), _rand(1, 1, 3, 5, 6, seed=2)
+    out = window_attention(query, keys, values, scale=0.5, window=3)
+    y, x = 0, 5  # a corner: only the 2 x 2 in-frame neighbours count
+    neighbours = [(yy, xx) for yy in (0, 1) for xx in (4, 5)]
+    logits = torch.stack([0.5 * query[0, :, y, x] @ keys[0, 0, :, yy, xx] for yy, xx in neighbours])
+    expected = sum(w * values[0, 0, :, yy, xx] for w, (yy, xx) in zip(torch.softmax(logits, 0), neighbours))
+    assert torch.allclose(out[0, :, y, x], expected, atol=1e-5)
+    # A window reaching every position of the frame from every position is global attention.
+    wide = window_attention(query, keys, values, scale=0.5, window=11)
+    assert torch.allclose(wide, global_attention(query, keys, values, scale=0.5), atol=1e-5)
+
+
+@pytest.mark.parametrize("mode", ["global", "window"])
+def test_a_duplicated_reference_changes_nothing(mode):
+    # Attention over the union of references: two copies of one reference give the same weighted average.
+    transfer = CorrelationTransfer(query_channels=6, key_channels=5, key_dim=4, mode=mode, window=3)
+    query, keys, values = _rand(2, 6, 4, 4), _rand(2, 1, 5, 4, 4, seed=1), _rand(2, 1, 3, 4, 4, seed=2)
+    single = transfer(query, keys, values)
+    double = transfer(query, keys.repeat(1, 2, 1, 1, 1), values.repeat(1, 2, 1, 1, 1))
+    assert single.shape == (2, 3, 4, 4) and torch.allclose(single, double, atol=1e-5)
+
+
+def test_correlation_transfer_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="mode"):
+        CorrelationTransfer(query_channels=4, key_channels=4, key_dim=4, mode="local")
+    with pytest.raises(ValueError, match="odd"):
+        CorrelationTransfer(query_channels=4, key_channels=4, key_dim=4, mode="window", window=4)
+    with pytest.raises(ValueError, match="shared"):
+        CorrelationTransfer(query_channels=4, key_channels=5, key_dim=4, mode="global", shared_projection=True)
+    transfer = CorrelationTransfer(query_channels=4, key_channels=4, key_dim=4, mode="global")
+    with pytest.raises(ValueError, match="K"):
+        transfer(_rand(1, 4, 2, 2), _rand(1, 4, 2, 2), _rand(1, 1, 4, 2, 2))
+
+
+@pytest.mark.parametrize("references", [1, 3])
+def test_lcmftn_shapes_range_and_reference_dependence(references):
+    torch.manual_seed(0)
+    network = LCMFTN(config=LCMFTNConfig(**_SMALL)).eval()
+    sketch, reference_sketch, reference_color = _inputs(n=2, k=references)
+    with torch.no_grad():
+        out = network(sketch, reference_sketch, reference_color)
+        recoloured = network(sketch, reference_sketch, -reference_color)
+    assert out.shape == (2, 3, 32, 40) and out.abs().max() <= 1
+    assert (out - recoloured).abs().mean() > 1e-4  # the colour comes from the references
+
+
+def test_semantic_encoder_is_frozen_imagenet_vgg_and_the_ablation_drops_matching():
+    full = LCMFTN(config=LCMFTNConfig(**_SMALL))
+    ablation = LCMFTN(config=LCMFTNConfig(**_SMALL, cmft=False))
+    frozen = [name for name, p in full.named_parameters() if not p.requires_grad]
+    assert frozen and all(name.startswith("semantic.") for name in frozen)
+    assert full.semantic.convs["conv1_1"].bias[:2].tolist() == pytest.approx([0.7302, 0.0649], abs=1e-3)
+    assert ablation.semantic is None and ablation.matching_encoder is None
+    assert not any(isinstance(m, CorrelationTransfer) for m in ablation.modules())
+    out = ablation(*_inputs(k=2))
+    assert out.shape == (1, 3, 32, 40)
+    out.mean().backward()  # every parameter of the ablation is used
+    assert all(p.grad is not None for p in ablation.parameters())
+
+
+def test_every_level_mode_builds_and_runs():
+    config = LCMFTNConfig(**_SMALL, attention=("global", "window", "none", "window"), window=3)
+    network = LCMFTN(config=config)
+    assert [type(t).__name__ for t in network.transfers] == ["CorrelationTransfer", "CorrelationTransfer",
+                                                             "Identity", "CorrelationTransfer"]
+    assert network(*_inputs(h=16, w=24)).shape == (1, 3, 16, 24)
+
+
+def test_lcmftn_rejects_bad_configs_and_inputs():
+    with pytest.raises(ValueError, match="attention"):
+        LCMFTNConfig(attention=("global", "global", "window"))
+    with pytest.raises(ValueError, match="attention"):
+        LCMFTNConfig(attention=("global", "global", "window", "full"))
+    with pytest.raises(ValueError, match="cardinality"):
+        LCMFTNConfig(width=12, cardinality=8)
+    network = LCMFTN(config=LCMFTNConfig(**_SMALL, cmft=False))
+    sketch, reference_sketch, reference_color = _inputs()
+    with pytest.raises(ValueError, match="multiples of 8"):
+        network(sketch[..., :30], reference_sketch[..., :30], reference_color[..., :30])
+    with pytest.raises(ValueError, match="reference_sketch"):
+        network(sketch, reference_sketch[:, 0], reference_color)
+    with pytest.raises(ValueError, match="reference_color"):
+        network(sketch, reference_sketch, reference_color[:, :, :1])
+
+
+def test_perceptual_loss_values_weight_and_arguments():
+    loss = PerceptualLoss(loss_weight=2e-2)
+    image = torch.rand(2, 3, 32, 32) * 2 - 1
+    assert loss(image, image).item() == 0.0
+    different = loss(image, image.flip(-1))
+    assert different.item() > 0
+    assert PerceptualLoss(loss_weight=4e-2)(image, image.flip(-1)).item() == pytest.approx(2 * different.item(), rel=1e-5)
+    with pytest.raises(ValueError):
+        PerceptualLoss(loss_weight=-1.0)
+    with pytest.raises(ValueError, match="16"):
+        loss(image[..., :8, :8], image[..., :8, :8])
+    with pytest.raises(ValueError, match="channels"):
+        loss(image[:, :1], image[:, :1])
+    with pytest.raises(ValueError, match="same shape"):
+        loss(image, image[:1])
+
+
+def test_psnr_known_values():
+    a = torch.zeros(2, 3, 4, 4)
+    b = a.clone()
+    b[1] += 2 * 10 / 255  # 10 levels of 8 bits: MSE 100
+    values = psnr(b, a)
+    assert math.isinf(values[0].item()) and values[1].item() == pytest.approx(10 * math.log10(255**2 / 100), abs=0.05)
+    with pytest.raises(ValueError):
+        psnr(a, a[:1])
+
+
+def test_recipes_and_scales():
+    paper = get_colorize_recipe("lcmftn")
+    assert (paper.l1_weight, paper.perceptual_weight, paper.lr, paper.betas) == (10.0, 2e-2, 1e-4, (0.5, 0.9))
+    assert (paper.batch_size, paper.crop_size, paper.epochs) == (2, 256, 40.0)
+    cpu_ablation = get_colorize_recipe("lcmftn_nocmft", "cpu")
+    assert cpu_ablation.network.cmft is False and cpu_ablation.network.width == 16
+    assert get_colorize_recipe("lcmftn", "smoke", network={"window": 3}).network.window == 3
+    with pytest.raises(ValueError, match="recipe"):
+        get_colorize_recipe("pix2pix")
+    with pytest.raises(ValueError, match="scale"):
+        get_colorize_recipe("lcmftn", "huge")
