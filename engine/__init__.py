@@ -3,6 +3,7 @@
 Public API::
 
     from engine import Cartoonizer, cartoonize_file, open_frames, find_models, resolve_model
+    from engine import Colorizer, Reference, colorize_file, FrameSequence
 
 No torch and no bpy here. Internal imports are relative so the package also works inside Blender as
 ``bl_ext.<repo>.toonflow.engine``.
@@ -11,9 +12,11 @@ No torch and no bpy here. Internal imports are relative so the package also work
 from __future__ import annotations
 
 from .cartoonize import Cartoonizer
+from .colorize import Colorizer, Reference
 from .errors import InputError, ModelError, OutputError, SettingsError, ToonflowError
 from .models import ModelCard, find_models, resolve_model
-from .pipeline import CartoonizeResult, cartoonize_file
+from .pipeline import CartoonizeResult, ColorizeResult, cartoonize_file, colorize_file
+from .sequence import FrameSequence
 from .temporal import TemporalStabilizer
 from .video import VideoInfo, open_frames, open_writer
 
@@ -23,6 +26,11 @@ __all__ = [
     "Cartoonizer",
     "CartoonizeResult",
     "cartoonize_file",
+    "Colorizer",
+    "Reference",
+    "ColorizeResult",
+    "colorize_file",
+    "FrameSequence",
     "TemporalStabilizer",
     "ModelCard",
     "find_models",

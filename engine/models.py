@@ -30,15 +30,20 @@ __all__ = [
     "resolve_model",
     "load_card",
     "verify_model_file",
+    "COLORIZE_INPUTS",
+    "COLORIZE_OUTPUT",
 ]
 
 log = logging.getLogger(__name__)
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 MODEL_PATH_ENV = "TOONFLOW_MODEL_PATH"
-DEFAULT_MODELS: Mapping[str, str] = {"cartoonize": "pmc"}
+DEFAULT_MODELS: Mapping[str, str] = {"cartoonize": "pmc", "colorize": "lcmftn"}
 KNOWN_TASKS = ("cartoonize", "colorize")
 SUPPORTED_FORMAT_VERSIONS = (1,)
+#: graph inputs and output of a colorize model (docs/MODEL_FORMAT.md)
+COLORIZE_INPUTS = ("sketch", "reference_sketch", "reference_color")
+COLORIZE_OUTPUT = "color"
 
 PathLike = str | os.PathLike[str]
 
@@ -56,6 +61,9 @@ class ModelCard:
     """A parsed and validated model card, plus the location of its ONNX file.
 
     Only the fields the engine needs are typed attributes; everything else in the JSON stays in ``raw``.
+    ``input_names`` / ``output_names`` list every graph input / output (multi-input models such as colorize give
+    them in the card; single-input cards give only ``input_name`` / ``output_name`` and these hold that one name).
+    ``max_side`` is the longest side the engine feeds the network (0: no limit).
     """
 
     name: str
@@ -81,6 +89,15 @@ class ModelCard:
     licence: str = ""
     attributions: tuple[str, ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    input_names: tuple[str, ...] = ()
+    output_names: tuple[str, ...] = ()
+    max_side: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.input_names:
+            object.__setattr__(self, "input_names", (self.input_name,))
+        if not self.output_names:
+            object.__setattr__(self, "output_names", (self.output_name,))
 
 
 def _field(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], card_path: Path,
@@ -103,6 +120,21 @@ def _field(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], car
         raise ModelError(f"{card_path}: model card field '{key}' must be {names}, got {value!r}; "
                          "fix the card or re-export the model")
     return value
+
+
+def _io_names(data: Mapping[str, Any], card_path: Path, plural: str, singular: str) -> tuple[str, tuple[str, ...]]:
+    """``(first name, all names)`` from ``input_names`` (list) or, for single-input cards, ``input_name``."""
+    if plural not in data:
+        name = _field(data, singular, str, card_path)
+        return name, (name,)
+    names = _field(data, plural, list, card_path)
+    if not names or not all(isinstance(n, str) and n for n in names) or len(set(names)) != len(names):
+        raise ModelError(f"{card_path}: model card field '{plural}' must be a non-empty list of distinct names, "
+                         f"got {names!r}; fix the card or re-export the model")
+    name = _field(data, singular, str, card_path, names[0])
+    if name not in names:
+        raise ModelError(f"{card_path}: model card field '{singular}' {name!r} is not one of '{plural}' {names!r}")
+    return name, tuple(names)
 
 
 def _parse_card(data: Any, card_path: Path, onnx_path: Path) -> ModelCard:
@@ -146,6 +178,13 @@ def _parse_card(data: Any, card_path: Path, onnx_path: Path) -> ModelCard:
                                  f"got radius={radius}, eps={eps}")
             gf = GuidedFilterParams(radius=radius, eps=float(eps))
 
+    input_name, input_names = _io_names(data, card_path, "input_names", "input_name")
+    output_name, output_names = _io_names(data, card_path, "output_names", "output_name")
+    max_side = _field(data, "max_side", int, card_path, 0, allow_none=True) or 0
+    if max_side < 0 or 0 < max_side < size_multiple:
+        raise ModelError(f"{card_path}: model card field 'max_side' must be 0 (no limit) or at least the size "
+                         f"multiple {size_multiple}, got {max_side}")
+
     training = _field(data, "training", dict, card_path, {}, allow_none=True) or {}
     steps = training.get("steps")
     attributions = _field(data, "attributions", list, card_path, [])
@@ -154,8 +193,8 @@ def _parse_card(data: Any, card_path: Path, onnx_path: Path) -> ModelCard:
         task=task,
         onnx_path=onnx_path,
         card_path=card_path,
-        input_name=_field(data, "input_name", str, card_path),
-        output_name=_field(data, "output_name", str, card_path),
+        input_name=input_name,
+        output_name=output_name,
         channels_in=_field(data, "channels_in", int, card_path),
         channels_out=_field(data, "channels_out", int, card_path),
         value_range=(float(vr[0]), float(vr[1])),
@@ -173,6 +212,9 @@ def _parse_card(data: Any, card_path: Path, onnx_path: Path) -> ModelCard:
         licence=_field(data, "licence", str, card_path, ""),
         attributions=tuple(str(a) for a in attributions),
         raw=data,
+        input_names=input_names,
+        output_names=output_names,
+        max_side=max_side,
     )
 
 
@@ -297,6 +339,15 @@ def _check_contract(card: ModelCard) -> None:
                              f"the card says {card.channels_in} -> {card.channels_out}")
         if card.value_range != (-1.0, 1.0):
             raise ModelError(f"{card.card_path}: a cartoonize model must use value_range [-1, 1], "
+                             f"the card says {list(card.value_range)}")
+    elif card.task == "colorize":
+        missing = [n for n in COLORIZE_INPUTS if n not in card.input_names]
+        if missing or COLORIZE_OUTPUT not in card.output_names:
+            raise ModelError(f"{card.card_path}: a colorize model needs the inputs {list(COLORIZE_INPUTS)} and the "
+                             f"output {COLORIZE_OUTPUT!r}, the card lists {list(card.input_names)} -> "
+                             f"{list(card.output_names)}; re-export the model")
+        if card.value_range != (-1.0, 1.0):
+            raise ModelError(f"{card.card_path}: a colorize model must use value_range [-1, 1], "
                              f"the card says {list(card.value_range)}")
 
 

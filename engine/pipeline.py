@@ -1,18 +1,22 @@
-"""File to file: read an input, cartoonize every frame in order, write the output atomically."""
+"""File to file: read an input, cartoonize (or colorize) every frame in order, write the output atomically."""
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cartoonize import Cartoonizer
-from .errors import InputError
-from .video import VideoInfo, check_output_path, open_frames, open_writer
+import numpy as np
 
-__all__ = ["CartoonizeResult", "cartoonize_file"]
+from .cartoonize import Cartoonizer
+from .colorize import Colorizer
+from .errors import InputError
+from .sequence import FrameSequence
+from .video import VideoInfo, check_output_path, open_frames, open_writer, read_image
+
+__all__ = ["CartoonizeResult", "cartoonize_file", "ColorizeResult", "colorize_file"]
 
 log = logging.getLogger(__name__)
 
@@ -66,3 +70,79 @@ def cartoonize_file(inp: str | os.PathLike[str], out: str | os.PathLike[str], *,
     finally:
         frames.close()
     return CartoonizeResult(input=info, output=Path(out), frames=done, providers=toon.providers)
+
+
+@dataclass(frozen=True)
+class ColorizeResult:
+    """What :func:`colorize_file` did."""
+
+    input: VideoInfo
+    output: Path
+    frames: int
+    providers: list[str]
+    keyframes: tuple[int, ...]
+    cuts: tuple[int, ...]
+
+
+def _png_names(names: Sequence[str] | None) -> list[str] | None:
+    """Output PNG names for an image-folder input: the input's names with a .png suffix (numbered like it)."""
+    if names is None:
+        return None
+    out = [str(Path(n).with_suffix(".png")) for n in names]
+    if len(set(out)) != len(out):
+        return None  # e.g. 0001.jpg beside 0001.png: fall back to frame_000001.png, ...
+    return out
+
+
+def colorize_file(lineart: str | os.PathLike[str], out: str | os.PathLike[str],
+                  keyframes: Mapping[int, str | os.PathLike[str] | np.ndarray], *,
+                  model: str | os.PathLike[str] | None = None, device: str = "auto", max_side: int | None = None,
+                  extra_model_dirs: Sequence[str | os.PathLike[str]] = (), audio: bool = True, crf: int = 18,
+                  fps: float | None = None, progress: ProgressFn | None = None,
+                  colorizer: Colorizer | None = None) -> ColorizeResult:
+    """Colour a line-art video or image folder from coloured keyframes into ``out``.
+
+    Args:
+        lineart: a video file or a folder of line-art images (dark lines on white), read lazily.
+        out: a video file (H.264, the input's frame rate) or a folder of PNGs, named like the input's images
+            (``frame_000001.png``, ... for video input); written atomically, never over the input.
+        keyframes: line-art frame index (from 0) -> coloured image file or uint8 RGB array.
+        model, device, max_side, extra_model_dirs: as for :class:`~engine.colorize.Colorizer` (or pass a ready
+            ``colorizer``).
+        audio, crf, fps: as for :func:`cartoonize_file`.
+        progress: called after each frame with (frames done, total).
+
+    Raises:
+        InputError, ModelError, OutputError, SettingsError: with a message naming the file (and frame) and what
+            to do.
+    """
+    sequence = FrameSequence(lineart, fps=fps)
+    try:
+        info = sequence.info
+        names = _png_names(sequence.file_names) if info.kind == "images" else None
+        kind = check_output_path(lineart, out, info.frame_count, frame_names=names or ())
+        colours: dict[int, np.ndarray] = {}
+        for index, key in keyframes.items():
+            if isinstance(key, np.ndarray):
+                colours[index] = key
+                continue
+            key_path = Path(key)
+            if not key_path.is_file():
+                raise InputError(f"{key_path}: keyframe {index}: no such image file; check the path")
+            try:
+                colours[index] = read_image(key_path)
+            except InputError as exc:
+                raise InputError(f"keyframe {index}: {exc}") from exc
+        col = colorizer or Colorizer(model, device=device, max_side=max_side, extra_model_dirs=extra_model_dirs)
+        frames = col.colorize(sequence, colours, progress=progress)  # checks the keyframes before any output
+        log.info("%s: %d line-art frames %dx%d, keyframes %s -> %s (%s)", info.path, info.frame_count, info.width,
+                 info.height, sorted(colours), out, kind)
+        done = 0
+        with open_writer(out, info, audio=audio, crf=crf, frame_names=names) as writer:
+            for frame in frames:
+                writer.write(frame)
+                done += 1
+    finally:
+        sequence.close()
+    return ColorizeResult(input=info, output=Path(out), frames=done, providers=col.providers,
+                          keyframes=tuple(sorted(colours)), cuts=tuple(col.cuts))

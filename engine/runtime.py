@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -146,31 +146,37 @@ class ModelSession:
         return any(p in GPU_PROVIDERS for p in self.providers)
 
     def run(self, x: np.ndarray) -> np.ndarray:
-        """Run the network on ``x`` (float32 ``[N, C, H, W]``), return float32 ``[N, C', H, W]``."""
-        x = np.ascontiguousarray(x, dtype=np.float32)
+        """Run a single-input network on ``x`` (float32 ``[N, C, H, W]``), return float32 ``[N, C', H, W]``."""
+        return self.run_inputs({self.card.input_name: x})
+
+    def run_inputs(self, feeds: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Run the network on named float32 inputs (the card's ``input_names``); return its first output."""
+        feeds = {name: np.ascontiguousarray(value, dtype=np.float32) for name, value in feeds.items()}
         with self._lock:
             try:
-                return self._run(x)
+                return self._run(feeds)
             except ORT_ERRORS as exc:
                 if not self.on_gpu:
-                    raise ModelError(f"{self.card.onnx_path}: inference failed on input of shape {x.shape}: "
+                    shapes = (str(next(iter(feeds.values())).shape) if len(feeds) == 1 else
+                              ", ".join(f"{n} {v.shape}" for n, v in feeds.items()))
+                    raise ModelError(f"{self.card.onnx_path}: inference failed on input of shape {shapes}: "
                                      f"{exc}") from exc
                 log.warning("GPU inference with %s failed (%s); falling back to the CPU",
                             self.card.onnx_path.name, exc)
                 self.session, self.providers = _create(self.card, select_providers("cpu"))
                 self.fp16 = False
-                return self._run(x)
+                return self._run(feeds)
 
-    def _run(self, x: np.ndarray) -> np.ndarray:
+    def _run(self, feeds: Mapping[str, np.ndarray]) -> np.ndarray:
         if self.on_gpu:
-            return self._run_bound(x, "cuda")
-        return self.session.run([self.card.output_name], {self.card.input_name: x})[0]
+            return self._run_bound(feeds, "cuda")
+        return self.session.run([self.card.output_name], dict(feeds))[0]
 
-    def _run_bound(self, x: np.ndarray, device_type: str) -> np.ndarray:
-        """IO binding: input copied to the device once, output allocated on the device and copied back once."""
+    def _run_bound(self, feeds: Mapping[str, np.ndarray], device_type: str) -> np.ndarray:
+        """IO binding: inputs copied to the device once, output allocated on the device and copied back once."""
         binding = self.session.io_binding()
-        value = ort.OrtValue.ortvalue_from_numpy(x, device_type, 0)
-        binding.bind_ortvalue_input(self.card.input_name, value)
+        for name, x in feeds.items():
+            binding.bind_ortvalue_input(name, ort.OrtValue.ortvalue_from_numpy(x, device_type, 0))
         binding.bind_output(self.card.output_name, device_type)
         self.session.run_with_iobinding(binding)
         return binding.copy_outputs_to_cpu()[0]
@@ -192,9 +198,13 @@ def _session_options() -> ort.SessionOptions:
 def _check_io(card: ModelCard, session: ort.InferenceSession) -> None:
     inputs = [i.name for i in session.get_inputs()]
     outputs = [o.name for o in session.get_outputs()]
-    if card.input_name not in inputs or card.output_name not in outputs:
+    if any(n not in inputs for n in card.input_names) or any(n not in outputs for n in card.output_names):
+        if len(card.input_names) == 1 and len(card.output_names) == 1:
+            expected = f"input_name {card.input_name!r} / output_name {card.output_name!r}"
+        else:
+            expected = f"input_names {list(card.input_names)} / output_names {list(card.output_names)}"
         raise ModelError(f"{card.onnx_path}: graph inputs {inputs} / outputs {outputs} do not match the card's "
-                         f"input_name {card.input_name!r} / output_name {card.output_name!r}; re-export the model")
+                         f"{expected}; re-export the model")
 
 
 def _create(card: ModelCard, choice: ProviderChoice, model_bytes: bytes | None = None

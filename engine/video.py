@@ -29,7 +29,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -56,6 +56,8 @@ __all__ = [
     "output_kind",
     "check_output_path",
     "natural_key",
+    "read_image",
+    "list_images",
 ]
 
 log = logging.getLogger(__name__)
@@ -107,7 +109,7 @@ def natural_key(name: str) -> list[object]:
 # ----------------------------------------------------------------------------------------------------- images
 
 
-def _read_image(path: Path, index: int | None = None) -> np.ndarray:
+def read_image(path: Path, index: int | None = None) -> np.ndarray:
     """Read an image file as uint8 RGB / RGBA (16-bit and float converted)."""
     if path.suffix.lower() == ".exr":
         # OpenCV reads OpenEXR only when this is set (it is read when the codec is first used).
@@ -134,7 +136,8 @@ def _read_image(path: Path, index: int | None = None) -> np.ndarray:
     return attach_alpha(split.rgb, split.alpha)
 
 
-def _list_images(folder: Path) -> list[Path]:
+def list_images(folder: Path) -> list[Path]:
+    """The image files of a folder in frame order (natural sort, hidden files and other types skipped)."""
     files = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS
              and not p.name.startswith(".")]
     return sorted(files, key=lambda p: natural_key(p.name))
@@ -144,7 +147,7 @@ def _image_frames(files: list[Path], first: np.ndarray) -> Iterator[np.ndarray]:
     h, w = first.shape[:2]
     yield first
     for i, f in enumerate(files[1:], start=1):
-        img = _read_image(f, i)
+        img = read_image(f, i)
         if img.shape[:2] != (h, w):
             raise InputError(f"{f} (frame {i}): size {img.shape[1]}x{img.shape[0]} differs from the first frame's "
                              f"{w}x{h}; all images of a sequence must have the same size")
@@ -153,7 +156,7 @@ def _image_frames(files: list[Path], first: np.ndarray) -> Iterator[np.ndarray]:
 
 def _open_images(path: Path, fps: Fraction) -> tuple[Iterator[np.ndarray], VideoInfo]:
     if path.is_dir():
-        files = _list_images(path)
+        files = list_images(path)
         if not files:
             raise InputError(f"{path}: folder contains no images ({', '.join(sorted(IMAGE_EXTENSIONS))}); "
                              "point to a video file or a folder of frames")
@@ -161,7 +164,7 @@ def _open_images(path: Path, fps: Fraction) -> tuple[Iterator[np.ndarray], Video
     else:
         files = [path]
         kind = "image"
-    first = _read_image(files[0], 0)
+    first = read_image(files[0], 0)
     info = VideoInfo(path=path, kind=kind, fps=float(fps), frame_count=len(files), width=first.shape[1],
                      height=first.shape[0], has_audio=False, rate=fps, has_alpha=first.shape[2] == 4)
     return _image_frames(files, first), info
@@ -319,8 +322,12 @@ def _same_path(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve()
 
 
-def check_output_path(inp: str | os.PathLike[str], out: str | os.PathLike[str], frame_count: int = 1) -> str:
+def check_output_path(inp: str | os.PathLike[str], out: str | os.PathLike[str], frame_count: int = 1,
+                      frame_names: Sequence[str] = ()) -> str:
     """Validate ``out`` for input ``inp`` before any work is done; returns the output kind.
+
+    ``frame_names``: the file names a PNG-sequence output will use when they are not ``frame_NNNNNN.png``
+    (an existing output folder may hold those from an earlier run).
 
     Raises:
         OutputError: same as the input, folder missing, a non-empty folder with other files, a single image
@@ -342,7 +349,8 @@ def check_output_path(inp: str | os.PathLike[str], out: str | os.PathLike[str], 
     if out_p.is_dir():
         if inp_p.is_dir() and _same_path(inp_p, out_p):
             raise OutputError(f"{out_p}: the output folder is the input folder; choose another folder")
-        foreign = [c.name for c in out_p.iterdir() if not _FRAME_RE.match(c.name)]
+        own = set(frame_names)
+        foreign = [c.name for c in out_p.iterdir() if not _FRAME_RE.match(c.name) and c.name not in own]
         if foreign:
             raise OutputError(f"{out_p}: the folder already contains other files ({', '.join(sorted(foreign)[:3])}"
                               f"{', ...' if len(foreign) > 3 else ''}); choose a new or empty folder")
@@ -468,14 +476,20 @@ class ImageWriter(FrameWriter):
 
 
 class ImageSequenceWriter(FrameWriter):
-    """A folder of ``frame_000001.png`` ... files."""
+    """A folder of ``frame_000001.png`` ... files, or of the given ``names`` (one per frame, in order)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, names: Sequence[str] | None = None) -> None:
         super().__init__(path)
+        self.names = list(names) if names is not None else None
         self._tmp = Path(tempfile.mkdtemp(prefix=_TMP_PREFIX, dir=path.resolve().parent))
 
     def write(self, frame: np.ndarray) -> None:
-        name = FRAME_PATTERN.format(self.frames_written + 1)
+        if self.names is None:
+            name = FRAME_PATTERN.format(self.frames_written + 1)
+        elif self.frames_written < len(self.names):
+            name = self.names[self.frames_written]
+        else:
+            raise OutputError(f"{self.path}: more frames than the {len(self.names)} file names planned for them")
         try:
             (self._tmp / name).write_bytes(_encode_image(frame, ".png", str(self.path / name)))
         except OSError as exc:
@@ -682,8 +696,8 @@ class VideoWriter(FrameWriter):
         _remove(self._tmp)
 
 
-def open_writer(path: str | os.PathLike[str], info: VideoInfo, *, audio: bool = True, crf: int = 18
-                ) -> FrameWriter:
+def open_writer(path: str | os.PathLike[str], info: VideoInfo, *, audio: bool = True, crf: int = 18,
+                frame_names: Sequence[str] | None = None) -> FrameWriter:
     """Open the writer that ``path`` asks for (see module docstring), for frames like ``info``'s.
 
     Call :func:`check_output_path` first to refuse bad outputs before any work is done.
@@ -693,6 +707,7 @@ def open_writer(path: str | os.PathLike[str], info: VideoInfo, *, audio: bool = 
         info: the input's :class:`VideoInfo` (frame rate, size; its file is the audio source).
         audio: copy the input's audio into video outputs.
         crf: H.264 quality (0 lossless .. 51 worst; 18 looks lossless).
+        frame_names: file names of the frames of a PNG-sequence output (default ``frame_000001.png``, ...).
     """
     p = Path(path)
     kind = output_kind(p)
@@ -702,6 +717,6 @@ def open_writer(path: str | os.PathLike[str], info: VideoInfo, *, audio: bool = 
                                audio_from=info.path if (audio and info.has_audio) else None, crf=crf)
         if kind == "image":
             return ImageWriter(p)
-        return ImageSequenceWriter(p)
+        return ImageSequenceWriter(p, frame_names)
     except OSError as exc:
         raise OutputError(f"{p}: cannot create the output ({exc})") from exc

@@ -35,3 +35,11 @@ def video_with_audio(tmp_path_factory: pytest.TempPathFactory) -> Path:
     p = tmp_path_factory.mktemp("videos") / "clip.mp4"
     make_video(p, n=12, size=(64, 48), audio="aac")
     return p
+
+
+@pytest.fixture(scope="session")
+def colorize_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixed-weight reference-mix colorize model (tests/engine/colorize_fixtures.py; not trained)."""
+    from .colorize_fixtures import write_colorize_model
+
+    return write_colorize_model(tmp_path_factory.mktemp("colorize_models"))

@@ -108,7 +108,7 @@ def test_io_binding_path_matches_plain_run(tiny_model: Path) -> None:
     card = resolve_model(tiny_model, "cartoonize")
     s = get_session(card, "cpu")
     x = np.random.default_rng(0).uniform(-1, 1, (1, 3, 12, 16)).astype(np.float32)
-    np.testing.assert_allclose(s._run_bound(x, "cpu"), s.run(x), atol=1e-6)
+    np.testing.assert_allclose(s._run_bound({"image": x}, "cpu"), s.run(x), atol=1e-6)
 
 
 def test_fp16_conversion_keeps_float32_io(tiny_model: Path) -> None:

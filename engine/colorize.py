@@ -1,0 +1,273 @@
+"""The Colorizer: line-art frames plus coloured keyframes in, coloured frames out, in order.
+
+Each frame is coloured by the network from references, pairs of (line art, colour): the nearest keyframe (its own
+line-art frame and its colour) and the previous coloured output (line art i-1 and output i-1), so colour follows the
+drawing from frame to frame. A shot cut detected on the line art (:func:`engine.lineart.is_shot_cut`) drops the
+previous output for that frame: the chain restarts from the keyframe alone. A keyframe's own index outputs the
+keyframe's colour unchanged.
+
+Large frames: the network's global matching is quadratic in the number of positions, so frames whose longer side
+exceeds ``max_side`` (the model card's, or the caller's) are coloured at that capped size and brought back to full
+size: the colour is upsampled with the (blurry) low-resolution lines filled in from the surrounding colour, then
+multiplied by the full-resolution line art, so the lines stay as sharp as drawn. No tiles: every position still
+sees every reference position.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .errors import InputError, SettingsError
+from .frames import from_network, to_network, to_rgb8
+from .lineart import DEFAULT_CUT_THRESHOLD, is_shot_cut, to_lineart_gray
+from .models import ModelCard, resolve_model
+from .runtime import DEVICES, ModelSession, get_session
+from .tiling import pad_to_multiple
+
+__all__ = ["Reference", "Colorizer"]
+
+log = logging.getLogger(__name__)
+
+#: called after each frame with (frames done, total frames)
+ProgressFn = Callable[[int, int], None]
+
+#: Gaussian sigma (low-resolution pixels) of the colour fill under the lines before upsampling
+_FILL_SIGMA = 1.5
+
+
+@dataclass(frozen=True, eq=False)
+class Reference:
+    """One reference frame: its line art and its colour (same height and width).
+
+    Attributes:
+        lineart: ``(H, W)`` or ``(H, W, 3)`` uint8 (any frame :func:`engine.frames.to_rgb8` accepts), dark lines on
+            white.
+        color: ``(H, W, 3)`` uint8 RGB.
+    """
+
+    lineart: np.ndarray
+    color: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Ref:
+    """A validated reference: gray line art ``(H, W)`` and RGB colour ``(H, W, 3)``, both uint8, same size."""
+
+    gray: np.ndarray
+    rgb: np.ndarray
+
+
+def _resize(img: np.ndarray, h: int, w: int) -> np.ndarray:
+    if img.shape[:2] == (h, w):
+        return img
+    shrink = h * w < img.shape[0] * img.shape[1]
+    return cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
+
+
+def _sketch_to_network(gray: np.ndarray) -> np.ndarray:
+    """``(H, W)`` uint8 -> ``(1, H, W)`` float32 in [-1, 1], paper = +1."""
+    x = gray.astype(np.float32)[None]
+    x *= 2.0 / 255.0
+    x -= 1.0
+    return x
+
+
+def _pad_stack(x: np.ndarray, multiple: int) -> np.ndarray:
+    """Reflection-pad ``(N, C, H, W)`` at the bottom/right to multiples of ``multiple``."""
+    n, c, h, w = x.shape
+    padded, _ = pad_to_multiple(x.reshape(n * c, h, w), multiple)
+    return padded.reshape(n, c, padded.shape[1], padded.shape[2])
+
+
+class Colorizer:
+    """Colour line-art frames from coloured keyframes with an ONNX model (task ``colorize``).
+
+    Args:
+        model: model name (e.g. ``"lcmftn"``), path to an ``.onnx`` file, or ``None`` for the default model.
+        device: ``"auto"`` (GPU when available), ``"cpu"`` or ``"gpu"``.
+        max_side: longest side fed to the network; larger frames are coloured at this size and brought back to full
+            size (see module docstring). ``None``: the model card's ``max_side``; ``0``: no limit.
+        cut_threshold: ink correlation below which two consecutive line-art frames are a shot cut.
+        extra_model_dirs: more folders to search for models.
+
+    Raises:
+        ModelError: model not found, corrupt, or made for another task.
+        SettingsError: an option out of range.
+    """
+
+    def __init__(self, model: str | os.PathLike[str] | None = None, *, device: str = "auto",
+                 max_side: int | None = None, cut_threshold: float = DEFAULT_CUT_THRESHOLD,
+                 extra_model_dirs: Sequence[str | os.PathLike[str]] = ()) -> None:
+        if device not in DEVICES:
+            raise SettingsError(f"unknown device {device!r}; use one of {', '.join(DEVICES)}")
+        if not -1.0 <= cut_threshold <= 1.0:
+            raise SettingsError(f"cut threshold must be in [-1, 1], got {cut_threshold}")
+        self.card: ModelCard = resolve_model(model, "colorize", extra_model_dirs)
+        if max_side is None:
+            max_side = self.card.max_side
+        elif max_side < 0:
+            raise SettingsError(f"max side must be >= 0 (0: no limit), got {max_side}")
+        elif max_side != 0 and max_side < self.card.size_multiple:
+            raise SettingsError(f"max side {max_side} is too small for model '{self.card.name}'; use at least "
+                                f"{self.card.size_multiple}, or 0 for no limit")
+        self.max_side = int(max_side)
+        self.cut_threshold = float(cut_threshold)
+        self.device = device
+        self._session: ModelSession = get_session(self.card, device)
+        #: shot cuts found by the last :meth:`colorize` run
+        self.cuts: list[int] = []
+
+    @property
+    def providers(self) -> list[str]:
+        """The onnxruntime providers in use (e.g. ``["CPUExecutionProvider"]``)."""
+        return list(self._session.providers)
+
+    def network_size(self, height: int, width: int) -> tuple[int, int]:
+        """The ``(height, width)`` a frame of this size is coloured at (before padding to the size multiple)."""
+        longest = max(height, width)
+        if not self.max_side or longest <= self.max_side:
+            return height, width
+        scale = self.max_side / longest
+        return max(1, round(height * scale)), max(1, round(width * scale))
+
+    # ------------------------------------------------------------------------------------------------ one frame
+
+    def colorize_frame(self, lineart: np.ndarray, references: Sequence[Reference]) -> np.ndarray:
+        """Colour one line-art frame from ``references``; returns uint8 RGB ``(H, W, 3)`` of the line art's size.
+
+        References of another size are resized to the line art's (logged). Stateless.
+
+        Raises:
+            InputError: no reference, a frame that is not an image, or colour frames passed as line art.
+        """
+        gray = to_lineart_gray(lineart, source="line art")
+        if not references:
+            raise InputError("no reference: colouring a frame needs at least one reference (line art + colour)")
+        refs = [self._reference(r.lineart, r.color, f"reference {j}", gray.shape) for j, r in enumerate(references)]
+        return self._colorize_gray(gray, refs)
+
+    def _reference(self, lineart: object, color: object, name: str, size: tuple[int, int]) -> _Ref:
+        gray = to_lineart_gray(lineart, source=f"{name} line art")
+        rgb = to_rgb8(color, source=f"{name} colour").rgb
+        if rgb.shape[:2] != gray.shape:
+            raise InputError(f"{name}: its colour is {rgb.shape[1]}x{rgb.shape[0]} but its line art is "
+                             f"{gray.shape[1]}x{gray.shape[0]}; a reference's line art and colour must match")
+        if gray.shape != size:
+            log.warning("%s is %dx%d, the line art is %dx%d: resized to match", name, gray.shape[1], gray.shape[0],
+                        size[1], size[0])
+            gray, rgb = _resize(gray, *size), _resize(rgb, *size)
+        return _Ref(gray, rgb)
+
+    def _colorize_gray(self, gray: np.ndarray, refs: Sequence[_Ref]) -> np.ndarray:
+        """Network pass on validated inputs (all ``(H, W)``): uint8 RGB ``(H, W, 3)``."""
+        h, w = gray.shape
+        nh, nw = self.network_size(h, w)
+        m = self.card.size_multiple
+        sketch_small = _resize(gray, nh, nw)
+        sketch = _pad_stack(_sketch_to_network(sketch_small)[None], m)
+        ref_sketch = _pad_stack(np.stack([_sketch_to_network(_resize(r.gray, nh, nw)) for r in refs]), m)
+        ref_color = _pad_stack(np.stack([to_network(_resize(r.rgb, nh, nw)) for r in refs]), m)
+        out = self._session.run_inputs({"sketch": sketch, "reference_sketch": ref_sketch,
+                                        "reference_color": ref_color})
+        colour = from_network(out[0, :, :nh, :nw])
+        if (nh, nw) != (h, w):
+            colour = _restore_full_size(colour, sketch_small, gray)
+        return np.rint(colour * 255.0).astype(np.uint8)
+
+    # ------------------------------------------------------------------------------------------------ sequences
+
+    def colorize(self, lineart: Sequence[np.ndarray], keyframes: Mapping[int, np.ndarray], *,
+                 progress: ProgressFn | None = None) -> Iterator[np.ndarray]:
+        """Colour a line-art sequence from coloured keyframes; yields one uint8 RGB frame per line-art frame.
+
+        Args:
+            lineart: the line-art frames: anything with ``len()``, indexing (only the keyframes' indices are read
+                by index, in increasing order) and iteration in frame order, e.g. a list of arrays or an
+                :class:`engine.sequence.FrameSequence` over a video or an image folder (memory stays bounded).
+            keyframes: frame index -> coloured frame (uint8 RGB) for that index's line art. Keyframes of another
+                size than their line art are resized (logged).
+            progress: called after each frame with (frames done, total).
+
+        The inputs are checked (and the keyframes' line art read) before this returns, so bad keyframes raise
+        here, before any output is written.
+
+        Raises:
+            InputError: no keyframe, a keyframe index outside the sequence, unreadable frames, colour frames
+                passed as line art (each naming the frame).
+        """
+        source = str(getattr(lineart, "path", "line art"))
+        if not keyframes:
+            raise InputError(f"{source}: no keyframe; colouring line art needs at least one coloured keyframe "
+                             "(frame index -> image, e.g. --key 0=key0.png)")
+        total = len(lineart)
+        for k in keyframes:
+            if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k < total:
+                raise InputError(f"{source}: keyframe {k!r} is outside the line-art sequence (frames 0-{total - 1}); "
+                                 "keyframe indices count line-art frames from 0")
+        keys: dict[int, _Ref] = {}
+        for k in sorted(int(k) for k in keyframes):
+            try:
+                line = lineart[k]
+            except IndexError as exc:
+                raise InputError(f"{source}: keyframe {k} is outside the line-art sequence ({exc})") from exc
+            gray = to_lineart_gray(line, k, source)
+            rgb = to_rgb8(keyframes[k], k, f"keyframe {k} colour").rgb
+            if rgb.shape[:2] != gray.shape:
+                log.warning("keyframe %d is %dx%d but its line art is %dx%d: resized to the line art's size", k,
+                            rgb.shape[1], rgb.shape[0], gray.shape[1], gray.shape[0])
+                rgb = _resize(rgb, *gray.shape)
+            keys[k] = _Ref(gray, rgb)
+        self.cuts = []
+        return self._stream(lineart, keys, total, source, progress)
+
+    def _stream(self, lineart: Sequence[np.ndarray], keys: Mapping[int, _Ref], total: int, source: str,
+                progress: ProgressFn | None) -> Iterator[np.ndarray]:
+        order = sorted(keys)
+        previous: tuple[int, _Ref] | None = None
+        for i, frame in enumerate(lineart):
+            gray = to_lineart_gray(frame, i, source)
+            cut = previous is not None and is_shot_cut(previous[1].gray, gray, self.cut_threshold)
+            if cut:
+                log.info("%s: shot cut before frame %d; colour chain restarts from the keyframe", source, i)
+                self.cuts.append(i)
+            if i in keys:
+                out = keys[i].rgb
+                if out.shape[:2] != gray.shape:
+                    out = _resize(out, *gray.shape)
+            else:
+                nearest = min(order, key=lambda k: (abs(k - i), k))
+                key = keys[nearest]
+                if key.gray.shape != gray.shape:
+                    key = _Ref(_resize(key.gray, *gray.shape), _resize(key.rgb, *gray.shape))
+                refs = [key]
+                if previous is not None and not cut and previous[0] != nearest:
+                    refs.append(previous[1])
+                out = self._colorize_gray(gray, refs)
+            previous = (i, _Ref(gray, out))
+            if progress is not None:
+                progress(i + 1, max(total, i + 1))
+            yield out
+
+
+def _restore_full_size(colour: np.ndarray, sketch_small: np.ndarray, sketch_full: np.ndarray) -> np.ndarray:
+    """Bring colour made at low resolution back to the full line art's size with sharp lines.
+
+    ``colour``: float32 ``(h, w, 3)`` in [0, 1]; ``sketch_small``: its uint8 gray line art ``(h, w)``;
+    ``sketch_full``: uint8 gray ``(H, W)``. Line pixels of the low-resolution colour are refilled from nearby
+    paper pixels (normalised Gaussian average), the result is upsampled, then multiplied by the full-resolution
+    line art (paper = 1 keeps the colour, ink darkens it).
+    """
+    paper = (sketch_small.astype(np.float32) / 255.0) ** 4
+    blurred_weight = cv2.GaussianBlur(paper, (0, 0), _FILL_SIGMA)
+    blurred_colour = cv2.GaussianBlur(colour * paper[..., None], (0, 0), _FILL_SIGMA)
+    fill = blurred_colour / np.maximum(blurred_weight, 1e-3)[..., None]
+    flat = colour * paper[..., None] + np.clip(fill, 0.0, 1.0) * (1.0 - paper[..., None])
+    h, w = sketch_full.shape
+    up = cv2.resize(flat, (w, h), interpolation=cv2.INTER_LINEAR)
+    return np.clip(up * (sketch_full.astype(np.float32) / 255.0)[..., None], 0.0, 1.0)

@@ -1,0 +1,141 @@
+"""Line-art frames: conversion to gray on white paper, the "is this really line art?" check, and shot cuts.
+
+Line art is dark lines on white paper. Frames may come as gray, RGB or RGBA (transparent = paper) in any pixel type
+:mod:`engine.frames` accepts; they are reduced to one ``uint8`` gray channel, 255 = paper.
+
+The check catches the commonest mistake, colour frames passed where line art is expected: line art is
+near-grayscale (few pixels whose channels differ much) and mostly near-white paper.
+
+Shot cuts: a colour-histogram distance (as :mod:`engine.temporal` uses for footage) says little about line art,
+whose histogram is almost all paper white in every shot. Instead the ink (1 - gray) of both frames is shrunk to a
+thumbnail, blurred so that the small motion between frames of one shot still overlaps, and correlated: frames of one
+shot correlate strongly, frames of different shots hardly at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .errors import InputError
+from .frames import to_rgb8
+
+__all__ = ["LineartStats", "lineart_stats", "to_lineart_gray", "ink_correlation", "is_shot_cut",
+           "DEFAULT_CUT_THRESHOLD"]
+
+log = logging.getLogger(__name__)
+
+#: a pixel whose channels differ by more than this (0-255) counts as coloured
+_CHROMA_LEVEL = 24
+#: line art has at most this share of coloured pixels (JPEG/H.264 chroma noise around lines stays far below)
+_MAX_COLOURED = 0.10
+#: a pixel at least this bright (0-255) counts as paper
+_PAPER_LEVEL = 200
+#: line art has at least this share of paper pixels
+_MIN_PAPER = 0.40
+#: consecutive frames whose ink correlation is below this are a shot cut
+DEFAULT_CUT_THRESHOLD = 0.35
+_THUMB_SIDE = 96
+_THUMB_BLUR_SIGMA = 2.0
+
+
+@dataclass(frozen=True)
+class LineartStats:
+    """Share of coloured pixels and of paper pixels of a frame (computed on a subsample of at most ~256 px)."""
+
+    coloured: float
+    paper: float
+
+    @property
+    def looks_like_lineart(self) -> bool:
+        return self.coloured <= _MAX_COLOURED and self.paper >= _MIN_PAPER
+
+
+def _subsample(img: np.ndarray) -> np.ndarray:
+    step = max(1, max(img.shape[:2]) // 256)
+    return img[::step, ::step]
+
+
+def lineart_stats(rgb: np.ndarray) -> LineartStats:
+    """:class:`LineartStats` of a uint8 RGB frame ``(H, W, 3)``."""
+    small = _subsample(rgb).astype(np.int16)
+    chroma = small.max(axis=2) - small.min(axis=2)
+    gray = cv2.cvtColor(small.astype(np.uint8), cv2.COLOR_RGB2GRAY)
+    return LineartStats(coloured=float((chroma > _CHROMA_LEVEL).mean()), paper=float((gray >= _PAPER_LEVEL).mean()))
+
+
+def _where(index: int | None, source: str | None) -> str:
+    parts = [str(source)] if source else []
+    if index is not None:
+        parts.append(f"frame {index}")
+    return ": ".join(parts) + ": " if parts else ""
+
+
+def to_lineart_gray(frame: object, index: int | None = None, source: str | None = None, *,
+                    check: bool = True) -> np.ndarray:
+    """Validate a line-art frame and return it as ``uint8`` gray ``(H, W)``, 255 = paper.
+
+    Alpha (gray + alpha or RGBA) is composited over white paper.
+
+    Args:
+        frame: numpy array as :func:`engine.frames.to_rgb8` accepts.
+        index, source: frame index and file, for error messages.
+        check: refuse frames that do not look like line art.
+
+    Raises:
+        InputError: not a valid frame, or (with ``check``) colour frames instead of line art.
+    """
+    split = to_rgb8(frame, index, source)
+    rgb = split.rgb
+    if split.alpha is not None:
+        a = split.alpha.astype(np.float32)[..., None] / 255.0
+        rgb = np.rint(rgb.astype(np.float32) * a + 255.0 * (1.0 - a)).astype(np.uint8)
+    if check:
+        stats = lineart_stats(rgb)
+        if stats.coloured > _MAX_COLOURED:
+            raise InputError(f"{_where(index, source)}looks like colour frames, not line art "
+                             f"({stats.coloured:.0%} of the pixels are coloured); pass the line art "
+                             "(dark lines on white paper) as the sequence and the coloured frames as keyframes")
+        if stats.paper < _MIN_PAPER:
+            raise InputError(f"{_where(index, source)}looks like colour frames, not line art (only "
+                             f"{stats.paper:.0%} of the frame is near-white paper); line art must be dark lines on "
+                             "white paper (invert white-on-black line art first)")
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+
+
+def _ink_thumbnail(gray: np.ndarray) -> np.ndarray:
+    h, w = gray.shape
+    scale = min(1.0, _THUMB_SIDE / max(h, w))
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    ink = 1.0 - cv2.resize(gray, size, interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+    return cv2.GaussianBlur(ink, (0, 0), _THUMB_BLUR_SIGMA)
+
+
+def ink_correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Correlation in [-1, 1] of the blurred ink thumbnails of two gray line-art frames (1 for two blank pages).
+
+    Frames of different sizes are compared at the first one's thumbnail size.
+    """
+    ta = _ink_thumbnail(a)
+    tb = _ink_thumbnail(b)
+    if tb.shape != ta.shape:
+        tb = cv2.resize(tb, (ta.shape[1], ta.shape[0]), interpolation=cv2.INTER_AREA)
+    da = ta - ta.mean()
+    db = tb - tb.mean()
+    na, nb = float(np.sqrt((da * da).sum())), float(np.sqrt((db * db).sum()))
+    if na < 1e-6 and nb < 1e-6:
+        return 1.0  # two blank (or uniform) pages: nothing changed
+    if na < 1e-6 or nb < 1e-6:
+        return 0.0
+    return float((da * db).sum() / (na * nb))
+
+
+def is_shot_cut(previous: np.ndarray, current: np.ndarray, threshold: float = DEFAULT_CUT_THRESHOLD) -> bool:
+    """True when two consecutive gray line-art frames belong to different shots (ink correlation below
+    ``threshold``) or differ in size."""
+    if previous.shape != current.shape:
+        return True
+    return ink_correlation(previous, current) < threshold
