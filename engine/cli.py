@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .errors import ToonflowError
+from .errors import SettingsError, ToonflowError
 from .models import WEIGHTS_DIR, MODEL_PATH_ENV, find_models
-from .pipeline import cartoonize_file
+from .pipeline import cartoonize_file, colorize_file
 from .runtime import DEVICES
 
 __all__ = ["main", "build_parser"]
@@ -57,6 +57,19 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _keyframe(text: str) -> tuple[int, Path]:
+    index, sep, path = text.partition("=")
+    if not sep or not path:
+        raise argparse.ArgumentTypeError(f"expected INDEX=IMAGE (e.g. 0=key0.png), got {text!r}")
+    try:
+        value = int(index)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"keyframe index must be a whole number, got {index!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"keyframe index must be >= 0, got {value}")
+    return value, Path(path)
+
+
 def _add_common(p: argparse.ArgumentParser, *, top: bool) -> None:
     """Options accepted before and after the subcommand (``toonflow -v models`` and ``toonflow models -v``)."""
     extra = {} if top else {"default": argparse.SUPPRESS}
@@ -68,9 +81,9 @@ def _add_common(p: argparse.ArgumentParser, *, top: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (subcommands ``cartoonize`` and ``models``)."""
+    """The argument parser (subcommands ``cartoonize``, ``colorize`` and ``models``)."""
     parser = argparse.ArgumentParser(
-        prog="toonflow", description="Turn video into temporally coherent cartoon video.")
+        prog="toonflow", description="Turn video into temporally coherent cartoon video; colour line art.")
     parser.add_argument("--version", action="version", version=f"toonflow {__version__}")
     _add_common(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -103,11 +116,35 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--no-audio", dest="audio", action="store_false", help="do not copy the input's audio")
     c.set_defaults(func=_cmd_cartoonize)
 
+    z = sub.add_parser("colorize", help="colour line-art frames from coloured keyframes",
+                       description="Colour a line-art video or folder of line-art images (dark lines on white) "
+                                   "from one or more coloured keyframes.")
+    _add_common(z, top=False)
+    z.add_argument("input", type=Path, metavar="LINEART", help="video file or folder of line-art images")
+    z.add_argument("-o", "--output", type=Path, required=True, metavar="OUT",
+                   help="output: .mp4/.mov/.mkv (H.264, same fps), or a folder for PNG frames named like the input")
+    z.add_argument("--key", action="append", type=_keyframe, required=True, metavar="INDEX=IMAGE",
+                   dest="keys", help="coloured keyframe for line-art frame INDEX (from 0); repeatable")
+    z.add_argument("--model", default=None, metavar="NAME|PATH",
+                   help="model name (see 'toonflow models --task colorize') or path to an .onnx file "
+                        "(default: lcmftn)")
+    z.add_argument("--device", choices=DEVICES, default="auto",
+                   help="auto: GPU when available, else CPU (default); cpu; gpu: warn if no GPU")
+    z.add_argument("--max-side", type=_non_negative_int, default=None, metavar="N",
+                   help="colour frames whose longer side exceeds N at that size, then restore full size with the "
+                        "full-resolution lines (default: the model card's max_side; 0: never)")
+    z.add_argument("--fps", type=_positive_float, default=None,
+                   help="frame rate for image-sequence input (default 24)")
+    z.add_argument("--crf", type=int, choices=range(0, 52), default=18, metavar="0-51",
+                   help="H.264 quality: lower is better and larger (default 18)")
+    z.add_argument("--no-audio", dest="audio", action="store_false", help="do not copy the input's audio")
+    z.set_defaults(func=_cmd_colorize)
+
     m = sub.add_parser("models", help="list installed models",
                        description=f"List the models found in --model-dir folders, ${MODEL_PATH_ENV} and "
                                    f"{WEIGHTS_DIR}.")
     _add_common(m, top=False)
-    m.add_argument("--task", default=None, help="only models for this task (e.g. cartoonize)")
+    m.add_argument("--task", default=None, help="only models for this task (cartoonize or colorize)")
     m.set_defaults(func=_cmd_models)
     return parser
 
@@ -130,6 +167,34 @@ def _cmd_cartoonize(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     print(f"wrote {result.output} ({result.frames} frames, {result.input.fps:.3g} fps, "
+          f"{', '.join(p.replace('ExecutionProvider', '') for p in result.providers)})")
+    return EXIT_OK
+
+
+def _cmd_colorize(args: argparse.Namespace) -> int:
+    from tqdm import tqdm  # noqa: PLC0415 - only the CLI needs it
+
+    keys: dict[int, Path] = {}
+    for index, path in args.keys:
+        if index in keys:
+            raise SettingsError(f"keyframe {index} is given twice ({keys[index]} and {path}); give one image per index")
+        keys[index] = path
+    bar = tqdm(total=None, unit="frame", desc=args.input.name, disable=None, file=sys.stderr)
+
+    def progress(done: int, total: int) -> None:
+        if bar.total != total:
+            bar.total = total
+        bar.update(done - bar.n)
+
+    try:
+        result = colorize_file(
+            args.input, args.output, keys, model=args.model, device=args.device, max_side=args.max_side,
+            extra_model_dirs=args.model_dir, audio=args.audio, crf=args.crf, fps=args.fps, progress=progress)
+    finally:
+        bar.close()
+    cuts = f", {len(result.cuts)} shot cut{'s' if len(result.cuts) != 1 else ''}" if result.cuts else ""
+    print(f"wrote {result.output} ({result.frames} frames, {len(result.keyframes)} keyframe"
+          f"{'s' if len(result.keyframes) != 1 else ''}{cuts}, {result.input.fps:.3g} fps, "
           f"{', '.join(p.replace('ExecutionProvider', '') for p in result.providers)})")
     return EXIT_OK
 
