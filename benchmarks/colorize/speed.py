@@ -1,0 +1,54 @@
+"""Engine speed: seconds per frame of `Colorizer.colorize_frame` at given frame sizes, with one reference (the
+paper's setting) and two (the engine's keyframe + previous output), on real held-out frames resized to each size.
+
+Timings are medians after a warm-up call (`benchmarks.cartoonize.speed.time_calls`); the machine may be shared,
+so the report prints the load average beside them.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from benchmarks.cartoonize.speed import Timing, time_calls
+from engine import Colorizer, Reference
+
+__all__ = ["SpeedRow", "PAPER_SECONDS_256", "measure_speed"]
+
+#: LCMFTN paper, Table 4: seconds per 256x256 frame on an NVIDIA Tesla P40 GPU
+PAPER_SECONDS_256 = 0.90
+
+
+@dataclass(frozen=True)
+class SpeedRow:
+    """One model at one frame size with `references` references."""
+
+    model: str
+    width: int
+    height: int
+    network_width: int
+    network_height: int
+    references: int
+    timing: Timing
+
+
+def _fit(img: np.ndarray, w: int, h: int) -> np.ndarray:
+    shrink = w * h < img.shape[0] * img.shape[1]
+    return cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
+
+
+def measure_speed(colorizers: Mapping[str, Colorizer], frames: Sequence[tuple[np.ndarray, np.ndarray]],
+                  sizes: Sequence[tuple[int, int]], repeats: int) -> list[SpeedRow]:
+    """Time every colorizer at every (height, width) in `sizes`; `frames`: three (line art, colour) pairs of one
+    shot: keyframe, previous frame, current frame."""
+    rows = []
+    for key, col in colorizers.items():
+        for h, w in sizes:
+            (kl, kc), (pl, pc), (cl, _) = [(_fit(l, w, h), _fit(c, w, h)) for l, c in frames]
+            nh, nw = col.network_size(h, w)
+            for refs in ([Reference(kl, kc)], [Reference(kl, kc), Reference(pl, pc)]):
+                timing = time_calls(lambda refs=refs: col.colorize_frame(cl, refs), repeats)
+                rows.append(SpeedRow(key, w, h, nw, nh, len(refs), timing))
+    return rows
