@@ -30,14 +30,15 @@ log = logging.getLogger(__name__)
 
 #: a pixel whose channels differ by more than this (0-255) counts as coloured
 _CHROMA_LEVEL = 24
-#: line art has at most this share of coloured pixels (JPEG/H.264 chroma noise around lines stays far below)
-_MAX_COLOURED = 0.10
+#: line art has at most this share of coloured pixels (gray lines stay gray through JPEG / H.264 4:2:0; a mostly
+#: white colour frame with a few coloured objects, e.g. 11 % coloured, must still be caught)
+_MAX_COLOURED = 0.03
 #: a pixel at least this bright (0-255) counts as paper
 _PAPER_LEVEL = 200
 #: line art has at least this share of paper pixels
 _MIN_PAPER = 0.40
 #: consecutive frames whose ink correlation is below this are a shot cut
-DEFAULT_CUT_THRESHOLD = 0.35
+DEFAULT_CUT_THRESHOLD = 0.2
 _THUMB_SIDE = 96
 _THUMB_BLUR_SIGMA = 2.0
 

@@ -211,3 +211,20 @@ def test_default_model_is_lcmftn(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     monkeypatch.setattr(models, "WEIGHTS_DIR", tmp_path)
     with pytest.raises(ModelError, match="model 'lcmftn' not found; no colorize models are installed"):
         Colorizer(device="cpu")
+
+
+def test_lineart_checks_and_cut_score() -> None:
+    from engine.lineart import ink_correlation, is_shot_cut, to_lineart_gray
+
+    sparse = np.full((60, 80, 3), 255, np.uint8)
+    sparse[10:24, 10:30] = (220, 30, 30)  # a mostly white colour frame: 6 % coloured pixels
+    with pytest.raises(InputError, match=r"frame 3: looks like colour frames, not line art \(6% of the pixels"):
+        to_lineart_gray(sparse, 3)
+    line_a, _ = scene(0, 60, 80)
+    assert to_lineart_gray(np.repeat(line_a[..., None], 3, axis=2)).shape == (60, 80)
+    line_next, _ = scene(1, 60, 80)
+    line_b, _ = scene(0, 60, 80, kind="b")
+    assert ink_correlation(line_a, line_next) > 0.8
+    assert not is_shot_cut(line_a, line_next) and is_shot_cut(line_a, line_b)
+    blank = np.full((60, 80), 255, np.uint8)
+    assert ink_correlation(blank, blank) == 1.0 and is_shot_cut(blank, line_a)

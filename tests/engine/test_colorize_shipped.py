@@ -1,0 +1,38 @@
+"""The shipped colorize weights (engine/weights/lcmftn.onnx): the default model loads and colours plausibly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine import Colorizer, Reference
+from engine.models import WEIGHTS_DIR
+
+from .colorize_fixtures import scene
+
+pytestmark = pytest.mark.skipif(not (WEIGHTS_DIR / "lcmftn.onnx").is_file(),
+                                reason="engine/weights/lcmftn.onnx is not shipped in this checkout")
+
+
+def _mean_abs(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.abs(a.astype(np.float32) - b.astype(np.float32)).mean())
+
+
+def test_default_colorizer_is_the_shipped_lcmftn() -> None:
+    col = Colorizer(device="cpu")
+    assert col.card.name == "lcmftn" and col.card.task == "colorize"
+    assert col.card.onnx_path == WEIGHTS_DIR / "lcmftn.onnx"
+    assert col.max_side == col.card.max_side > 0
+
+
+def test_shipped_model_colours_a_synthetic_shape_from_its_keyframe() -> None:
+    col = Colorizer(device="cpu")
+    key_line, key_colour = scene(0, 96, 128)
+    line, truth = scene(3, 96, 128)  # the ball moved 6 px
+    out = col.colorize_frame(line, [Reference(key_line, key_colour)])
+    assert out.shape == (96, 128, 3) and out.dtype == np.uint8
+    gray = np.full_like(truth, 128)
+    assert _mean_abs(out, truth) < _mean_abs(gray, truth)
+    # away from the lines the keyframe's fill colours come back, not just any colour
+    fill = line == 255
+    assert _mean_abs(out[fill], truth[fill]) < 0.6 * _mean_abs(gray[fill], truth[fill])
