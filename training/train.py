@@ -1,8 +1,12 @@
-"""Trainer for the cartoonization recipes (`pmc`, `whitebox`): CPU, one GPU, or `torchrun` DDP, same code.
+"""Trainer for the cartoonization recipes (`pmc`, `whitebox`, `animegan`, `semantic`): CPU, one GPU, or
+`torchrun` DDP, same code.
 
-Phases: `init_steps` of reconstruction L1(G(x), x), then `gan_steps` of one generator step and one discriminator
-step. Every `checkpoint_every` steps: a resumable safetensors checkpoint, the generator alone, and a PNG sheet of
-sample outputs. Every `log_every` steps: a line of losses in `losses.jsonl`. Re-running the same command resumes.
+The loop, checkpoints, logging, sample sheets, DDP and resume are shared; each method (training/methods/)
+contributes its networks, its init-phase step and its GAN step. Phases: `init_steps` of the method's init step
+(reconstruction L1(G(x), x), or AnimeGAN's content loss), then `gan_steps` of one generator step and one
+discriminator step. Every `checkpoint_every` steps: a resumable safetensors checkpoint, the generator alone, and a
+PNG sheet of sample outputs. Every `log_every` steps: a line of losses in `losses.jsonl`. Re-running the same
+command resumes.
 """
 from __future__ import annotations
 
@@ -17,28 +21,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
-import torch.distributed as dist
-from torch import nn
-from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
 
-from .checkpoint import load_checkpoint, save_checkpoint, save_generator
+from .checkpoint import load_checkpoint, load_checkpoint_meta, save_checkpoint, save_generator
 from .data.datasets import CartoonizeDataset
-from .losses import (
-    ContentLoss,
-    MotionConsistencyLoss,
-    StructureLoss,
-    SurfaceLoss,
-    TextureLoss,
-    TotalVariationLoss,
-    superpixel_target,
-)
-from .losses.guided_filter import guided_filter
-from .nets.discriminator import PatchDiscriminator
-from .nets.generator import CartoonGenerator
-from .nets.vgg import VGG19Features
-from .recipes.cartoon import CartoonRecipe
+from .distributed import Distributed
+from .methods import method_for
+from .nets.segmenter import Segmenter
+from .recipes import Recipe, SemanticRecipe
 
 __all__ = ["train", "CHECKPOINT_NAME", "GENERATOR_NAME"]
 
@@ -46,48 +37,7 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT_NAME = "checkpoint.safetensors"
 GENERATOR_NAME = "generator.safetensors"
-_CONTENT_LAYER = "conv4_4"
 _SAMPLE_COUNT = 4
-
-
-class _Distributed:
-    """Process-group state from the torchrun environment (a single process when WORLD_SIZE is unset)."""
-
-    def __init__(self, device: torch.device) -> None:
-        self.world_size = int(os.environ.get("WORLD_SIZE", "1"))
-        self.rank = int(os.environ.get("RANK", "0"))
-        if self.world_size > 1 and not dist.is_initialized():
-            dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
-
-    @property
-    def is_main(self) -> bool:
-        return self.rank == 0
-
-    def wrap(self, module: nn.Module) -> nn.Module:
-        return DistributedDataParallel(module) if self.world_size > 1 else module
-
-    def barrier(self) -> None:
-        if self.world_size > 1:
-            dist.barrier()
-
-    def close(self) -> None:
-        if self.world_size > 1 and dist.is_initialized():
-            dist.destroy_process_group()
-
-
-def _unwrap(module: nn.Module) -> nn.Module:
-    return module.module if isinstance(module, DistributedDataParallel) else module
-
-
-def _learning_rate(recipe: CartoonRecipe, step: int) -> float:
-    """Init phase: init_lr. GAN phase: lr for its first half, then linear decay to 0."""
-    if step < recipe.init_steps:
-        return recipe.init_lr
-    gan_step = step - recipe.init_steps
-    half = recipe.gan_steps / 2
-    if gan_step < half:
-        return recipe.lr
-    return recipe.lr * max(0.0, 1.0 - (gan_step - half) / max(half, 1.0))
 
 
 def _infinite(loader: DataLoader, sampler: DistributedSampler | None):
@@ -110,34 +60,19 @@ def _write_sample_sheet(path: Path, photos: torch.Tensor, outputs: torch.Tensor)
     cv2.imwrite(str(path), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
 
 
-class _CartoonTrainer:
-    def __init__(self, recipe: CartoonRecipe, data_root: Path, out_dir: Path, device: torch.device) -> None:
+class _Trainer:
+    def __init__(self, recipe: Recipe, data_root: Path, out_dir: Path, device: torch.device,
+                 method_options: dict) -> None:
         self.recipe, self.out_dir, self.device = recipe, out_dir, device
-        self.dist = _Distributed(device)
+        self.dist = Distributed(device)
         torch.manual_seed(recipe.seed + self.dist.rank)
-        self.generator = CartoonGenerator(config=recipe.generator).to(device)
-        surface_d = PatchDiscriminator(in_channels=3, width=recipe.discriminator_width).to(device)
-        texture_d = PatchDiscriminator(in_channels=1, width=recipe.discriminator_width).to(device)
-        self.modules = {"generator": self.generator, "surface_d": surface_d, "texture_d": texture_d}
-        self.g_model = self.dist.wrap(self.generator)
-        self.surface = SurfaceLoss(self.dist.wrap(surface_d), loss_weight=recipe.weights.surface)
-        self.texture = TextureLoss(self.dist.wrap(texture_d), loss_weight=recipe.weights.texture)
-        self.content = ContentLoss(loss_weight=recipe.weights.content)
-        self.structure = StructureLoss(loss_weight=recipe.weights.structure)
-        self.total_variation = TotalVariationLoss(loss_weight=recipe.weights.total_variation)
-        self.motion = MotionConsistencyLoss(loss_weight=recipe.weights.motion, queries=recipe.motion_queries)
-        layers = [_CONTENT_LAYER, *(recipe.motion_layers if recipe.uses_motion else ())]
-        self.vgg = VGG19Features(layers=layers).to(device)
-        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=recipe.init_lr, betas=recipe.betas)
-        self.opt_d = torch.optim.Adam(
-            [*surface_d.parameters(), *texture_d.parameters()], lr=recipe.lr, betas=recipe.betas
-        )
-        self.optimizers = {"opt_g": self.opt_g, "opt_d": self.opt_d}
+        method_class = method_for(recipe)
+        self.method = method_class(recipe, self.dist, device, **method_options)
 
         dataset = CartoonizeDataset(
             data_root, split="train", crop_size=recipe.crop_size, real_pair_prob=recipe.real_pair_prob,
             length=recipe.total_steps * recipe.batch_size * self.dist.world_size, seed=recipe.seed,
-            content_scale=recipe.content_scale,
+            content_scale=recipe.content_scale, edge_smoothed=method_class.needs_edge_smoothed,
         )
         self.sampler = (
             DistributedSampler(dataset, seed=recipe.seed, drop_last=True) if self.dist.world_size > 1 else None
@@ -149,67 +84,7 @@ class _CartoonTrainer:
         samples = CartoonizeDataset(data_root, split="test", crop_size=recipe.crop_size, real_pair_prob=0.0,
                                     length=_SAMPLE_COUNT, seed=recipe.seed, content_scale=recipe.content_scale)
         self.sample_photos = torch.stack([samples[i]["photo"] for i in range(_SAMPLE_COUNT)]).to(device)
-
-    # -- steps ---------------------------------------------------------------------------------------------
-    def _filtered(self, photo: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
-        """G's output as the losses see it: guided-filtered by the photo when the recipe says so (White-box)."""
-        if self.recipe.output_filter is None:
-            return output
-        radius, eps = self.recipe.output_filter
-        return guided_filter(photo, output, radius=radius, eps=eps)
-
-    def _reconstruction_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
-        photo = batch["photo"]
-        loss = (self.g_model(photo) - photo).abs().mean()
-        self.opt_g.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt_g.step()
-        return {"reconstruction": loss.item()}
-
-    def _gan_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
-        recipe = self.recipe
-        photo, cartoon = batch["photo"], batch["cartoon"]
-        if recipe.uses_motion:
-            inputs = torch.cat([photo, batch["photo_next"]])
-            outputs = self._filtered(inputs, self.g_model(inputs))
-            output = outputs[: len(photo)]
-        else:
-            output = self._filtered(photo, self.g_model(photo))
-        structure_image = superpixel_target(photo, output, segments=recipe.superpixel_segments)
-        with torch.no_grad():
-            fixed_inputs = [photo, structure_image] + ([batch["photo_next"]] if recipe.uses_motion else [])
-            fixed = self.vgg(torch.cat(fixed_inputs))
-        live = self.vgg(outputs if recipe.uses_motion else output)
-        size = len(photo)
-
-        def part(features: dict[str, torch.Tensor], index: int) -> dict[str, torch.Tensor]:
-            return {name: value[index * size : (index + 1) * size] for name, value in features.items()}
-
-        photo_f, structure_f, output_f = part(fixed, 0), part(fixed, 1), part(live, 0)
-        terms = {
-            "content": self.content(output_f[_CONTENT_LAYER], photo_f[_CONTENT_LAYER]),
-            "structure": self.structure(output_f[_CONTENT_LAYER], structure_f[_CONTENT_LAYER]),
-            "total_variation": self.total_variation(output),
-            "surface_g": self.surface.generator_loss(output),
-            "texture_g": self.texture.generator_loss(output),
-        }
-        if recipe.uses_motion:
-            layers = recipe.motion_layers
-            pick = lambda features: {name: features[name] for name in layers}  # noqa: E731
-            terms["motion"] = self.motion(pick(photo_f), pick(part(fixed, 2)), pick(output_f), pick(part(live, 1)))
-        generator_loss = sum(terms.values())
-        self.opt_g.zero_grad(set_to_none=True)
-        generator_loss.backward()
-        self.opt_g.step()
-
-        fake = output.detach()
-        discriminator_loss = self.surface.discriminator_loss(fake, cartoon) + self.texture.discriminator_loss(fake, cartoon)
-        self.opt_d.zero_grad(set_to_none=True)
-        discriminator_loss.backward()
-        self.opt_d.step()
-        logged = {name: value.item() for name, value in terms.items()}
-        logged.update(generator=generator_loss.item(), discriminator=discriminator_loss.item())
-        return logged
+        self.method.prepare(dataset)
 
     # -- bookkeeping ---------------------------------------------------------------------------------------
     def _meta(self, step: int, wall_time: float) -> dict:
@@ -227,27 +102,27 @@ class _CartoonTrainer:
         if not self.dist.is_main:
             return
         meta = self._meta(step, wall_time)
-        save_checkpoint(self.out_dir / CHECKPOINT_NAME, modules=self.modules, optimizers=self.optimizers, meta=meta)
-        save_generator(self.out_dir / GENERATOR_NAME, self.generator, meta)
-        self.generator.eval()
+        method = self.method
+        save_checkpoint(self.out_dir / CHECKPOINT_NAME, modules=method.modules, optimizers=method.optimizers, meta=meta)
+        save_generator(self.out_dir / GENERATOR_NAME, method.generator, meta)
+        method.generator.eval()
         with torch.no_grad():
-            outputs = self._filtered(self.sample_photos, self.generator(self.sample_photos))
-        self.generator.train()
+            outputs = method.inference(self.sample_photos)
+        method.generator.train()
         _write_sample_sheet(self.out_dir / "samples" / f"step_{step:06d}.png", self.sample_photos, outputs)
 
     def _resume(self) -> tuple[int, float]:
         path = self.out_dir / CHECKPOINT_NAME
         if not path.is_file():
             return 0, 0.0
-        meta = load_checkpoint(path, modules=self.modules, optimizers=self.optimizers)
-        saved = meta["recipe"]
+        saved = load_checkpoint_meta(path)["recipe"]
         current = json.loads(json.dumps(asdict(self.recipe)))
-        fixed_fields = ("name", "generator", "weights", "crop_size", "batch_size")
-        changed = [name for name in fixed_fields if saved.get(name) != current.get(name)]
+        changed = [name for name in self.method.fixed_fields if saved.get(name) != current.get(name)]
         if changed:
             raise ValueError(
                 f"{path} was trained with a different {', '.join(changed)}; use a new --out folder to start over"
             )
+        meta = load_checkpoint(path, modules=self.method.modules, optimizers=self.method.optimizers)
         log.info("resuming %s from step %d", path, meta["step"])
         return int(meta["step"]), float(meta["wall_time_s"])
 
@@ -266,18 +141,18 @@ class _CartoonTrainer:
                 if max_minutes is not None and time.monotonic() - started > 60 * max_minutes:
                     log.info("stopping after %.1f minutes at step %d (resume with the same command)", max_minutes, step)
                     break
-                learning_rate = _learning_rate(self.recipe, step)
-                for optimizer in self.optimizers.values():
+                rates = self.method.learning_rates(step)
+                for name, optimizer in self.method.optimizers.items():
                     for group in optimizer.param_groups:
-                        group["lr"] = learning_rate
+                        group["lr"] = rates[name]
                 batch = {name: value.to(self.device, non_blocking=True) for name, value in next(batches).items()}
                 phase = "init" if step < self.recipe.init_steps else "gan"
-                losses = self._reconstruction_step(batch) if phase == "init" else self._gan_step(batch)
+                losses = self.method.init_step(batch) if phase == "init" else self.method.gan_step(batch)
                 step += 1
                 progress.update(1)
                 progress.set_postfix(phase=phase, **{k: f"{v:.3g}" for k, v in list(losses.items())[:4]})
                 if log_file is not None and (step % self.recipe.log_every == 0 or step == self.recipe.total_steps):
-                    record = {"step": step, "phase": phase, "lr": learning_rate,
+                    record = {"step": step, "phase": phase, "lr": rates["opt_g"], **_other_rates(rates),
                               "time_s": round(wall_before + time.monotonic() - started, 1), **losses}
                     log_file.write(json.dumps(record) + "\n")
                     log_file.flush()
@@ -294,19 +169,35 @@ class _CartoonTrainer:
         return step
 
 
+def _other_rates(rates: dict[str, float]) -> dict[str, float]:
+    """Log keys for optimizers whose rate differs from the generator's (e.g. AnimeGAN's D: `lr_d`)."""
+    return {f"lr_{name.removeprefix('opt_')}": rate for name, rate in rates.items()
+            if name != "opt_g" and rate != rates["opt_g"]}
+
+
 def train(
-    recipe: CartoonRecipe,
+    recipe: Recipe,
     *,
     data_root: Path,
     out_dir: Path,
     device: str = "auto",
     max_minutes: float | None = None,
+    segmenter: Segmenter | None = None,
 ) -> int:
-    """Train (or resume) `recipe` on the bootstrap folder `data_root`, writing to `out_dir`. Returns the last step."""
+    """Train (or resume) `recipe` on the bootstrap folder `data_root`, writing to `out_dir`. Returns the last step.
+
+    `segmenter`: for the `semantic` recipe only, a frozen segmentation network (image [N, 3, H, W] in [-1, 1] ->
+    [N, K, h, w]) for the semantic loss instead of the default VGG-cluster substitute.
+    """
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     torch_device = torch.device(device)
     if torch_device.type == "cuda" and "LOCAL_RANK" in os.environ:
         torch_device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
         torch.cuda.set_device(torch_device)
-    return _CartoonTrainer(recipe, Path(data_root), Path(out_dir), torch_device).run(max_minutes)
+    options = {}
+    if segmenter is not None:
+        if not isinstance(recipe, SemanticRecipe):
+            raise ValueError(f"a segmenter is used by the semantic recipe only, not by {recipe.name!r}")
+        options["segmenter"] = segmenter
+    return _Trainer(recipe, Path(data_root), Path(out_dir), torch_device, options).run(max_minutes)

@@ -11,6 +11,7 @@ import torch
 from torch.utils.data import Dataset
 
 from .affine import random_affine_matrices, warp_affine
+from .edge_smooth import edge_smooth
 
 __all__ = ["CartoonizeDataset", "list_images", "IMAGE_SUFFIXES"]
 
@@ -65,12 +66,14 @@ class CartoonizeDataset(Dataset):
     Item: dict of float32 [3, S, S] in [-1, 1]: `photo`, `photo_next` (with probability `real_pair_prob` the real
     next frame of a video clip at the same crop, else a random affine of `photo`), `cartoon` (an unrelated
     cartoon crop). Random crops and horizontal flips; item i is deterministic given (seed, i). With `content_scale`
-    (low, high) every image is first resized so its short side is crop_size * U(low, high).
+    (low, high) every image is first resized so its short side is crop_size * U(low, high). With `edge_smoothed`
+    the item also holds `cartoon_smooth`: the cartoon crop with its edges blurred (AnimeGAN, `edge_smooth`),
+    computed on the fly from the crop, so at the scale the discriminator sees.
     """
 
     def __init__(self, root: Path, *, split: str = "train", crop_size: int = 256, real_pair_prob: float = 0.5,
                  length: int | None = None, seed: int = 0,
-                 content_scale: tuple[float, float] | None = None) -> None:
+                 content_scale: tuple[float, float] | None = None, edge_smoothed: bool = False) -> None:
         root = Path(root)
         if split not in ("train", "test"):
             raise ValueError(f"split must be 'train' or 'test', got {split!r}")
@@ -87,6 +90,7 @@ class CartoonizeDataset(Dataset):
             raise ValueError(f"content_scale must be (low, high) with 1 <= low <= high, got {content_scale}")
         self.crop_size, self.real_pair_prob, self.seed = crop_size, real_pair_prob, seed
         self.content_scale = content_scale
+        self.edge_smoothed = edge_smoothed
         self.length = length if length is not None else len(self.photos)
 
     def __len__(self) -> int:
@@ -108,7 +112,7 @@ class CartoonizeDataset(Dataset):
         crops = [image[top : top + size, left : left + size] for image in images]
         return [crop[:, ::-1] if flip else crop for crop in crops]
 
-    def _cartoon_crop(self, rng: random.Random) -> torch.Tensor:
+    def _cartoon_crop(self, rng: random.Random) -> np.ndarray:
         """A cartoon crop that is not mostly white background (the least white of a few tries)."""
         best, best_share = None, 2.0
         for _ in range(_CARTOON_CROP_TRIES):
@@ -118,7 +122,7 @@ class CartoonizeDataset(Dataset):
                 best, best_share = crop, share
             if share <= _MAX_BACKGROUND_SHARE:
                 break
-        return _to_tensor(best)
+        return best
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         rng = random.Random(self.seed * 1_000_003 + index)
@@ -130,4 +134,8 @@ class CartoonizeDataset(Dataset):
             (photo,) = self._crop([_read_rgb(rng.choice(self.photos))], rng)
             generator = torch.Generator().manual_seed(rng.getrandbits(63))
             photo_next = warp_affine(photo, random_affine_matrices(1, generator=generator)[0])
-        return {"photo": photo, "photo_next": photo_next, "cartoon": self._cartoon_crop(rng)}
+        cartoon = self._cartoon_crop(rng)
+        item = {"photo": photo, "photo_next": photo_next, "cartoon": _to_tensor(cartoon)}
+        if self.edge_smoothed:
+            item["cartoon_smooth"] = _to_tensor(edge_smooth(np.ascontiguousarray(cartoon)))
+        return item

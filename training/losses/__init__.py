@@ -1,14 +1,25 @@
 """Losses, one per module. Each takes `loss_weight` and documents its tensor shapes."""
 from .adversarial import LSGANLoss
+from .anime_adversarial import AnimeAdversarialLoss
+from .color import ColorLoss, grayscale, rgb_to_yuv
 from .content import ContentLoss
+from .gram import GramStyleLoss, gram_matrix
 from .guided_filter import guided_filter
 from .motion import MotionConsistencyLoss
+from .semantic import SemanticLoss
 from .structure import StructureLoss, superpixel_target
 from .surface import SurfaceLoss, surface_representation
 from .texture import TextureLoss, random_color_shift
 from .total_variation import TotalVariationLoss
 
 __all__ = [
+    "AnimeAdversarialLoss",
+    "ColorLoss",
+    "GramStyleLoss",
+    "SemanticLoss",
+    "gram_matrix",
+    "grayscale",
+    "rgb_to_yuv",
     "ContentLoss",
     "LSGANLoss",
     "MotionConsistencyLoss",

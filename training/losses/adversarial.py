@@ -19,8 +19,18 @@ class LSGANLoss(nn.Module):
         super().__init__()
         self.loss_weight = check_weight(loss_weight)
 
+    @staticmethod
+    def real_term(pred: torch.Tensor) -> torch.Tensor:
+        """mean((pred - 1)^2), unweighted: how far predictions are from "real"."""
+        return ((pred - 1.0) ** 2).mean()
+
+    @staticmethod
+    def fake_term(pred: torch.Tensor) -> torch.Tensor:
+        """mean(pred^2), unweighted: how far predictions are from "fake"."""
+        return (pred**2).mean()
+
     def discriminator(self, real_pred: torch.Tensor, fake_pred: torch.Tensor) -> torch.Tensor:
-        return self.loss_weight * 0.5 * (((real_pred - 1.0) ** 2).mean() + (fake_pred**2).mean())
+        return self.loss_weight * 0.5 * (self.real_term(real_pred) + self.fake_term(fake_pred))
 
     def generator(self, fake_pred: torch.Tensor) -> torch.Tensor:
-        return self.loss_weight * ((fake_pred - 1.0) ** 2).mean()
+        return self.loss_weight * self.real_term(fake_pred)

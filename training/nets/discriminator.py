@@ -1,4 +1,6 @@
-"""Spectral-norm patch discriminator of White-box / PMC (SPEC section 1): one for surface (3 ch), one for texture (1 ch)."""
+"""Spectral-norm patch discriminator of White-box / PMC (SPEC section 1): one for surface (3 ch), one for texture (1 ch).
+With `spectral_head=False` it is the PatchGAN of Bai's semantic-aware method (SPEC section 3): spectral norm after
+every conv but the last."""
 from __future__ import annotations
 
 import torch
@@ -12,10 +14,10 @@ class PatchDiscriminator(nn.Module):
     """[N, in_channels, H, W] -> patch realness map [N, 1, H/8, W/8] (unbounded, for LSGAN).
 
     Three stages k = 0, 1, 2: spectral-norm 3x3 conv stride 2 to width * 2^k channels, LeakyReLU, spectral-norm 3x3
-    conv stride 1, LeakyReLU; head: spectral-norm 1x1 conv to one channel.
+    conv stride 1, LeakyReLU; head: 1x1 conv to one channel, spectral-norm unless `spectral_head` is False.
     """
 
-    def __init__(self, *, in_channels: int, width: int = 32, slope: float = 0.2) -> None:
+    def __init__(self, *, in_channels: int, width: int = 32, slope: float = 0.2, spectral_head: bool = True) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         channels = in_channels
@@ -28,7 +30,8 @@ class PatchDiscriminator(nn.Module):
                 nn.LeakyReLU(slope),
             ]
             channels = out
-        layers.append(spectral_norm(nn.Conv2d(channels, 1, 1)))
+        head = nn.Conv2d(channels, 1, 1)
+        layers.append(spectral_norm(head) if spectral_head else head)
         self.net = nn.Sequential(*layers)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:

@@ -1,6 +1,8 @@
 """`pmc`: the full method of Liu et al. (AAAI 2022): SSA generator + White-box representations + PMC loss."""
 from ..nets.generator import GeneratorConfig
-from .cartoon import CartoonRecipe, LossWeights
+from .cartoon import SCALES, CartoonRecipe, LossWeights
+
+__all__ = ["RECIPE", "SCALES"]
 
 RECIPE = CartoonRecipe(
     name="pmc",
