@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import SettingsError, ToonflowError
-from .models import WEIGHTS_DIR, MODEL_PATH_ENV, find_models
+from .models import DEFAULT_MODELS, MODEL_PATH_ENV, WEIGHTS_DIR, find_models
 from .pipeline import cartoonize_file, colorize_file
 from .runtime import DEVICES
 
@@ -206,9 +206,11 @@ def _cmd_models(args: argparse.Namespace) -> int:
         return EXIT_OK
     for card in cards:
         steps = "?" if card.training_steps is None else str(card.training_steps)
-        print(f"{card.name}")
+        default = "  (default)" if DEFAULT_MODELS.get(card.task) == card.name else ""
+        print(f"{card.name}{default}")
         print(f"  task:        {card.task}")
         print(f"  recipe:      {card.recipe or '?'}")
+        print(f"  network:     {card.architecture or '?'} (tiling {'yes' if card.supports_tiling else 'no'})")
         print(f"  description: {card.description or '-'}")
         print(f"  steps:       {steps}")
         print(f"  licence:     {card.licence or '?'}")
