@@ -1,7 +1,11 @@
 """Cartoonization benchmark CLI: temporal coherence, Frechet distances and speed, side by side in one run.
 
     python -m benchmarks.cartoonize.run --models pmc=PATH.onnx whitebox=PATH.onnx \
+        [--extra-model benchmarks/cartoonize/models/animegan.onnx ...] \
         --data data/cartoonize --out benchmarks/cartoonize [--torch-checkpoint pmc=PATH.safetensors ...] [--quick]
+
+Every model (from --models or --extra-model, named by its card) gets its rows: warping error, Frechet distances,
+speed, and a row of frames in the sheet.
 
 Writes OUT/REPORT.md, OUT/sheet.png and the plots. See benchmarks/README.md for what each number means.
 """
@@ -19,6 +23,7 @@ from typing import Any, Callable, Sequence
 
 import cv2
 
+from engine.models import load_card
 from training.metrics.flow import DIS_PRESETS
 
 from . import speed
@@ -119,9 +124,10 @@ def _speed_section(config: BenchmarkConfig, results: BenchmarkResults, frame: An
         results.torch_macs[name] = count_macs_torch(module, h, w).macs
     for name, path in config.models.items():
         engine = factory(path, temporal=False)
+        multiple = load_card(path).size_multiple
         for h, w in config.speed_sizes:
             sized = cv2.resize(frame, (w, h), interpolation=cv2.INTER_AREA)
-            macs = count_macs_onnx(path, h + (-h) % 4, w + (-w) % 4)
+            macs = count_macs_onnx(path, h + (-h) % multiple, w + (-w) % multiple)
             row = speed.SpeedRow(
                 name, h, w, macs.macs, macs.method,
                 speed.engine_fps(engine, sized, config.speed_repeats),
@@ -206,6 +212,22 @@ def _pairs(values: Sequence[str], option: str) -> dict[str, Path]:
     return out
 
 
+def _extra_models(paths: Sequence[Path], models: dict[str, Path]) -> dict[str, Path]:
+    """`models` plus each extra ONNX file under the name its model card gives."""
+    from engine.errors import ModelError
+
+    out = dict(models)
+    for path in paths:
+        try:
+            name = load_card(path).name
+        except ModelError as exc:
+            raise SystemExit(f"--extra-model: {exc}") from None
+        if name in out:
+            raise SystemExit(f"--extra-model {path}: a model named {name!r} is already in the run ({out[name]})")
+        out[name] = Path(path)
+    return out
+
+
 def _size(value: str) -> tuple[int, int]:
     w, _, h = value.lower().partition("x")
     try:
@@ -220,6 +242,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--models", nargs="*", default=[], metavar="NAME=PATH.onnx",
                    help="models to compare (ONNX with its JSON card beside it); names pmc / whitebox get the targets")
+    p.add_argument("--extra-model", action="append", default=[], type=Path, metavar="PATH.onnx",
+                   help="one more model (ONNX + card; named by its card) to add as rows; repeatable")
     p.add_argument("--data", type=Path, default=Path("data/cartoonize"), help="bootstrap data folder")
     p.add_argument("--out", type=Path, default=Path("benchmarks/cartoonize"), help="where REPORT.md and PNGs go")
     p.add_argument("--torch-checkpoint", nargs="*", default=[], metavar="NAME=PATH.safetensors",
@@ -252,7 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = BenchmarkConfig(
         data=args.data, out=args.out,
-        models=_pairs(args.models, "--models"), torch_checkpoints=_pairs(args.torch_checkpoint, "--torch-checkpoint"),
+        models=_extra_models(args.extra_model, _pairs(args.models, "--models")), torch_checkpoints=_pairs(args.torch_checkpoint, "--torch-checkpoint"),
         stabilise=args.stabilise, clips=args.clips, frames=args.frames, width=args.width,
         fd_samples=args.fd_samples, fd_side=args.fd_side, fd_layer=args.fd_layer, fd_size=args.fd_size,
         fd_frame_stride=args.fd_frame_stride,

@@ -1,6 +1,8 @@
 """Load a trained generator into PyTorch eager from a safetensors checkpoint, for the speed comparison.
 
-The generator class comes from `training.nets.generator`. Its configuration is read from the model card
+A `generator.safetensors` written by the trainer carries its recipe in its metadata: it is rebuilt exactly as the
+exporter does (`training.export.load_generator`: SSA / Baseline, AnimeGAN or U-Net generator). For other files the
+generator class comes from `training.nets.generator`. Its configuration is read from the model card
 (`training.config.generator` or `training.config` keys matching `GeneratorConfig`) where present; otherwise the
 width and the number of residual blocks are read from the weight shapes and `use_ssa` from the recipe
 (`whitebox` = no SSA). The benchmark checks the loaded module against the ONNX file (max abs difference) so a wrong
@@ -40,10 +42,18 @@ def _card_config(card: dict[str, Any]) -> dict[str, Any]:
 
 def load_generator(checkpoint: Path, card_path: Path | None = None) -> tuple[Any, str]:
     """(CartoonGenerator in eval mode, note on how its config was found) from a safetensors checkpoint."""
+    from safetensors import safe_open
     from safetensors.torch import load_file
 
     from training.nets.generator import CartoonGenerator, GeneratorConfig
 
+    with safe_open(str(checkpoint), framework="pt") as handle:
+        has_recipe = "toonflow_meta" in (handle.metadata() or {})
+    if has_recipe:
+        from training.export import load_generator as load_trained_generator
+
+        module, meta = load_trained_generator(checkpoint)
+        return module, f"recipe {meta['recipe']['name']!r} from the file's metadata (step {meta['step']})"
     state = _strip_prefix(load_file(str(checkpoint)))
     if "stem.weight" not in state:
         raise ValueError(f"{checkpoint}: no generator weights (stem.weight) in the checkpoint")
