@@ -1,7 +1,9 @@
-"""`python -m training {bootstrap,train,export}`: build the datasets, train a recipe, export it to ONNX."""
+"""`python -m training {bootstrap,train,export,train-colorize,export-colorize}`: build the datasets, train a recipe,
+export it to ONNX."""
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import shlex
 import sys
@@ -37,6 +39,40 @@ def _add_export(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--data-manifest", type=Path, default=Path("data/cartoonize/manifest.json"))
 
 
+def _add_train_colorize(commands: argparse._SubParsersAction) -> None:
+    from .recipes.colorize import COLORIZE_RECIPES, COLORIZE_SCALES
+
+    parser = commands.add_parser("train-colorize", help="train (or resume) a line-art colorization recipe")
+    parser.add_argument("--recipe", required=True, choices=sorted(COLORIZE_RECIPES))
+    parser.add_argument("--scale", default="paper", choices=sorted(COLORIZE_SCALES),
+                        help="paper: the paper's settings (GPU); cpu: about an hour of one core; smoke: seconds")
+    parser.add_argument("--data", type=Path, default=Path("data/colorize"), help="folder of the colorize bootstrap")
+    parser.add_argument("--out", type=Path, required=True, help="run folder: checkpoints, losses.jsonl, samples/")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
+    parser.add_argument("--max-minutes", type=float, default=None, help="stop (with a checkpoint) after this long")
+    parser.add_argument("--steps", type=int, default=None, help="override the scale's number of steps")
+    parser.add_argument("--batch-size", type=int, default=None, help="override the per-process batch size")
+    parser.add_argument("--crop-size", type=int, default=None, help="override the training crop size")
+    parser.add_argument("--attention", default=None,
+                        help="attention mode per level 1/8,1/4,1/2,1 (global|window|none), e.g. global,global,window,none")
+
+
+def _add_export_colorize(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("export-colorize", help="export a trained colorizer to ONNX + model card")
+    parser.add_argument("run", type=Path, help="run folder holding network.safetensors")
+    parser.add_argument("-o", "--out", type=Path, required=True, help="output .onnx path (card written beside it)")
+    parser.add_argument("--name", default=None, help="model name (default: the recipe name)")
+    parser.add_argument("--description", default="", help="one line shown by `toonflow models`")
+    # dest differs from "command": that one names the subcommand.
+    parser.add_argument("--command", dest="training_command", default="",
+                        help="the training command to record in the card")
+    parser.add_argument("--data", type=Path, default=Path("data/colorize"),
+                        help="colorize folder whose test split scores the model (PSNR); skipped if absent")
+    parser.add_argument("--data-manifest", type=Path, default=Path("training/manifests/colorize.json"))
+    parser.add_argument("--eval-pairs", type=int, default=64, help="held-out pairs scored for the card")
+    parser.add_argument("--eval-crop", type=int, default=256, help="crop side of the scored pairs")
+
+
 def _run_train(args: argparse.Namespace) -> None:
     from .recipes import get_recipe
     from .train import train
@@ -63,6 +99,40 @@ def _run_export(args: argparse.Namespace) -> None:
     print(f"wrote {result.onnx_path} and {result.card_path} (ONNX parity {result.parity_max_abs_diff:.1e})")
 
 
+def _run_train_colorize(args: argparse.Namespace) -> None:
+    from .recipes.colorize import get_colorize_recipe
+    from .train_colorize import train_colorize
+
+    overrides = {
+        field: value
+        for field, value in (("steps", args.steps), ("batch_size", args.batch_size), ("crop_size", args.crop_size))
+        if value is not None
+    }
+    if args.attention:
+        overrides["network"] = {"attention": tuple(args.attention.split(","))}
+    recipe = get_colorize_recipe(args.recipe, args.scale, **overrides)
+    step = train_colorize(recipe, data_root=args.data, out_dir=args.out, device=args.device,
+                          max_minutes=args.max_minutes)
+    print(f"{recipe.name}: step {step}; run folder {args.out}")
+
+
+def _run_export_colorize(args: argparse.Namespace) -> None:
+    from .export_colorize import export_colorizer, score_colorizer
+    from .train_colorize import NETWORK_NAME
+
+    network_path = args.run / NETWORK_NAME
+    metrics = None
+    if args.data.is_dir():
+        metrics = score_colorizer(network_path, args.data, pairs=args.eval_pairs, crop_size=args.eval_crop)
+    result = export_colorizer(
+        network_path, args.out, name=args.name, description=args.description, command=args.training_command,
+        data_manifest=args.data_manifest, metrics=metrics,
+    )
+    print(f"wrote {result.onnx_path} and {result.card_path} (ONNX parity {result.parity_max_abs_diff:.1e})")
+    if metrics:
+        print(json.dumps(metrics, indent=2))
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
@@ -72,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("bootstrap", help="build the training folders from Debian/PyPI sources", add_help=False)
     _add_train(commands)
     _add_export(commands)
+    _add_train_colorize(commands)
+    _add_export_colorize(commands)
     args, rest = parser.parse_known_args(argv)
     if rest and args.command != "bootstrap":
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
@@ -81,9 +153,14 @@ def main(argv: list[str] | None = None) -> int:
         from .data.bootstrap import main as bootstrap_main
 
         return bootstrap_main(rest)
-    if args.command == "train":
+    if args.command in ("train", "train-colorize"):
         logging.getLogger(__name__).info("command: python -m training %s", shlex.join(argv))
+    if args.command == "train":
         _run_train(args)
+    elif args.command == "train-colorize":
+        _run_train_colorize(args)
+    elif args.command == "export-colorize":
+        _run_export_colorize(args)
     else:
         _run_export(args)
     return 0

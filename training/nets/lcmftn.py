@@ -18,8 +18,8 @@ conv, refined by ResNeXt blocks and upsampled x2 by sub-pixel convolution (RU^k)
 give RGB (tanh).
 
 The no-CMFT ablation (`cmft=False`) is the same network where each level that would attend instead concatenates the
-references' colour features E_c^k(C_p) as they are (mean over the K references); E_s and E_I are then unused and not
-built. LeakyReLU 0.2, zero padding, no normalisation (none is specified; none keeps the graph size-independent).
+references' features as they are, unaligned: E_c^k(C_p) and E_h^k(S_p) (the current-sketch encoder on the reference
+line art), each averaged over the K references; E_s and E_I are then unused and not built. LeakyReLU 0.2, zero padding, no normalisation (none is specified; none keeps the graph size-independent).
 """
 from __future__ import annotations
 
@@ -173,11 +173,17 @@ class LCMFTN(nn.Module):
         for level in range(_LEVELS - 1):
             c = channels[level]
             decoder_ch = 0 if level == 0 else c  # RU^{level-1} arrives with this level's channels
-            in_ch = decoder_ch + c + (c if transfers[level] else 0)
+            in_ch = decoder_ch + c + self._transferred_channels(c, transfers[level])
             self.ups.append(_UpLevel(in_ch, c, channels[level + 1], config.resnext_blocks[level],
                                      config.cardinality, slope))
-        last_in = 2 * w + (w if transfers[-1] else 0)
+        last_in = 2 * w + self._transferred_channels(w, transfers[-1])
         self.head = nn.Sequential(_conv(last_in, w), nn.LeakyReLU(slope), _conv(w, 3))
+
+    def _transferred_channels(self, channels: int, transfers: bool) -> int:
+        """Channels a level adds to the decoder: attention output (values), or reference colour + sketch maps."""
+        if not transfers:
+            return 0
+        return channels if self.config.cmft else 2 * channels
 
     def _semantic_features(self, sketch: torch.Tensor) -> torch.Tensor:
         """E_I: frozen VGG19 of the line art as RGB, pooled to 1/8."""
@@ -190,6 +196,8 @@ class LCMFTN(nn.Module):
         n = sketch.shape[0]
         per_reference = lambda maps: [split_references(m, n) for m in maps]  # noqa: E731
         skips = self.sketch_encoder(sketch)[::-1]  # deepest first
+        if not self.config.cmft:
+            reference_skips = per_reference(self.sketch_encoder(reference_sketch.flatten(0, 1)))[::-1]
         values = per_reference(self.color_encoder(reference_color.flatten(0, 1)))[::-1]
         if self.matching_encoder is not None:
             current_match = self.matching_encoder(sketch)[::-1]
@@ -203,7 +211,7 @@ class LCMFTN(nn.Module):
             mode = self.config.attention[level]
             parts = ([] if decoder is None else [decoder]) + [skips[level]]
             if mode != "none" and not self.config.cmft:
-                parts.append(values[level].mean(dim=1))
+                parts += [values[level].mean(dim=1), reference_skips[level].mean(dim=1)]
             elif mode != "none":
                 if level == 0:
                     query = torch.cat([current_match[0], current_semantic], dim=1)

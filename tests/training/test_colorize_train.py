@@ -1,0 +1,137 @@
+"""Colorization trainer end to end at smoke scale: both recipes, resume, CLI, export with ONNX parity, DDP (gloo)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import onnxruntime
+import pytest
+import torch
+
+from engine.models import load_card, verify_model_file
+from training.checkpoint import load_generator_state
+from training.cli import main as training_main
+from training.export_colorize import INPUT_NAMES, export_colorizer, score_colorizer
+from training.recipes.colorize import get_colorize_recipe
+from training.train_colorize import CHECKPOINT_NAME, NETWORK_NAME, train_colorize
+
+
+def _frame(seed: int, t: int, size: int = 48) -> tuple[np.ndarray, np.ndarray]:
+    """A flat-coloured cartoon frame (discs on a background moving with t) and its black-on-white line art."""
+    rng = np.random.default_rng(seed)
+    color = np.full((size, size, 3), rng.integers(60, 255, 3), np.uint8)
+    lines = np.full((size, size), 255, np.uint8)
+    for _ in range(3):
+        x, y = rng.integers(8, size - 8, 2)
+        radius, fill = int(rng.integers(5, 10)), rng.integers(0, 255, 3).tolist()
+        centre = (int(x) + t, int(y))
+        cv2.circle(color, centre, radius, fill, -1)
+        cv2.circle(color, centre, radius, (0, 0, 0), 1)
+        cv2.circle(lines, centre, radius, 0, 1)
+    return color, lines
+
+
+@pytest.fixture(scope="session")
+def colorize_data(tmp_path_factory) -> Path:
+    """Two train shots and one test shot of 12 frames in the colorize bootstrap layout, styles "true" and "xdog"."""
+    root = tmp_path_factory.mktemp("colorize")
+    for split, seeds in (("train", (1, 2)), ("test", (3,))):
+        for seed in seeds:
+            sequence = root / split / f"shot{seed}"
+            for frame in range(12):
+                color, lines = _frame(seed, frame)
+                (sequence / "color").mkdir(parents=True, exist_ok=True)
+                cv2.imwrite(str(sequence / "color" / f"{frame:06d}.png"), cv2.cvtColor(color, cv2.COLOR_RGB2BGR))
+                for style in ("true", "xdog"):
+                    (sequence / "lineart" / style).mkdir(parents=True, exist_ok=True)
+                    cv2.imwrite(str(sequence / "lineart" / style / f"{frame:06d}.png"), lines)
+    (root / "manifest.json").write_text(json.dumps({"sources": [{"name": "test fixture", "licence": "n/a"}]}))
+    return root
+
+
+def _records(run: Path) -> list[dict]:
+    return [json.loads(line) for line in (run / "losses.jsonl").read_text().splitlines()]
+
+
+@pytest.mark.parametrize("name", ["lcmftn", "lcmftn_nocmft"])
+def test_smoke_training_writes_checkpoint_log_samples_and_validation(name, colorize_data, tmp_path):
+    recipe = get_colorize_recipe(name, "smoke", steps=3, pair_window=6, pair_stride=2)
+    assert train_colorize(recipe, data_root=colorize_data, out_dir=tmp_path, device="cpu") == 3
+    assert (tmp_path / CHECKPOINT_NAME).is_file() and (tmp_path / NETWORK_NAME).is_file()
+    records = _records(tmp_path)
+    assert [r["step"] for r in records if r["phase"] == "train"] == [1, 2, 3]
+    validation = [r for r in records if r["phase"] == "validation"]
+    assert [r["step"] for r in validation] == [2, 3]
+    assert all(np.isfinite(r["psnr"]) and np.isfinite(r["psnr_copy_reference"]) for r in validation)
+    assert all(np.isfinite(v) for r in records for v in r.values() if isinstance(v, float))
+    sheet = cv2.imread(str(tmp_path / "samples" / "step_000003.png"))
+    assert sheet.shape == (4 * 32, 2 * 32, 3)  # 4 rows (reference, line art, output, truth) x 2 validation pairs
+
+
+def test_resume_continues_and_refuses_another_network(colorize_data, tmp_path):
+    train_colorize(get_colorize_recipe("lcmftn", "smoke", steps=2), data_root=colorize_data, out_dir=tmp_path,
+                   device="cpu")
+    before, _ = load_generator_state(tmp_path / NETWORK_NAME)
+    assert train_colorize(get_colorize_recipe("lcmftn", "smoke", steps=4), data_root=colorize_data,
+                          out_dir=tmp_path, device="cpu") == 4
+    after, meta = load_generator_state(tmp_path / NETWORK_NAME)
+    assert meta["step"] == 4 and any(not torch.equal(before[k], after[k]) for k in before)
+    assert [r["step"] for r in _records(tmp_path) if r["phase"] == "train"] == [1, 2, 3, 4]
+    with pytest.raises(ValueError, match="different"):
+        train_colorize(get_colorize_recipe("lcmftn_nocmft", "smoke", steps=6), data_root=colorize_data,
+                       out_dir=tmp_path, device="cpu")
+
+
+def test_cli_trains_and_exports_an_onnx_model_that_matches_pytorch_for_any_k_h_w(colorize_data, tmp_path):
+    run, onnx_path = tmp_path / "run", tmp_path / "models" / "tiny.onnx"
+    assert training_main(["train-colorize", "--recipe", "lcmftn", "--scale", "smoke", "--steps", "2",
+                          "--attention", "global,window,window,none", "--data", str(colorize_data),
+                          "--out", str(run), "--device", "cpu"]) == 0
+    assert training_main(["export-colorize", str(run), "-o", str(onnx_path), "--name", "tiny", "--data",
+                          str(colorize_data), "--eval-pairs", "2", "--eval-crop", "32",
+                          "--data-manifest", str(colorize_data / "manifest.json")]) == 0
+    card = json.loads(onnx_path.with_suffix(".json").read_text())
+    assert card["task"] == "colorize" and card["name"] == "tiny" and card["cmft"] is True
+    assert card["input_names"] == list(INPUT_NAMES) and card["output_names"] == ["color"]
+    assert card["size_multiple"] == 8 and card["max_side"] > 0 and card["training"]["steps"] == 2
+    assert card["attention"] == {"1/8": "global", "1/4": "window", "1/2": "window", "1/1": "none"}
+    assert card["metrics"]["onnx_parity_max_abs_diff"] < 1e-4
+    scores = card["metrics"]["heldout_psnr_db"]["window_10"]
+    assert scores["pairs"] == 2 and np.isfinite(scores["psnr"]) and np.isfinite(scores["psnr_copy_reference"])
+    assert card["data"]["sources"] == [{"name": "test fixture", "licence": "n/a"}]
+    verify_model_file(load_card(onnx_path))  # the engine accepts the file and its hash
+
+    session = onnxruntime.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(0)
+    feeds = {"sketch": rng.uniform(-1, 1, (1, 1, 40, 56)), "reference_sketch": rng.uniform(-1, 1, (4, 1, 40, 56)),
+             "reference_color": rng.uniform(-1, 1, (4, 3, 40, 56))}
+    (color,) = session.run(None, {k: v.astype(np.float32) for k, v in feeds.items()})
+    assert color.shape == (1, 3, 40, 56) and np.abs(color).max() <= 1
+
+
+def test_export_of_the_ablation_names_it_and_scores_against_the_copy_baseline(colorize_data, tmp_path):
+    train_colorize(get_colorize_recipe("lcmftn_nocmft", "smoke", steps=1), data_root=colorize_data,
+                   out_dir=tmp_path, device="cpu")
+    metrics = score_colorizer(tmp_path / NETWORK_NAME, colorize_data, pairs=2, crop_size=32, windows=(4,))
+    result = export_colorizer(tmp_path / NETWORK_NAME, tmp_path / "ablation.onnx", metrics=metrics)
+    assert result.card["architecture"] == "lcmftn_nocmft" and result.card["cmft"] is False
+    assert set(result.card["attention"].values()) <= {"concat", "none"}
+    assert result.parity_max_abs_diff < 1e-4 and "window_4" in result.card["metrics"]["heldout_psnr_db"]
+
+
+def test_ddp_two_cpu_processes(colorize_data, tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    command = [
+        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29541",
+        "-m", "training", "train-colorize", "--recipe", "lcmftn", "--scale", "smoke", "--steps", "2",
+        "--data", str(colorize_data), "--out", str(tmp_path / "ddp"), "--device", "cpu",
+    ]
+    completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=240)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    _, meta = load_generator_state(tmp_path / "ddp" / NETWORK_NAME)
+    assert meta["world_size"] == 2 and meta["step"] == 2
