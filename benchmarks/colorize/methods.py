@@ -5,12 +5,13 @@
   (flow from the target to the reference, bilinear sampling; `training.metrics.flow`).
 * models: `engine.Colorizer.colorize_frame(target, [reference])` with an ONNX colorize model (the paper's
   protocol: one reference, the interval's first frame).
-* `<model>+chain` (optional): the engine's own sequence path, `Colorizer.colorize` over every frame from the
-  reference to the target (references: the keyframe and the previous output); the target's output is scored.
+* `<model>+chain` (optional): the engine's own sequence path, `Colorizer.colorize` over every frame after the
+  reference (references: the keyframe and the previous output); one run from the sequence's first frame serves
+  every interval, the output at frame d is scored at interval d.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,34 +22,33 @@ from training.metrics.flow import estimate_flow, sample_bilinear
 
 __all__ = ["Method", "copy_method", "warp_method", "model_method", "chain_method"]
 
-#: (reference line art, reference colour, line art of every frame from the reference to the target) -> colour
-PredictFn = Callable[[np.ndarray, np.ndarray, Sequence[np.ndarray]], np.ndarray]
+#: (reference line art, reference colour, target line art) -> colour of the target
+PredictFn = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+#: (reference line art, reference colour, line art of every following frame) -> colour of every following frame
+ChainFn = Callable[[np.ndarray, np.ndarray, Sequence[np.ndarray]], Iterator[np.ndarray]]
 
 
 @dataclass(frozen=True)
 class Method:
-    """One row: `key` (short id), `label` (for the report) and its prediction function.
-
-    `needs_all_frames`: the method reads every line-art frame between reference and target (the chain), not just
-    the target's.
-    """
+    """One row: `key` (short id), `label` (for the report) and either `predict` (one pair at a time) or `chain`
+    (every frame after the reference, in order)."""
 
     key: str
     label: str
-    predict: PredictFn
-    needs_all_frames: bool = False
+    predict: PredictFn | None = None
+    chain: ChainFn | None = None
 
 
 def copy_method() -> Method:
-    return Method("copy", "copy the reference colour", lambda line, colour, targets: colour)
+    return Method("copy", "copy the reference colour", predict=lambda line, colour, target: colour)
 
 
 def warp_method(preset: str = "medium") -> Method:
-    def predict(line: np.ndarray, colour: np.ndarray, targets: Sequence[np.ndarray]) -> np.ndarray:
-        flow = estimate_flow(targets[-1], line, preset=preset)  # target(x) ~ reference(x + F(x))
+    def predict(line: np.ndarray, colour: np.ndarray, target: np.ndarray) -> np.ndarray:
+        flow = estimate_flow(target, line, preset=preset)  # target(x) ~ reference(x + F(x))
         return np.clip(np.rint(sample_bilinear(colour, flow)), 0, 255).astype(np.uint8)
 
-    return Method("warp", f"reference colour warped by DIS flow ({preset}) between the line arts", predict)
+    return Method("warp", f"reference colour warped by DIS flow ({preset}) between the line arts", predict=predict)
 
 
 def make_colorizer(path: Path) -> Colorizer:
@@ -59,20 +59,19 @@ def make_colorizer(path: Path) -> Colorizer:
 def model_method(key: str, path: Path, colorizer: Colorizer | None = None) -> Method:
     col = colorizer or make_colorizer(path)
 
-    def predict(line: np.ndarray, colour: np.ndarray, targets: Sequence[np.ndarray]) -> np.ndarray:
-        return col.colorize_frame(targets[-1], [Reference(line, colour)])
+    def predict(line: np.ndarray, colour: np.ndarray, target: np.ndarray) -> np.ndarray:
+        return col.colorize_frame(target, [Reference(line, colour)])
 
-    return Method(key, f"{key}: {path} (engine, one reference)", predict)
+    return Method(key, f"{key}: {path} (engine, one reference)", predict=predict)
 
 
 def chain_method(key: str, path: Path, colorizer: Colorizer | None = None) -> Method:
     col = colorizer or make_colorizer(path)
 
-    def predict(line: np.ndarray, colour: np.ndarray, targets: Sequence[np.ndarray]) -> np.ndarray:
-        out = colour
-        for out in col.colorize([line, *targets], {0: colour}):
-            pass
-        return out
+    def chain(line: np.ndarray, colour: np.ndarray, following: Sequence[np.ndarray]) -> Iterator[np.ndarray]:
+        outputs = col.colorize([line, *following], {0: colour})
+        next(outputs)  # the keyframe itself
+        return outputs
 
-    return Method(f"{key}+chain", f"{key}: engine sequence path (keyframe + previous output, every frame)",
-                  predict, needs_all_frames=True)
+    return Method(f"{key}+chain", f"{key}: engine sequence path from frame 0 (keyframe + previous output, every "
+                                  "frame)", chain=chain)

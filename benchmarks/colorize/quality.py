@@ -3,8 +3,9 @@
 For each held-out sequence and interval d, reference frames s are spread evenly over the shot (at most `max_pairs`
 per sequence and interval); the reference is frame s (line art + colour), the target frame s + d (its line art);
 each method's colour for the target is compared with the target's true colour: PSNR (dB) and SSIM (RGB, 8 bit,
-scikit-image defaults: 7x7 uniform window, data range 255). Every method sees the same pairs, so the rows
-compare fairly; chain rows may use fewer pairs (`chain_pairs`), compared with the same model on those pairs.
+scikit-image defaults: 7x7 uniform window, data range 255). Every pair-wise row sees the same pairs, so the rows
+compare fairly. Chain rows run once per sequence from frame 0 (the first `chain_sequences` sequences; 0: all) and
+are scored on the pairs that start at frame 0, compared with their model on exactly those pairs.
 """
 from __future__ import annotations
 
@@ -71,34 +72,51 @@ def score(output: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
 
 
 def evaluate(sequences: Sequence[TestSequence], methods: Sequence[Method], intervals: Sequence[int], *,
-             max_pairs: int, chain_pairs: int, sheet_intervals: Sequence[int] = ()) -> QualityResults:
+             max_pairs: int, chain_sequences: int = 0, sheet_intervals: Sequence[int] = ()) -> QualityResults:
     """Score every method on every pair; keep the first sequence's first pair at `sheet_intervals` for the sheet."""
     results = QualityResults(list(intervals), [(m.key, m.label) for m in methods])
-    for seq in sequences:
+    pairwise = [m for m in methods if m.predict is not None]
+    chains = [m for m in methods if m.chain is not None]
+    for number, seq in enumerate(sequences):
         h, w = seq.color(0).shape[:2]
         results.sequences.append((seq.name, len(seq), (w, h)))
+        sheet_here = number == 0
+        if sheet_here:
+            results.sheet_sequence = seq.name
         for d in intervals:
             starts = pair_starts(len(seq), d, max_pairs)
-            for n, s in enumerate(starts):
-                line, colour, truth = seq.lineart(s), seq.color(s), seq.color(s + d)
-                on_sheet = not results.sheet_sequence or results.sheet_sequence == seq.name
-                keep_sheet = d in sheet_intervals and n == 0 and on_sheet and d not in results.sheet
-                if keep_sheet:
-                    results.sheet_sequence = seq.name
-                    results.sheet[d] = {"reference colour": colour, "target line art": seq.lineart(s + d),
-                                        "target truth": truth}
-                for m in methods:
-                    if m.needs_all_frames and n >= chain_pairs:
-                        continue
-                    targets = ([seq.lineart(t) for t in range(s + 1, s + d + 1)] if m.needs_all_frames
-                               else [seq.lineart(s + d)])
+            for s in starts:
+                line, colour, truth, target = seq.lineart(s), seq.color(s), seq.color(s + d), seq.lineart(s + d)
+                keep = sheet_here and s == 0 and d in sheet_intervals
+                if keep:
+                    results.sheet[d] = {"reference colour": colour, "target line art": target, "target truth": truth}
+                for m in pairwise:
+                    assert m.predict is not None
                     t0 = time.perf_counter()
-                    out = m.predict(line, colour, targets)
-                    seconds = time.perf_counter() - t0
-                    psnr, ssim = score(out, truth)
-                    results.scores.setdefault((m.key, d), []).append(PairScore(seq.name, s, d, psnr, ssim, seconds))
-                    if keep_sheet:
+                    out = m.predict(line, colour, target)
+                    _record(results, m.key, seq.name, s, d, out, truth, time.perf_counter() - t0)
+                    if keep:
                         results.sheet[d][m.key] = out
             log.info("%s interval %d: %d pairs; %s", seq.name, d, len(starts), ", ".join(
-                f"{m.key} {results.mean(m.key, d, 'psnr'):.2f} dB" for m in methods))
+                f"{m.key} {results.mean(m.key, d, 'psnr'):.2f} dB" for m in pairwise))
+        if chain_sequences and number >= chain_sequences:
+            continue
+        last = min(len(seq) - 1, max(intervals))
+        wanted = {d for d in intervals if d <= last}
+        for m in chains:
+            assert m.chain is not None
+            t0 = time.perf_counter()
+            outputs = m.chain(seq.lineart(0), seq.color(0), [seq.lineart(t) for t in range(1, last + 1)])
+            for d, out in enumerate(outputs, start=1):
+                if d in wanted:
+                    _record(results, m.key, seq.name, 0, d, out, seq.color(d), (time.perf_counter() - t0) / d)
+                    if sheet_here and d in sheet_intervals:
+                        results.sheet.setdefault(d, {})[m.key] = out
+            log.info("%s %s: chained %d frames", seq.name, m.key, last)
     return results
+
+
+def _record(results: QualityResults, key: str, sequence: str, start: int, interval: int, out: np.ndarray,
+            truth: np.ndarray, seconds: float) -> None:
+    psnr, ssim = score(out, truth)
+    results.scores.setdefault((key, interval), []).append(PairScore(sequence, start, interval, psnr, ssim, seconds))

@@ -53,7 +53,7 @@ class BenchmarkConfig:
     sequences: int = 0
     intervals: list[int] = field(default_factory=lambda: [1, 5, 10, 20, 40])
     pairs: int = 6
-    chain_pairs: int = 2
+    chain_sequences: int = 0
     sheet_intervals: list[int] = field(default_factory=lambda: [1, 10, 40])
     flow_preset: str = "medium"
     speed_sizes: list[tuple[int, int]] = field(default_factory=lambda: [(256, 256), (720, 1280)])
@@ -62,7 +62,7 @@ class BenchmarkConfig:
 
     def quick(self) -> "BenchmarkConfig":
         """Tiny sizes for a smoke test (seconds)."""
-        self.max_side, self.sequences, self.pairs, self.chain_pairs = 64, 2, 2, 1
+        self.max_side, self.sequences, self.pairs = 64, 2, 2
         self.intervals, self.sheet_intervals = [1, 2, 4], [1, 4]
         self.speed_sizes, self.speed_repeats = [(64, 64), (72, 128)], 1
         return self
@@ -91,7 +91,7 @@ def run_benchmark(config: BenchmarkConfig, *, command: str = "") -> Path:
 
     t0 = time.perf_counter()
     quality = evaluate(sequences, methods, config.intervals, max_pairs=config.pairs,
-                       chain_pairs=config.chain_pairs, sheet_intervals=config.sheet_intervals)
+                       chain_sequences=config.chain_sequences, sheet_intervals=config.sheet_intervals)
     sections["quality"] = time.perf_counter() - t0
 
     speed_rows = []
@@ -114,7 +114,7 @@ def run_benchmark(config: BenchmarkConfig, *, command: str = "") -> Path:
     info = RunInfo(
         command=command or "run_benchmark()", started=started, total_seconds=time.perf_counter() - start,
         section_seconds=sections, machine=machine_description(), models=dict(config.models), data=str(config.data),
-        style=style, settings={"max_side": config.max_side, "pairs": config.pairs, "chain_pairs": config.chain_pairs,
+        style=style, settings={"max_side": config.max_side, "pairs": config.pairs, "chain_sequences": config.chain_sequences,
                                "intervals": config.intervals, "flow_preset": config.flow_preset,
                                "speed_sizes": [f"{w}x{h}" for h, w in config.speed_sizes],
                                "speed_repeats": config.speed_repeats},
@@ -156,7 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sequences", type=int, default=0, help="use the first N test sequences (0: all)")
     p.add_argument("--intervals", type=int, nargs="*", default=[1, 5, 10, 20, 40])
     p.add_argument("--pairs", type=int, default=6, help="reference frames per sequence and interval")
-    p.add_argument("--chain-pairs", type=int, default=2, help="pairs per sequence and interval for chain rows")
+    p.add_argument("--chain-sequences", type=int, default=0,
+                   help="run chain rows on the first N sequences only (0: all)")
     p.add_argument("--flow-preset", choices=sorted(DIS_PRESETS), default="medium")
     p.add_argument("--speed-sizes", nargs="*", type=_size, default=None, metavar="WxH",
                    help="frame sizes for the speed section (default 256x256 1280x720)")
@@ -175,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         {k: v for k, v in DEFAULT_MODELS.items() if v.is_file()}
     config = BenchmarkConfig(
         data=args.data, out=args.out, models=models, chain=args.chain, style=args.style, max_side=args.max_side,
-        sequences=args.sequences, intervals=args.intervals, pairs=args.pairs, chain_pairs=args.chain_pairs,
+        sequences=args.sequences, intervals=args.intervals, pairs=args.pairs, chain_sequences=args.chain_sequences,
         flow_preset=args.flow_preset, speed_repeats=args.speed_repeats, skip_speed=args.skip_speed)
     if args.speed_sizes:
         config.speed_sizes = args.speed_sizes
