@@ -89,10 +89,11 @@ class VGGClusterSegmenter(nn.Module):
     @classmethod
     def fit(cls, images: torch.Tensor, *, clusters: int = 16, layer: str = "relu4_1", temperature: float = 0.1,
             iterations: int = 20, seed: int = 0, vgg: VGG19Features | None = None) -> "VGGClusterSegmenter":
-        """A segmenter whose centres are fitted by spherical k-means on the features of `images` [M, 3, H, W]."""
-        segmenter = cls(torch.zeros(clusters, 1).add_(1.0), layer=layer, temperature=temperature, vgg=vgg)
+        """A segmenter whose centres are fitted by spherical k-means on the features of `images` [M, 3, H, W]
+        (on the images' device)."""
+        vgg = (vgg if vgg is not None else VGG19Features(layers=[layer])).to(images.device)
         with torch.no_grad():
-            features = segmenter.features(images)
+            features = F.normalize(vgg(images)[layer], dim=1)
         points = features.permute(0, 2, 3, 1).reshape(-1, features.shape[1]).cpu()
-        segmenter.centres = spherical_kmeans(points, clusters, iterations=iterations, seed=seed).to(images.device)
-        return segmenter
+        centres = spherical_kmeans(points, clusters, iterations=iterations, seed=seed)
+        return cls(centres.to(images.device), layer=layer, temperature=temperature, vgg=vgg)
