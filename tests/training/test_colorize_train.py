@@ -13,6 +13,7 @@ import onnxruntime
 import pytest
 import torch
 
+from engine.colorize import Colorizer, Reference
 from engine.models import load_card, verify_model_file
 from training.checkpoint import load_generator_state
 from training.cli import main as training_main
@@ -112,6 +113,13 @@ def test_cli_trains_and_exports_an_onnx_model_that_matches_pytorch_for_any_k_h_w
              "reference_color": rng.uniform(-1, 1, (4, 3, 40, 56))}
     (color,) = session.run(None, {k: v.astype(np.float32) for k, v in feeds.items()})
     assert color.shape == (1, 3, 40, 56) and np.abs(color).max() <= 1
+
+    # The engine runs the exported file through its own contract (padding to 8, K = 2 references).
+    colorizer = Colorizer(onnx_path, device="cpu")
+    key_colour, key_lines = _frame(3, 0)
+    _, lines = _frame(3, 2)
+    out = colorizer.colorize_frame(lines[:45, :47], [Reference(key_lines[:45, :47], key_colour[:45, :47])] * 2)
+    assert out.shape == (45, 47, 3) and out.dtype == np.uint8
 
 
 def test_export_of_the_ablation_names_it_and_scores_against_the_copy_baseline(colorize_data, tmp_path):
