@@ -102,8 +102,14 @@ def test_cli_trains_a_new_recipe(cartoon_data, tmp_path, capsys):
 def test_scales_share_the_schedule_and_keep_each_recipes_rates():
     pmc, anime, semantic = (get_recipe(name, "cpu") for name in ("pmc", "animegan", "semantic"))
     for recipe in (anime, semantic):
-        assert (recipe.crop_size, recipe.batch_size, recipe.init_steps, recipe.gan_steps) == (96, 6, 200, 1000)
+        assert (recipe.crop_size, recipe.batch_size, recipe.init_steps, recipe.gan_steps) == (96, 6, 200, 600)
         assert recipe.content_scale == pmc.content_scale
+    # The cpu scale's loss gains multiply each recipe's own weights: pmc keeps its motion term, whitebox has none.
+    whitebox, pmc_paper = get_recipe("whitebox", "cpu"), get_recipe("pmc")
+    assert pmc.weights.content == whitebox.weights.content == 10 * pmc_paper.weights.content
+    assert pmc.weights.structure == 10 * pmc_paper.weights.structure
+    assert (pmc.weights.motion, whitebox.weights.motion) == (1.0, 0.0)
+    assert pmc.weights.texture == pmc_paper.weights.texture
     assert (anime.lr, anime.discriminator_lr, anime.init_lr) == (8e-5, 1.6e-4, 1e-4)
     assert pmc.lr == semantic.lr == 1e-4
     paper = get_recipe("animegan")
