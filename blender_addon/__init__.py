@@ -3,7 +3,7 @@
 
 Modules register in order and unregister in reverse. Each bpy module ends with ``classes = (...)`` and may have
 ``register()`` / ``unregister()`` for what is not a class (handlers, menus, properties on Blender types).
-Modules without bpy (keys, cache, planning, sources, runner, cli_args, gpu, errors) are importable in plain Python.
+Modules without bpy (keys, keyframes, cache, planning, sources, runner, colorize_runner, cli_args, gpu, errors) are importable in plain Python.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ log = logging.getLogger(__name__)
 
 
 def _modules() -> tuple:
-    from . import cli, handlers, interface, nodes, operators, preferences, properties, sequencer
+    from . import cli, handlers, interface, keyframe_ui, nodes, operators, preferences, properties, sequencer
 
-    return (preferences, properties, nodes, handlers, operators, sequencer, interface, cli)
+    return (preferences, properties, keyframe_ui, nodes, handlers, operators, sequencer, interface, cli)
 
 
 def register() -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import bpy
@@ -47,31 +47,36 @@ def _scene(name: str | None) -> bpy.types.Scene:
     return bpy.context.scene or bpy.data.scenes[0]
 
 
-def _cmd_strips(args: object) -> int:
-    scene = _scene(args.scene)
+def _chosen_strips(args: object, scene: bpy.types.Scene, marked: Callable[[bpy.types.bpy_struct], bool]
+                   ) -> tuple[list[bpy.types.bpy_struct], list[str]]:
+    """The strips named by --strip / --all / --selected / --marked, and the names not found."""
     strips = compat.all_strips(scene)
-    missing: list[str] = []
     if args.strip:
         by_name = {s.name: s for s in strips}
         missing = [n for n in args.strip if n not in by_name]
         for n in missing:
             _err(f"no strip named {n!r} in scene {scene.name!r}")
-        chosen = [by_name[n] for n in args.strip if n in by_name]
-    elif args.all:
-        chosen = [s for s in strips if s.toonflow.role != "RESULT"]
-    elif args.selected:
-        chosen = [s for s in strips if s.select and s.toonflow.role != "RESULT"]
-    else:
-        chosen = [s for s in strips if s.toonflow.marked and s.toonflow.role != "RESULT"]
+        return [by_name[n] for n in args.strip if n in by_name], missing
+    if args.all:
+        return [s for s in strips if s.toonflow.role != "RESULT"], []
+    if args.selected:
+        return [s for s in strips if s.select and s.toonflow.role != "RESULT"], []
+    return [s for s in strips if marked(s) and s.toonflow.role != "RESULT"], []
+
+
+def _run_strips(args: object, task: sequencer.StripTask, override: dict[str, object],
+                marked: Callable[[bpy.types.bpy_struct], bool]) -> int:
+    scene = _scene(args.scene)
+    chosen, missing = _chosen_strips(args, scene, marked)
     if not chosen:
-        _err("no strips to process (mark strips in the Toonflow panel, or use --strip NAME / --all)")
+        _err(f"no strips to {task.name} (mark strips in the Toonflow panel, or use --strip NAME / --all)")
         return 1
 
     def report(level: str, text: str) -> None:
         (_err if level in {"ERROR", "WARNING"} else _out)(text)
 
-    _out(f"processing {len(chosen)} strip(s) in scene {scene.name!r}")
-    ok, failed = sequencer.process_strips_sync(scene, chosen, _override(args), report=report)
+    _out(f"{task.name}: {len(chosen)} strip(s) in scene {scene.name!r}")
+    ok, failed = sequencer.process_strips_sync(scene, chosen, override, report=report, task=task)
     _out(f"done: {ok} strip(s) processed, {failed} failed")
     if args.save:
         target = Path(bpy.path.abspath(args.save))
@@ -81,6 +86,15 @@ def _cmd_strips(args: object) -> int:
         bpy.ops.wm.save_as_mainfile(filepath=str(target), copy=True)
         _out(f"saved {target}")
     return 0 if failed == 0 and not missing else 1
+
+
+def _cmd_strips(args: object) -> int:
+    return _run_strips(args, sequencer.CARTOONIZE, _override(args), lambda s: s.toonflow.marked)
+
+
+def _cmd_colorize(args: object) -> int:
+    override = {"model": args.model, "temporal": args.temporal, "keys": list(args.key) or None}
+    return _run_strips(args, sequencer.COLORIZE, override, lambda s: s.toonflow.colorize.marked)
 
 
 def _cmd_file(args: object) -> int:
@@ -195,7 +209,7 @@ def toonflow_command(argv: Sequence[str]) -> int:
         args = parse_args(argv)
     except SystemExit as exc:  # argparse printed the usage / help
         return int(exc.code or 0) if isinstance(exc.code, int) else 2
-    actions = {"strips": _cmd_strips, "file": _cmd_file, "render": _cmd_render, "prerender": _cmd_prerender,
+    actions = {"strips": _cmd_strips, "colorize": _cmd_colorize, "file": _cmd_file, "render": _cmd_render, "prerender": _cmd_prerender,
                "models": _cmd_models, "gpu": _cmd_gpu}
     errors = engine_bridge.engine_errors() + (LookupError,)
     try:

@@ -13,6 +13,7 @@ examples:
   blender -b film.blend --command toonflow strips --marked --save film_toon.blend
   blender -b film.blend --command toonflow strips --strip Shot1 --strip Shot2 --model pmc
   blender -b shots.blend --command toonflow render --frames 1-48
+  blender -b film.blend --command toonflow colorize --strip Lines --key 1=key_0001.png --key 48=key_0048.png
   blender -b --command toonflow file input.mp4 --output /tmp/toon_frames
   blender -b --command toonflow gpu
 """
@@ -41,6 +42,26 @@ def parse_frames(text: str) -> list[int]:
     return sorted(frames)
 
 
+def _key(text: str):  # noqa: ANN202 - keyframes.Keyframe
+    from .keyframes import parse_key_arg
+
+    try:
+        return parse_key_arg(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_strip_choice(p: argparse.ArgumentParser, what: str) -> None:
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--strip", action="append", default=[], metavar="NAME", help="a strip by name (repeatable)")
+    which.add_argument("--marked", action="store_true", help=f"all strips marked for Toonflow {what} (the default)")
+    which.add_argument("--all", action="store_true", help="every movie and image strip")
+    which.add_argument("--selected", action="store_true", help="the selected strips")
+    p.add_argument("--scene", default=None, help="scene name (default: the file's active scene)")
+    p.add_argument("--save", default=None, metavar="NEW.blend",
+                   help="save the result to this new .blend (never overwrites an existing file)")
+
+
 def _add_processing(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=None, help="model name or .onnx path (default: the preferences' / pmc)")
     p.add_argument("--strength", type=float, default=None, help="0 = source, 1 = full cartoon")
@@ -52,21 +73,24 @@ def _add_processing(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="blender -b [file.blend] --command toonflow",
-        description="Toonflow: cartoonize sequencer strips, files, and compositor renders from the command line.",
+        description="Toonflow: cartoonize or colorize sequencer strips, files, and compositor renders from the command "
+                    "line.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
 
     p = sub.add_parser("strips", help="cartoonize sequencer strips and add the results above them")
-    which = p.add_mutually_exclusive_group()
-    which.add_argument("--strip", action="append", default=[], metavar="NAME", help="a strip by name (repeatable)")
-    which.add_argument("--marked", action="store_true", help="all strips marked for Toonflow (the default)")
-    which.add_argument("--all", action="store_true", help="every movie and image strip")
-    which.add_argument("--selected", action="store_true", help="the selected strips")
-    p.add_argument("--scene", default=None, help="scene name (default: the file's active scene)")
-    p.add_argument("--save", default=None, metavar="NEW.blend",
-                   help="save the result to this new .blend (never overwrites an existing file)")
+    _add_strip_choice(p, "cartoonize")
     _add_processing(p)
+
+    p = sub.add_parser("colorize", help="colour line-art strips from their keyframes and add the results above them")
+    _add_strip_choice(p, "colorize")
+    p.add_argument("--key", action="append", type=_key, default=[], metavar="FRAME=IMAGE",
+                   help="a coloured keyframe: timeline frame and image (repeatable; replaces the strips' own "
+                        "keyframes for this run)")
+    p.add_argument("--model", default=None, help="colorize model name or .onnx path (default: the strip's / lcmftn)")
+    p.add_argument("--temporal", action=argparse.BooleanOptionalAction, default=None,
+                   help="also colour each frame from the previous coloured frame (default: the strip's setting)")
 
     p = sub.add_parser("file", help="cartoonize a movie or image file into a PNG sequence")
     p.add_argument("input")

@@ -16,12 +16,14 @@ from typing import Any
 import numpy as np
 
 from .cache import ClipCache
+from .colorize_runner import ColorizeRunner, RefPair
+from .keyframes import Keyframe, KeyframeError, keyframes_identity
 from .keys import ProcessSettings, clip_key
 from .runner import ClipRunner
 from .sources import FrameSource
 
 __all__ = ["engine_module", "engine_errors", "resolve_model", "model_hash", "make_processor", "open_clip",
-           "list_models", "device_note"]
+           "open_colorize_clip", "ColorizeEngineAdapter", "list_models", "device_note"]
 
 log = logging.getLogger(__name__)
 _hash_cache: dict[tuple[str, int, int], str] = {}
@@ -41,6 +43,47 @@ def engine_errors() -> tuple[type[BaseException], ...]:
     from .errors import AddonError
 
     return (ToonflowError, AddonError, OSError, ValueError)
+
+
+class ColorizeEngineAdapter:
+    """The engine's Colorizer behind :class:`colorize_runner.ColorizeEngine`; the model loads on first use."""
+
+    def __init__(self, settings: ProcessSettings, model_dirs: tuple[str, ...], device: str) -> None:
+        self._settings, self._model_dirs, self._device = settings, model_dirs, device
+        self._colorizer: Any = None
+
+    def _get(self) -> Any:
+        if self._colorizer is None:
+            device_note(self._device)
+            self._colorizer = engine_module().Colorizer(self._settings.model or None, device=self._device,
+                                                        extra_model_dirs=self._model_dirs)
+        return self._colorizer
+
+    def lineart(self, frame: np.ndarray, where: str) -> np.ndarray:
+        from ..engine.lineart import to_lineart_gray
+
+        return to_lineart_gray(frame, source=where)
+
+    def colour(self, frame: np.ndarray, where: str) -> np.ndarray:
+        from ..engine.frames import to_rgb8
+
+        return to_rgb8(frame, source=where).rgb
+
+    def resize(self, img: np.ndarray, height: int, width: int) -> np.ndarray:
+        import cv2
+
+        # the engine's rule: area averaging to shrink, bicubic to enlarge
+        shrink = height * width < img.shape[0] * img.shape[1]
+        return cv2.resize(img, (width, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
+
+    def colorize(self, gray: np.ndarray, references: list[RefPair]) -> np.ndarray:
+        engine = engine_module()
+        return self._get().colorize_frame(gray, [engine.Reference(g, c) for g, c in references])
+
+    def is_cut(self, previous: np.ndarray, current: np.ndarray) -> bool:
+        from ..engine.lineart import is_shot_cut
+
+        return is_shot_cut(previous, current, self._get().cut_threshold)
 
 
 def resolve_model(settings: ProcessSettings, model_dirs: tuple[str, ...]) -> Any:
@@ -131,6 +174,34 @@ def open_clip(source: FrameSource, settings: ProcessSettings, *, model_dirs: tup
                           "model_path": str(card.onnx_path), **(info or {})})
     proc = LazyProcessor(lambda: make_processor(settings, model_dirs, device, settings.tile_size))
     return ClipRunner(source, cache, proc, index_of, temporal=settings.temporal, first_frame=first_frame)
+
+
+def open_colorize_clip(source: FrameSource, settings: ProcessSettings, keyframes: list[Keyframe], *,
+                       model_dirs: tuple[str, ...], device: str, cache_root: os.PathLike[str] | str,
+                       index_of: Callable[[int], int], first_frame: int, owner: str,
+                       info: dict[str, object] | None = None) -> ColorizeRunner:
+    """A colorize runner: resolves the model (errors early), maps keyframes to source indices, keys the cache.
+
+    ``keyframes`` must be checked already (:func:`keyframes.check_keyframes`).
+    """
+    card = resolve_model(settings, model_dirs)
+    settings = ProcessSettings(**{**settings.__dict__, "model": settings.model or card.name})
+    by_index: dict[int, Keyframe] = {}
+    for key in keyframes:
+        index = index_of(key.frame)
+        if index in by_index:
+            raise KeyframeError(f"{owner}: keyframes at frames {by_index[index].frame} and {key.frame} fall on the "
+                                f"same line-art frame ({index}); keep one")
+        by_index[index] = key
+    identity = f"{source.identity}|keys:{keyframes_identity({i: k.path for i, k in by_index.items()})}"
+    cache = ClipCache(cache_root, settings.task, clip_key(identity, settings, model_hash(card)))
+    if not cache.read_info():
+        cache.write_info({"source": source.identity, "settings": settings.as_key_dict(), "model": card.name,
+                          "model_path": str(card.onnx_path),
+                          "keyframes": {str(k.frame): str(k.path) for k in keyframes}, **(info or {})})
+    adapter = ColorizeEngineAdapter(settings, model_dirs, device)
+    return ColorizeRunner(source, cache, adapter, by_index, index_of, temporal=settings.temporal,
+                          first_frame=first_frame)
 
 
 def list_models(model_dirs: tuple[str, ...], task: str | None = None) -> list[Any]:

@@ -24,10 +24,13 @@ import bpy
 from bpy.app.handlers import persistent
 
 from . import compat, engine_bridge, nodes
+from .colorize_runner import ColorizeRunner
 from .errors import SourceError
+from .keyframes import Keyframe, check_keyframes
 from .keys import ProcessSettings, file_identity, short_hash
 from .planning import image_user_frame, movie_clip_frame
 from .preferences import addon_settings
+from .properties import keyframe_list
 from .report import user_message
 from .runner import ClipRunner
 from .sources import FrameSource, MovieSource, SequenceSource, StillSource, open_source, sequence_frame_path
@@ -37,8 +40,9 @@ __all__ = ["error_count", "on_render_pre", "update_node", "resolve_source", "pre
 
 log = logging.getLogger(__name__)
 
-_runners: dict[tuple[str, str, str], tuple[str, ClipRunner]] = {}
+_runners: dict[tuple[str, str, str], tuple[str, ClipRunner | ColorizeRunner]] = {}
 _state: dict[str, object] = {"prerendering": False, "errors": 0}
+_warned: set[str] = set()
 
 
 @dataclass
@@ -195,28 +199,51 @@ def resolve_source(scene: bpy.types.Scene, node: bpy.types.Node, frame: int) -> 
 
 def node_settings(node: bpy.types.Node) -> ProcessSettings:
     prefs = addon_settings()
+    if node.toonflow_task == "colorize":
+        # the colorizer caps the network size itself (the model card's max_side): no tiles, no strength
+        return ProcessSettings(task="colorize", model=node.model.strip(), temporal=bool(node.temporal), tile_size=0)
     return ProcessSettings(task=node.toonflow_task, model=node.model.strip(), strength=float(node.strength),
                            temporal=bool(node.temporal), temporal_strength=float(node.temporal_strength),
                            tile_size=prefs.tile_size)
 
 
-def _runner_for(scene: bpy.types.Scene, node: bpy.types.Node, ns: NodeSource) -> ClipRunner:
+def _node_keyframes(node: bpy.types.Node) -> list[Keyframe]:
+    return check_keyframes(keyframe_list(node), f"node '{node.name}'")
+
+
+def _runner_for(scene: bpy.types.Scene, node: bpy.types.Node, ns: NodeSource) -> ClipRunner | ColorizeRunner:
     prefs = addon_settings()
     settings = node_settings(node)
     ident = (scene.name, node.id_data.name, node.name)
-    marker = f"{ns.source.identity}|{settings}|{prefs}"
+    keys = _node_keyframes(node) if settings.task == "colorize" else []
+    key_marker = ";".join(f"{k.frame}={k.path}:{file_identity(k.path)}" for k in keys)
+    marker = f"{ns.source.identity}|{settings}|{prefs}|{key_marker}"
     cached = _runners.get(ident)
     if cached is not None and cached[0] == marker:
         ns.source.close()  # same source: keep the runner's open reader (movies decode fastest in order)
         return cached[1]
     if cached is not None:
         cached[1].source.close()
-    runner = engine_bridge.open_clip(
-        ns.source, settings, model_dirs=prefs.model_dirs, device=prefs.device, cache_root=prefs.cache_root,
-        index_of=ns.index_of, first_frame=ns.first_frame, info={"node": node.name, "source_path": ns.description},
-    )
+    info = {"node": node.name, "source_path": ns.description}
+    if settings.task == "colorize":
+        runner: ClipRunner | ColorizeRunner = engine_bridge.open_colorize_clip(
+            ns.source, settings, keys, model_dirs=prefs.model_dirs, device=prefs.device,
+            cache_root=prefs.cache_root, index_of=ns.index_of, first_frame=ns.first_frame,
+            owner=f"node '{node.name}'", info=info)
+    else:
+        runner = engine_bridge.open_clip(
+            ns.source, settings, model_dirs=prefs.model_dirs, device=prefs.device, cache_root=prefs.cache_root,
+            index_of=ns.index_of, first_frame=ns.first_frame, info=info)
     _runners[ident] = (marker, runner)
     return runner
+
+
+def _report_warnings(runner: ClipRunner | ColorizeRunner) -> None:
+    """Warnings a runner collected (a keyframe resized ...), each shown once."""
+    for text in getattr(runner, "warnings", ()):
+        if text not in _warned:
+            _warned.add(text)
+            user_message(f"Toonflow: {text}", "WARNING")
 
 
 def update_node(scene: bpy.types.Scene, node: bpy.types.Node, frame: int) -> Path | None:
@@ -227,6 +254,7 @@ def update_node(scene: bpy.types.Scene, node: bpy.types.Node, frame: int) -> Pat
         runner = _runner_for(scene, node, ns)
         runner.index_of = ns.index_of
         runner.ensure([frame])
+        _report_warnings(runner)
         path = nodes.publish_frame(node, frame, runner.frame_path(frame))
         if node.status:
             node.status = ""

@@ -6,9 +6,10 @@ from __future__ import annotations
 import bpy
 
 from . import handlers, operators, sequencer
-from .nodes import ToonflowCartoonizeNode
+from .keyframe_ui import draw_keyframes
+from .nodes import ToonflowCartoonizeNode, ToonflowColorizeNode
 
-__all__ = ["SEQUENCER_PT_toonflow", "NODE_PT_toonflow", "register", "unregister", "classes"]
+__all__ = ["SEQUENCER_PT_toonflow", "SEQUENCER_PT_toonflow_colorize", "NODE_PT_toonflow", "register", "unregister", "classes"]
 
 
 def draw_node_add_menu(self: bpy.types.Menu, context: bpy.types.Context) -> None:
@@ -17,15 +18,27 @@ def draw_node_add_menu(self: bpy.types.Menu, context: bpy.types.Context) -> None
         return
     layout = self.layout
     layout.separator()
-    op = layout.operator("node.add_node", text=ToonflowCartoonizeNode.bl_label, icon="IMAGE")
-    op.type = ToonflowCartoonizeNode.bl_idname
-    op.use_transform = True
+    for node_type in (ToonflowCartoonizeNode, ToonflowColorizeNode):
+        op = layout.operator("node.add_node", text=node_type.bl_label, icon=node_type.bl_icon)
+        op.type = node_type.bl_idname
+        op.use_transform = True
 
 
 def draw_strip_menu(self: bpy.types.Menu, context: bpy.types.Context) -> None:
     layout = self.layout
     layout.separator()
     layout.operator(sequencer.TOONFLOW_OT_cartoonize_strip.bl_idname, icon="IMAGE")
+    layout.operator(sequencer.TOONFLOW_OT_colorize_strip.bl_idname, icon="COLOR")
+
+
+def _draw_job_state(layout: bpy.types.UILayout, state: bpy.types.bpy_struct) -> None:
+    """Cached frames, last run's outcome and result strip of one task (cartoonize or colorize)."""
+    if state.frames_total:
+        layout.label(text=f"Cached: {state.frames_done}/{state.frames_total} frames")
+    if state.state:
+        layout.label(text=f"State: {state.state}"[:120], icon="INFO" if state.state == "done" else "ERROR")
+    if state.result_name:
+        layout.label(text=f"Result strip: {state.result_name}", icon="SEQ_STRIP_DUPLICATE")
 
 
 class SEQUENCER_PT_toonflow(bpy.types.Panel):
@@ -45,8 +58,11 @@ class SEQUENCER_PT_toonflow(bpy.types.Panel):
         tf = strip.toonflow
         if tf.role == "RESULT":
             layout.label(text=f"Result of '{tf.source_name}'", icon="LINKED")
-            layout.label(text=f"Model: {tf.model or 'default'}, strength {tf.strength:.2f}"
-                              + (", temporal" if tf.temporal else ""))
+            if tf.task == "colorize":
+                layout.label(text=f"Colorize, model: {tf.model or 'default'}" + (", temporal" if tf.temporal else ""))
+            else:
+                layout.label(text=f"Model: {tf.model or 'default'}, strength {tf.strength:.2f}"
+                                  + (", temporal" if tf.temporal else ""))
         else:
             col = layout.column()
             col.prop(tf, "model")
@@ -57,16 +73,39 @@ class SEQUENCER_PT_toonflow(bpy.types.Panel):
             sub.active = tf.temporal
             sub.prop(tf, "temporal_strength", text="")
             col.prop(tf, "marked", text="Include in batch runs")
-            if tf.frames_total:
-                col.label(text=f"Cached: {tf.frames_done}/{tf.frames_total} frames")
-            if tf.state:
-                col.label(text=f"State: {tf.state}"[:120], icon="INFO" if tf.state == "done" else "ERROR")
-            if tf.result_name:
-                col.label(text=f"Result strip: {tf.result_name}", icon="SEQ_STRIP_DUPLICATE")
+            _draw_job_state(col, tf)
             layout.operator(sequencer.TOONFLOW_OT_cartoonize_strip.bl_idname, icon="IMAGE")
         if tf.cache_dir:
             layout.label(text=f"Cache: {tf.cache_dir}"[:120])
         layout.operator(sequencer.TOONFLOW_OT_refresh_strip.bl_idname, icon="FILE_REFRESH")
+
+
+class SEQUENCER_PT_toonflow_colorize(bpy.types.Panel):
+    """Line-art colorization of the active strip: keyframes, model, temporal, state"""
+
+    bl_space_type = "SEQUENCE_EDITOR"
+    bl_region_type = "UI"
+    bl_category = "Toonflow"
+    bl_label = "Line Art Colorize"
+    bl_parent_id = "SEQUENCER_PT_toonflow"
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        strip = context.scene.sequence_editor.active_strip
+        return strip.toonflow.role != "RESULT"
+
+    def draw(self, context: bpy.types.Context) -> None:
+        layout = self.layout
+        tc = context.scene.sequence_editor.active_strip.toonflow.colorize
+        col = layout.column()
+        col.prop(tc, "model")
+        col.prop(tc, "temporal")
+        draw_keyframes(col, tc, "STRIP")
+        col.prop(tc, "marked", text="Include in batch runs")
+        _draw_job_state(col, tc)
+        if tc.cache_dir:
+            col.label(text=f"Cache: {tc.cache_dir}"[:120])
+        layout.operator(sequencer.TOONFLOW_OT_colorize_strip.bl_idname, icon="COLOR")
 
 
 class NODE_PT_toonflow(bpy.types.Panel):
@@ -82,8 +121,10 @@ class NODE_PT_toonflow(bpy.types.Panel):
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
         layout.operator(operators.TOONFLOW_OT_add_cartoonize_node.bl_idname, icon="ADD")
+        layout.operator(operators.TOONFLOW_OT_add_colorize_node.bl_idname, icon="ADD")
         node = context.active_node
         if node is not None and getattr(node, "is_toonflow", False):
+            layout.context_pointer_set("node", node)
             node.draw_buttons_ext(context, layout)
         if context.scene is not None and handlers.render_layer_sources(context.scene):
             box = layout.box()
@@ -102,4 +143,4 @@ def unregister() -> None:
     bpy.types.NODE_MT_add.remove(draw_node_add_menu)
 
 
-classes = (SEQUENCER_PT_toonflow, NODE_PT_toonflow)
+classes = (SEQUENCER_PT_toonflow, SEQUENCER_PT_toonflow_colorize, NODE_PT_toonflow)

@@ -20,9 +20,11 @@ from pathlib import Path
 
 import bpy
 
+from .keyframe_ui import draw_keyframes
 from .preferences import addon_settings
+from .properties import ToonflowKeyframe
 
-__all__ = ["ToonflowCartoonizeNode", "TOONFLOW_NODE_TYPES", "INNER_IMAGE", "node_frame_file", "publish_frame",
+__all__ = ["ToonflowCartoonizeNode", "ToonflowColorizeNode", "TOONFLOW_NODE_TYPES", "INNER_IMAGE", "node_frame_file", "publish_frame",
            "clear_frame", "classes"]
 
 INNER_IMAGE = "Toonflow Result"
@@ -117,7 +119,7 @@ def clear_frame(node: bpy.types.Node, frame: int) -> None:
 
 
 class ToonflowNodeMixin:
-    """Shared behaviour of Toonflow compositor nodes (the colorize node will reuse it)."""
+    """Shared behaviour of Toonflow compositor nodes (inner group, image sequence, folder, status)."""
 
     is_toonflow = True
     toonflow_task = ""
@@ -192,7 +194,43 @@ class ToonflowCartoonizeNode(ToonflowNodeMixin, bpy.types.CompositorNodeCustomGr
         layout.prop(self, "source_path")
 
 
-#: every Toonflow node type (the colorize node is added here once the engine has a Colorizer).
-TOONFLOW_NODE_TYPES: tuple[type, ...] = (ToonflowCartoonizeNode,)
+class ToonflowColorizeNode(ToonflowNodeMixin, bpy.types.CompositorNodeCustomGroup):
+    """Colour the linked line art (Image / Movie Clip / image sequence / Render Layers) from coloured keyframes,
+    frame by frame in order, through the disk cache"""
 
-classes = (ToonflowCartoonizeNode,)
+    bl_idname = "ToonflowColorizeNode"
+    bl_label = "Toonflow Line Art Colorize"
+    bl_icon = "COLOR"
+    toonflow_task = "colorize"
+
+    uid: bpy.props.StringProperty(name="Node ID", default="", options={"HIDDEN"})
+    status: bpy.props.StringProperty(name="Status", default="", options={"SKIP_SAVE"})
+    model: bpy.props.StringProperty(
+        name="Model", default="", description="Colorize model name or .onnx path (empty: the default model, lcmftn)")
+    keyframes: bpy.props.CollectionProperty(type=ToonflowKeyframe)
+    keyframe_index: bpy.props.IntProperty(name="Active Keyframe", default=0)
+    temporal: bpy.props.BoolProperty(
+        name="Temporal", default=True,
+        description="Also colour each frame from the previous coloured frame (frames are coloured in order)")
+    source_path: bpy.props.StringProperty(
+        name="Source File", subtype="FILE_PATH", default="",
+        description="Line-art movie or image used when nothing is linked to the input")
+
+    def draw_buttons(self, context: bpy.types.Context, layout: bpy.types.UILayout) -> None:
+        layout.context_pointer_set("node", self)
+        layout.prop(self, "model")
+        layout.prop(self, "temporal")
+        draw_keyframes(layout, self, "NODE")
+        if not self.inputs[0].is_linked:
+            layout.prop(self, "source_path", text="")
+        self.draw_status(layout)
+
+    def draw_buttons_ext(self, context: bpy.types.Context, layout: bpy.types.UILayout) -> None:
+        self.draw_buttons(context, layout)
+        layout.prop(self, "source_path")
+
+
+#: every Toonflow node type.
+TOONFLOW_NODE_TYPES: tuple[type, ...] = (ToonflowCartoonizeNode, ToonflowColorizeNode)
+
+classes = (ToonflowCartoonizeNode, ToonflowColorizeNode)

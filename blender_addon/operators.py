@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""General operators: report relay, GPU check, model list, Render Layers pre-render, add-node."""
+"""General operators: report relay, GPU check, model list, Render Layers pre-render, add-node (both nodes)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from . import engine_bridge, handlers
 from .preferences import addon_settings
 
 __all__ = ["TOONFLOW_OT_report", "TOONFLOW_OT_check_gpu", "TOONFLOW_OT_list_models", "TOONFLOW_OT_prerender",
-           "classes"]
+           "TOONFLOW_OT_add_cartoonize_node", "TOONFLOW_OT_add_colorize_node", "classes"]
 
 
 class TOONFLOW_OT_report(bpy.types.Operator):
@@ -80,11 +80,10 @@ class TOONFLOW_OT_prerender(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class TOONFLOW_OT_add_cartoonize_node(bpy.types.Operator):
-    """Add a Toonflow Cartoonize node, linked after the active node when it is an image source"""
+class AddNodeOperator:
+    """Add a Toonflow node, linked after the active node when it is an image source (subclasses name the node)."""
 
-    bl_idname = "toonflow.add_cartoonize_node"
-    bl_label = "Toonflow Cartoonize"
+    node_idname: str
     bl_options = {"REGISTER", "UNDO"}
 
     @classmethod
@@ -94,13 +93,11 @@ class TOONFLOW_OT_add_cartoonize_node(bpy.types.Operator):
             space.edit_tree is not None
 
     def execute(self, context: bpy.types.Context) -> set[str]:
-        from .nodes import ToonflowCartoonizeNode
-
         tree = context.space_data.edit_tree
         active = tree.nodes.active
         for n in tree.nodes:
             n.select = False
-        node = tree.nodes.new(ToonflowCartoonizeNode.bl_idname)
+        node = tree.nodes.new(self.node_idname)
         node.select = True
         tree.nodes.active = node
         if active is not None and active.outputs and active.bl_idname in {
@@ -112,5 +109,21 @@ class TOONFLOW_OT_add_cartoonize_node(bpy.types.Operator):
         return {"FINISHED"}
 
 
+class TOONFLOW_OT_add_cartoonize_node(AddNodeOperator, bpy.types.Operator):
+    """Add a Toonflow Cartoonize node, linked after the active node when it is an image source"""
+
+    bl_idname = "toonflow.add_cartoonize_node"
+    bl_label = "Toonflow Cartoonize"
+    node_idname = "ToonflowCartoonizeNode"
+
+
+class TOONFLOW_OT_add_colorize_node(AddNodeOperator, bpy.types.Operator):
+    """Add a Toonflow Line Art Colorize node, linked after the active node when it is an image source"""
+
+    bl_idname = "toonflow.add_colorize_node"
+    bl_label = "Toonflow Line Art Colorize"
+    node_idname = "ToonflowColorizeNode"
+
+
 classes = (TOONFLOW_OT_report, TOONFLOW_OT_check_gpu, TOONFLOW_OT_list_models, TOONFLOW_OT_prerender,
-           TOONFLOW_OT_add_cartoonize_node)
+           TOONFLOW_OT_add_cartoonize_node, TOONFLOW_OT_add_colorize_node)

@@ -7,7 +7,46 @@ import bpy
 
 from . import compat
 
-__all__ = ["ToonflowStripProps", "register", "unregister", "classes"]
+__all__ = ["ToonflowKeyframe", "ToonflowColorizeProps", "ToonflowStripProps", "keyframe_list", "register",
+           "unregister", "classes"]
+
+
+class ToonflowKeyframe(bpy.types.PropertyGroup):
+    """A coloured keyframe for line-art colorization: the colour image of the line art shown at ``frame``."""
+
+    frame: bpy.props.IntProperty(name="Frame", default=1,
+                                 description="Scene / timeline frame whose line art this image colours")
+    filepath: bpy.props.StringProperty(name="Image", subtype="FILE_PATH", default="",
+                                       description="The coloured image for this frame (PNG, JPEG, TIFF, ...)")
+
+
+def keyframe_list(owner: bpy.types.bpy_struct) -> list:
+    """The owner's keyframes (a colorize node or a strip's colorize settings) as ``keyframes.Keyframe``s."""
+    from pathlib import Path
+
+    from .keyframes import Keyframe
+
+    return [Keyframe(int(k.frame), Path(bpy.path.abspath(k.filepath)) if k.filepath.strip() else Path(""))
+            for k in owner.keyframes]
+
+
+class ToonflowColorizeProps(bpy.types.PropertyGroup):
+    """A line-art strip's colorize settings and state (the result strip is made by Colorize Strip)."""
+
+    keyframes: bpy.props.CollectionProperty(type=ToonflowKeyframe)
+    keyframe_index: bpy.props.IntProperty(name="Active Keyframe", default=0)
+    model: bpy.props.StringProperty(name="Model", default="",
+                                    description="Colorize model name or .onnx path (empty: the default, lcmftn)")
+    temporal: bpy.props.BoolProperty(name="Temporal", default=True,
+                                     description="Also colour each frame from the previous coloured frame")
+    marked: bpy.props.BoolProperty(
+        name="Marked", default=False,
+        description="Colorize this strip in batch runs (blender -b file.blend --command toonflow colorize --marked)")
+    result_name: bpy.props.StringProperty(name="Result Strip", default="")
+    cache_dir: bpy.props.StringProperty(name="Cache", default="", subtype="DIR_PATH")
+    state: bpy.props.StringProperty(name="State", default="")
+    frames_done: bpy.props.IntProperty(name="Frames Done", default=0)
+    frames_total: bpy.props.IntProperty(name="Frames", default=0)
 
 
 class ToonflowStripProps(bpy.types.PropertyGroup):
@@ -31,6 +70,7 @@ class ToonflowStripProps(bpy.types.PropertyGroup):
     state: bpy.props.StringProperty(name="State", default="")
     frames_done: bpy.props.IntProperty(name="Frames Done", default=0)
     frames_total: bpy.props.IntProperty(name="Frames", default=0)
+    colorize: bpy.props.PointerProperty(type=ToonflowColorizeProps)
 
 
 def register() -> None:
@@ -42,4 +82,4 @@ def unregister() -> None:
         del compat.STRIP_TYPE.toonflow
 
 
-classes = (ToonflowStripProps,)
+classes = (ToonflowKeyframe, ToonflowColorizeProps, ToonflowStripProps)

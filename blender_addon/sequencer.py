@@ -5,6 +5,9 @@ The sequencer has no Python effect strips, so a strip is processed through the e
 per frame) and a new image strip is added on the next free channel above it with the same timing. Work runs in a
 worker thread (only numpy / PyAV / ONNX Runtime there, never bpy); the modal operator polls it with a timer, shows
 progress, and Esc cancels. Frames done before a cancel or a crash stay cached, so a rerun resumes.
+
+Two tasks share this machinery (:class:`StripTask`): Cartoonize Strip (footage -> cartoon; settings and state on
+``strip.toonflow``) and Colorize Strip (line art + coloured keyframes -> colour; on ``strip.toonflow.colorize``).
 """
 
 from __future__ import annotations
@@ -18,15 +21,19 @@ from pathlib import Path
 import bpy
 
 from . import compat, engine_bridge
-from .errors import AddonError, CancelledError, SourceError, UnsupportedStripError
+from .colorize_runner import ColorizeRunner
+from .errors import CancelledError, SourceError, UnsupportedStripError
+from .keyframes import check_keyframes
 from .keys import ProcessSettings, short_hash
 from .planning import pick_channel, strip_source_index, strip_support
 from .preferences import addon_settings
+from .properties import keyframe_list
 from .report import echo_to_stderr
 from .runner import ClipRunner, RunResult
-from .sources import ListSource, MovieSource
+from .sources import FrameSource, ListSource, MovieSource
 
-__all__ = ["StripJob", "prepare_job", "finish_job", "process_strips_sync", "strip_settings", "classes"]
+__all__ = ["StripTask", "CARTOONIZE", "COLORIZE", "StripJob", "StripJobOperator", "prepare_job", "finish_job",
+           "job_warnings", "process_strips_sync", "strip_settings", "colorize_settings", "classes"]
 
 log = logging.getLogger(__name__)
 
@@ -43,16 +50,70 @@ def strip_settings(strip: bpy.types.bpy_struct, override: dict[str, object] | No
     return ProcessSettings(**values)  # type: ignore[arg-type]
 
 
+def colorize_settings(strip: bpy.types.bpy_struct, override: dict[str, object] | None = None) -> ProcessSettings:
+    tc = strip.toonflow.colorize
+    ov = override or {}
+    model = ov.get("model") if ov.get("model") is not None else tc.model.strip()
+    temporal = ov.get("temporal") if ov.get("temporal") is not None else tc.temporal
+    return ProcessSettings(task="colorize", model=str(model), temporal=bool(temporal), tile_size=0)
+
+
+Runner = ClipRunner | ColorizeRunner
+#: (scene, strip, source, timeline frame -> source index, first frame, description, override) -> (runner, settings)
+OpenRunner = Callable[[bpy.types.Scene, bpy.types.bpy_struct, FrameSource, Callable[[int], int], int, str,
+                       dict[str, object] | None], tuple[Runner, ProcessSettings]]
+
+
+def _open_cartoonize(scene: bpy.types.Scene, strip: bpy.types.bpy_struct, source: FrameSource,
+                     index_of: Callable[[int], int], first: int, desc: str,
+                     override: dict[str, object] | None) -> tuple[Runner, ProcessSettings]:
+    prefs = addon_settings()
+    settings = strip_settings(strip, override)
+    runner = engine_bridge.open_clip(
+        source, settings, model_dirs=prefs.model_dirs, device=prefs.device, cache_root=prefs.cache_root,
+        index_of=index_of, first_frame=first, info={"strip": strip.name, "source_path": desc})
+    return runner, settings
+
+
+def _open_colorize(scene: bpy.types.Scene, strip: bpy.types.bpy_struct, source: FrameSource,
+                   index_of: Callable[[int], int], first: int, desc: str,
+                   override: dict[str, object] | None) -> tuple[Runner, ProcessSettings]:
+    prefs = addon_settings()
+    settings = colorize_settings(strip, override)
+    owner = f"strip '{strip.name}'"
+    keys = (override or {}).get("keys") or keyframe_list(strip.toonflow.colorize)
+    runner = engine_bridge.open_colorize_clip(
+        source, settings, check_keyframes(keys, owner), model_dirs=prefs.model_dirs, device=prefs.device,
+        cache_root=prefs.cache_root, index_of=index_of, first_frame=first, owner=owner,
+        info={"strip": strip.name, "source_path": desc})
+    return runner, settings
+
+
+@dataclass(frozen=True)
+class StripTask:
+    """What a strip operation does: its runner, where its settings/state live, how its result strip is named."""
+
+    name: str  # "cartoonize" / "colorize"
+    result_suffix: str  # the result strip is "<source name><suffix>"
+    state_of: Callable[[bpy.types.bpy_struct], bpy.types.bpy_struct]  # holder of result_name, state, cache_dir ...
+    open_runner: OpenRunner
+
+
+CARTOONIZE = StripTask("cartoonize", " Toon", lambda strip: strip.toonflow, _open_cartoonize)
+COLORIZE = StripTask("colorize", " Color", lambda strip: strip.toonflow.colorize, _open_colorize)
+
+
 @dataclass
 class StripJob:
     """Everything the worker thread needs (no bpy objects inside)."""
 
     scene_name: str
     strip_name: str
-    runner: ClipRunner
+    runner: Runner
     frames: list[int]
     channel: int
     settings: ProcessSettings
+    task: StripTask = CARTOONIZE
     result: RunResult | None = None
     error: str = ""
     cancelled: bool = False
@@ -102,22 +163,18 @@ def _strip_frame_source(strip: bpy.types.bpy_struct) -> tuple[object, Callable[[
 
 
 def prepare_job(scene: bpy.types.Scene, strip: bpy.types.bpy_struct,
-                override: dict[str, object] | None = None) -> StripJob:
+                override: dict[str, object] | None = None, task: StripTask = CARTOONIZE) -> StripJob:
     """Check the strip, resolve the model and open its cache (main thread). Raises AddonError/engine errors."""
-    prefs = addon_settings()
-    settings = strip_settings(strip, override)
     source, index_of, desc = _strip_frame_source(strip)
     first, end = int(strip.frame_final_start), int(strip.frame_final_end)
-    runner = engine_bridge.open_clip(
-        source, settings, model_dirs=prefs.model_dirs, device=prefs.device, cache_root=prefs.cache_root,
-        index_of=index_of, first_frame=first, info={"strip": strip.name, "source_path": desc},
-    )
-    result_name = strip.toonflow.result_name
+    runner, settings = task.open_runner(scene, strip, source, index_of, first, desc, override)
+    result_name = task.state_of(strip).result_name
     occupied = [(int(s.channel), int(s.frame_final_start), int(s.frame_final_end))
                 for s in compat.all_strips(scene) if s != strip and s.name != result_name]
     channel = pick_channel(int(strip.channel), occupied, first, end)
     frames = list(range(first, end))
-    return StripJob(scene.name, strip.name, runner, frames, channel, settings, total=len(runner.indices(frames)))
+    return StripJob(scene.name, strip.name, runner, frames, channel, settings, task,
+                    total=len(runner.indices(frames)))
 
 
 def _strip_by_name(scene: bpy.types.Scene, name: str) -> bpy.types.bpy_struct | None:
@@ -129,7 +186,7 @@ def finish_job(scene: bpy.types.Scene, job: StripJob) -> bpy.types.bpy_struct | 
     src = _strip_by_name(scene, job.strip_name)
     if src is None:
         return None
-    tf = src.toonflow
+    tf = job.task.state_of(src)
     tf.cache_dir = str(job.runner.cache.dir)
     tf.frames_total = len(job.runner.indices(job.frames))
     tf.frames_done = len(job.runner.cached(job.frames))
@@ -141,7 +198,7 @@ def finish_job(scene: bpy.types.Scene, job: StripJob) -> bpy.types.bpy_struct | 
         compat.top_strips(scene).remove(old)
     paths = [job.runner.frame_path(f) for f in job.frames]
     coll = compat.top_strips(scene)
-    new = coll.new_image(name=f"{src.name} Toon", filepath=str(paths[0]), channel=job.channel,
+    new = coll.new_image(name=f"{src.name}{job.task.result_suffix}", filepath=str(paths[0]), channel=job.channel,
                          frame_start=job.frames[0])
     for p in paths[1:]:
         new.elements.append(p.name)
@@ -150,15 +207,21 @@ def finish_job(scene: bpy.types.Scene, job: StripJob) -> bpy.types.bpy_struct | 
     new.toonflow.cache_dir = str(job.runner.cache.dir)
     for k in ("model", "strength", "temporal", "temporal_strength", "task"):
         setattr(new.toonflow, k, getattr(job.settings, k))
-    tf.role = "SOURCE"
+    src.toonflow.role = "SOURCE"
     tf.result_name = new.name
     tf.state = "done"
     return new
 
 
+def job_warnings(job: StripJob) -> list[str]:
+    """Messages the job's runner collected for the user (a keyframe resized ...)."""
+    return [f"strip '{job.strip_name}': {w}" for w in getattr(job.runner, "warnings", ())]
+
+
 def process_strips_sync(scene: bpy.types.Scene, strips: Sequence[bpy.types.bpy_struct],
                         override: dict[str, object] | None = None, *, stop_after: int | None = None,
-                        report: Callable[[str, str], None] | None = None) -> tuple[int, int]:
+                        report: Callable[[str, str], None] | None = None,
+                        task: StripTask = CARTOONIZE) -> tuple[int, int]:
     """Process strips one after another in the calling thread (background mode, CLI, scripts).
 
     Returns (succeeded, failed). Bad strips are reported and skipped; the others go on.
@@ -171,7 +234,7 @@ def process_strips_sync(scene: bpy.types.Scene, strips: Sequence[bpy.types.bpy_s
         if strip is None:
             continue
         try:
-            job = prepare_job(scene, strip, override)
+            job = prepare_job(scene, strip, override, task)
         except errors as exc:
             failed += 1
             if report:
@@ -179,6 +242,9 @@ def process_strips_sync(scene: bpy.types.Scene, strips: Sequence[bpy.types.bpy_s
             continue
         job.run(stop_after=stop_after)
         finish_job(scene, job)
+        for text in job_warnings(job):
+            if report:
+                report("WARNING", text)
         if job.error:
             failed += 1
             if report:
@@ -198,17 +264,14 @@ def _selected_strips(context: bpy.types.Context) -> list[bpy.types.bpy_struct]:
     return [s for s in strips if s.toonflow.role != "RESULT"]
 
 
-class TOONFLOW_OT_cartoonize_strip(bpy.types.Operator):
-    """Cartoonize the selected movie / image strips into cached image sequences added above them (Esc cancels)"""
+class StripJobOperator:
+    """The modal strip-job machinery shared by Cartoonize Strip and Colorize Strip.
 
-    bl_idname = "toonflow.cartoonize_strip"
-    bl_label = "Cartoonize Strip"
-    bl_options = {"REGISTER", "UNDO"}
+    ``execute`` (background mode, scripts) processes the selected strips in the calling thread; ``invoke`` (UI)
+    runs them in a worker thread with a timer, status-bar progress and Esc to cancel. Subclasses set ``task``.
+    """
 
-    stop_after: bpy.props.IntProperty(
-        name="Stop After", default=0, min=0, options={"HIDDEN", "SKIP_SAVE"},
-        description="Stop after this many new frames (0 = no limit), as a cancel would")
-
+    task: StripTask
     _jobs: list[StripJob]
     _thread: threading.Thread | None
     _timer: object
@@ -226,10 +289,10 @@ class TOONFLOW_OT_cartoonize_strip(bpy.types.Operator):
     def execute(self, context: bpy.types.Context) -> set[str]:
         strips = _selected_strips(context)
         if not strips:
-            self.report({"ERROR"}, "select a movie or image strip to cartoonize")
+            self.report({"ERROR"}, f"select a movie or image strip to {self.task.name}")
             return {"CANCELLED"}
         ok, failed = process_strips_sync(context.scene, strips, stop_after=self.stop_after or None,
-                                         report=self._report)
+                                         report=self._report, task=self.task)
         if failed:
             self.report({"WARNING"}, f"Toonflow: {ok} strip(s) processed, {failed} not (see the messages)")
         return {"FINISHED"} if ok else {"CANCELLED"}
@@ -241,11 +304,11 @@ class TOONFLOW_OT_cartoonize_strip(bpy.types.Operator):
         self._jobs = []
         for strip in _selected_strips(context):
             try:
-                self._jobs.append(prepare_job(context.scene, strip))
+                self._jobs.append(prepare_job(context.scene, strip, task=self.task))
             except errors as exc:
                 self.report({"ERROR"}, str(exc))
         if not self._jobs:
-            self.report({"ERROR"}, "nothing to cartoonize: select a movie or image strip")
+            self.report({"ERROR"}, f"nothing to {self.task.name}: select a movie or image strip")
             return {"CANCELLED"}
         self._cancel = threading.Event()
         for job in self._jobs:
@@ -269,7 +332,7 @@ class TOONFLOW_OT_cartoonize_strip(bpy.types.Operator):
     def _progress_text(self) -> tuple[float, str]:
         done = sum(j.done for j in self._jobs)
         total = max(sum(j.total for j in self._jobs), 1)
-        return done / total, f"Toonflow: {done}/{total} frames (Esc to cancel)"
+        return done / total, f"Toonflow {self.task.name}: {done}/{total} frames (Esc to cancel)"
 
     def modal(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
         if event.type == "ESC" and event.value == "PRESS":
@@ -291,6 +354,8 @@ class TOONFLOW_OT_cartoonize_strip(bpy.types.Operator):
         any_ok = False
         for job in self._jobs:
             finish_job(context.scene, job)
+            for text in job_warnings(job):
+                self.report({"WARNING"}, text)
             if job.error:
                 self.report({"WARNING" if job.cancelled else "ERROR"}, f"strip '{job.strip_name}': {job.error}")
             else:
@@ -304,6 +369,33 @@ class TOONFLOW_OT_cartoonize_strip(bpy.types.Operator):
         self._cancel.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
+
+
+class TOONFLOW_OT_cartoonize_strip(StripJobOperator, bpy.types.Operator):
+    """Cartoonize the selected movie / image strips into cached image sequences added above them (Esc cancels)"""
+
+    bl_idname = "toonflow.cartoonize_strip"
+    bl_label = "Cartoonize Strip"
+    bl_options = {"REGISTER", "UNDO"}
+    task = CARTOONIZE
+
+    stop_after: bpy.props.IntProperty(
+        name="Stop After", default=0, min=0, options={"HIDDEN", "SKIP_SAVE"},
+        description="Stop after this many new frames (0 = no limit), as a cancel would")
+
+
+class TOONFLOW_OT_colorize_strip(StripJobOperator, bpy.types.Operator):
+    """Colour the selected line-art strips (image sequence or movie) from their keyframes into cached image
+    sequences added above them (Esc cancels; a rerun resumes)"""
+
+    bl_idname = "toonflow.colorize_strip"
+    bl_label = "Colorize Strip"
+    bl_options = {"REGISTER", "UNDO"}
+    task = COLORIZE
+
+    stop_after: bpy.props.IntProperty(
+        name="Stop After", default=0, min=0, options={"HIDDEN", "SKIP_SAVE"},
+        description="Stop after this many new frames (0 = no limit), as a cancel would")
 
 
 class TOONFLOW_OT_refresh_strip(bpy.types.Operator):
@@ -325,9 +417,14 @@ class TOONFLOW_OT_refresh_strip(bpy.types.Operator):
             if strip is None:
                 self.report({"ERROR"}, "the source strip of this result was renamed or deleted")
                 return {"CANCELLED"}
+        active = context.scene.sequence_editor.active_strip
+        colorize = active.toonflow.task == "colorize" if active.toonflow.role == "RESULT" else \
+            bool(strip.toonflow.colorize.result_name) and not strip.toonflow.result_name
         for s in compat.all_strips(context.scene):
             s.select = s == strip
+        if colorize:
+            return bpy.ops.toonflow.colorize_strip("INVOKE_DEFAULT")
         return bpy.ops.toonflow.cartoonize_strip("INVOKE_DEFAULT")
 
 
-classes = (TOONFLOW_OT_cartoonize_strip, TOONFLOW_OT_refresh_strip)
+classes = (TOONFLOW_OT_cartoonize_strip, TOONFLOW_OT_colorize_strip, TOONFLOW_OT_refresh_strip)

@@ -1,0 +1,239 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Colour a line-art clip from keyframes through the disk cache, frame by frame, in order (no bpy, no engine import).
+
+It follows the engine's colour chain exactly (``engine.Colorizer.colorize``): line-art frame ``i`` is coloured from
+its nearest keyframe and, with ``temporal``, from the coloured frame ``i - 1`` (unless that is the keyframe itself or
+a shot cut lies between them); a keyframe's own frame shows the keyframe. The previous coloured frame comes from the
+cache, so rendering frame ``i`` needs frames ``first .. i - 1`` cached: the missing ones are computed first, in order.
+
+Cache: the clip key covers the line-art source, the keyframes' content, the model and the settings; each frame file
+is named by its source index plus a signature of the line-art files it depends on (its own and its keyframe's and,
+with ``temporal``, its predecessor's signature), so redrawing one frame recomputes exactly what it changes.
+
+Has the same interface as :class:`runner.ClipRunner` (``ensure``, ``frame_path``, ``indices``, ``cached``), so the
+node handler and the sequencer job machinery use either.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from .cache import ClipCache, read_png
+from .errors import CancelledError, SourceError
+from .keyframes import Keyframe, KeyframeError, references_for
+from .keys import short_hash
+from .runner import ProgressFn, RunResult
+from .sources import FrameSource, read_image
+
+__all__ = ["ColorizeEngine", "ColorizeRunner"]
+
+log = logging.getLogger(__name__)
+
+#: (line art gray (H, W), colour RGB (H, W, 3)) of one reference
+RefPair = tuple[np.ndarray, np.ndarray]
+
+
+class ColorizeEngine(Protocol):
+    """What the runner needs from the engine (``engine_bridge.ColorizeEngineAdapter`` inside Blender)."""
+
+    def lineart(self, frame: np.ndarray, where: str) -> np.ndarray:
+        """Validated gray line art (H, W) uint8; raises for colour frames."""
+
+    def colour(self, frame: np.ndarray, where: str) -> np.ndarray:
+        """uint8 RGB (H, W, 3)."""
+
+    def resize(self, img: np.ndarray, height: int, width: int) -> np.ndarray: ...
+
+    def colorize(self, gray: np.ndarray, references: Sequence[RefPair]) -> np.ndarray: ...
+
+    def is_cut(self, previous: np.ndarray, current: np.ndarray) -> bool: ...
+
+
+class ColorizeRunner:
+    """Colours frames of one line-art clip in source order, caching each result.
+
+    Args:
+        source: the line-art frames.
+        cache: the clip's cache folder (its key covers source, keyframes' content, model, settings).
+        engine: the colorizer.
+        keyframes: source index -> keyframe (frame number and coloured image).
+        index_of: frame number (scene / timeline) -> source index.
+        temporal: use the previous coloured frame as a reference.
+        first_frame: the clip's first frame number (the colour chain starts there).
+    """
+
+    def __init__(self, source: FrameSource, cache: ClipCache, engine: ColorizeEngine,
+                 keyframes: Mapping[int, Keyframe], index_of: Callable[[int], int], *, temporal: bool,
+                 first_frame: int) -> None:
+        if not keyframes:
+            raise KeyframeError("no keyframe")
+        self.source = source
+        self.cache = cache
+        self.processor = engine
+        self.keyframes = dict(keyframes)
+        self.index_of = index_of
+        self.temporal = temporal
+        self.first_frame = first_frame
+        #: messages for the user (keyframes resized ...), each once
+        self.warnings: list[str] = []
+        self._signatures: dict[int, str] = {}
+        self._grays: dict[int, np.ndarray] = {}
+        self._keys: dict[int, RefPair] = {}
+        self._last: tuple[int, np.ndarray] | None = None
+
+    @property
+    def chain_start(self) -> int:
+        return self.index_of(self.first_frame)
+
+    @property
+    def key_indices(self) -> list[int]:
+        return sorted(self.keyframes)
+
+    # ------------------------------------------------------------------------------------------- cache naming
+
+    def signature(self, index: int) -> str:
+        """Signature of the line-art files frame ``index``'s colour depends on (memoised per ``ensure``)."""
+        if index in self._signatures:
+            return self._signatures[index]
+        todo = [index]
+        if self.temporal:
+            j = index - 1
+            while j >= self.chain_start and j not in self._signatures:
+                todo.append(j)
+                j -= 1
+        for j in reversed(todo):
+            key, prev = references_for(j, self.key_indices, temporal=self.temporal, chain_start=self.chain_start)
+            parts = [self.source.frame_identity(j), self.source.frame_identity(key)]
+            if self.temporal and j - 1 >= self.chain_start:
+                parts.append(self._signatures[j - 1])
+            self._signatures[j] = short_hash("|".join(parts), 8)
+        return self._signatures[index]
+
+    def index_path(self, index: int) -> Path:
+        return self.cache.frame_path(index, self.signature(index))
+
+    def frame_path(self, frame: int) -> Path:
+        return self.index_path(self.index_of(frame))
+
+    def indices(self, frames: Sequence[int]) -> list[int]:
+        return list(dict.fromkeys(self.index_of(f) for f in frames))
+
+    def cached(self, frames: Sequence[int]) -> set[int]:
+        self._signatures.clear()
+        return {i for i in self.indices(frames) if self.index_path(i).is_file()}
+
+    # ------------------------------------------------------------------------------------------- processing
+
+    def _plan(self, requested: list[int]) -> list[int]:
+        """Source indices to compute, in order: the uncached requested ones and, with ``temporal``, the uncached
+        frames before them that their colour chain goes through."""
+        want = set(requested)
+        todo = {i for i in requested if not self.index_path(i).is_file()}
+        if self.temporal and todo:
+            start = self.chain_start
+            needed_next = False
+            for j in range(max(todo), start - 1, -1):
+                needed = not self.index_path(j).is_file() and (j in want or needed_next)
+                if needed:
+                    todo.add(j)
+                elif j < min(want):
+                    break
+                needed_next = needed
+        return sorted(todo)
+
+    def ensure(self, frames: Sequence[int], *, progress: ProgressFn | None = None,
+               cancel: threading.Event | None = None, stop_after: int | None = None) -> RunResult:
+        """Make sure the colours of ``frames`` are cached, computing the missing ones (and their chain) in order.
+
+        Raises:
+            CancelledError: ``cancel`` was set or ``stop_after`` new frames were computed (frames done stay cached).
+            KeyframeError, SourceError, engine errors: bad keyframes or line art, naming the frame.
+        """
+        t0 = time.perf_counter()
+        self._signatures.clear()
+        self._keys.clear()
+        result = RunResult()
+        requested = self.indices(frames)
+        wanted = set(requested)
+        steps = self._plan(requested)
+        todo = set(steps)
+        result.cached = sorted(i for i in requested if i not in todo)
+        total, done = len(requested), len(result.cached)
+        if progress is not None:
+            progress(done, total, requested[0] if requested else 0)
+        for index in steps:
+            if cancel is not None and cancel.is_set():
+                raise CancelledError(f"cancelled after {len(result.computed)} new frames; rerun to resume")
+            if stop_after is not None and len(result.computed) >= stop_after:
+                raise CancelledError(f"stopped after {len(result.computed)} new frames; rerun to resume")
+            out = self._colour_of(index)
+            self.cache.write(index, out, self.signature(index))
+            self._last = (index, out)
+            if index in wanted:
+                result.computed.append(index)
+                done += 1
+                if progress is not None:
+                    progress(done, total, index)
+            else:
+                result.warmup.append(index)  # chain frames before the requested ones (cached too)
+        result.seconds = time.perf_counter() - t0
+        log.debug("colorize clip %s: %d computed, %d chain, %d cached in %.2fs", self.cache.key,
+                  len(result.computed), len(result.warmup), len(result.cached), result.seconds)
+        return result
+
+    def _gray(self, index: int) -> np.ndarray:
+        if index not in self._grays:
+            where = f"line-art frame {index}"
+            if len(self._grays) >= 4:
+                self._grays.pop(next(iter(self._grays)))
+            self._grays[index] = self.processor.lineart(self.source.read(index), where)
+        return self._grays[index]
+
+    def _key_pair(self, index: int) -> RefPair:
+        """The keyframe at source ``index``: (its line art, its colour at the line art's size)."""
+        if index not in self._keys:
+            key = self.keyframes[index]
+            try:
+                gray = self._gray(index)
+            except SourceError as exc:
+                raise KeyframeError(f"keyframe at frame {key.frame}: its line-art frame cannot be read ({exc}); "
+                                    "put keyframes on frames of the line-art clip") from exc
+            rgb = self.processor.colour(read_image(key.path), f"keyframe {key.path}")
+            if rgb.shape[:2] != gray.shape:
+                msg = (f"keyframe at frame {key.frame} ({key.path.name}) is {rgb.shape[1]}x{rgb.shape[0]} but the "
+                       f"line art is {gray.shape[1]}x{gray.shape[0]}: resized to the line art's size")
+                if msg not in self.warnings:
+                    self.warnings.append(msg)
+                    log.warning("%s", msg)
+                rgb = self.processor.resize(rgb, *gray.shape)
+            self._keys[index] = (gray, rgb)
+        return self._keys[index]
+
+    def _output(self, index: int) -> np.ndarray:
+        """The coloured frame ``index`` (just computed, or from the cache)."""
+        if self._last is not None and self._last[0] == index:
+            return self._last[1]
+        img = read_png(self.index_path(index))
+        return img[..., :3]
+
+    def _colour_of(self, index: int) -> np.ndarray:
+        gray = self._gray(index)
+        key, prev = references_for(index, self.key_indices, temporal=self.temporal, chain_start=self.chain_start)
+        key_gray, key_rgb = self._key_pair(key)
+        if index == key:
+            return key_rgb if key_rgb.shape[:2] == gray.shape else self.processor.resize(key_rgb, *gray.shape)
+        refs = [(key_gray, key_rgb)]
+        if prev is not None:
+            prev_gray = self._gray(prev)
+            if not self.processor.is_cut(prev_gray, gray):
+                refs.append((prev_gray, self._output(prev)))
+            else:
+                log.info("shot cut before line-art frame %d: colour restarts from the keyframe", index)
+        return self.processor.colorize(gray, refs)
