@@ -436,6 +436,10 @@ def main() -> int:
     args = ap.parse_args()
     media = json.loads(args.media)
     Path(args.work).mkdir(parents=True, exist_ok=True)
+    if any(name.startswith("colorize") for name in args.scenarios):
+        from bpy_colorize_scenarios import SCENARIOS as colorize_scenarios
+
+        SCENARIOS.update(colorize_scenarios)
     for name in args.scenarios:
         t0 = time.perf_counter()
         try:

@@ -1,0 +1,81 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The Line Art Colorize node, Colorize Strip and the colorize CLI under the real bpy wheels (4.5 LTS and 5.0).
+
+One subprocess per version runs every scenario (tests/addon/bpy_colorize_scenarios.py) against the installed zip,
+with a contract-conforming fixture model (fixed weights, not trained) in the add-on's model folder.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import cv2
+import pytest
+
+from conftest import BPY_VENVS, H, W, run_driver
+from tests.engine.colorize_fixtures import clip, write_colorize_model
+
+SCENARIOS = ["install", "colorize_node", "colorize_animation", "colorize_strip", "colorize_bad_inputs",
+             "colorize_cli", "colorize_shipped", "unregister"]
+N_LINES = 6
+
+
+@pytest.fixture(scope="session")
+def colorize_media(tmp_path_factory: pytest.TempPathFactory, media: dict) -> dict:
+    """A 6-frame line-art PNG sequence, keyframe colours for frames 1 and 6, a keyframe of another size, models."""
+    root = tmp_path_factory.mktemp("colorize_media")
+    model_dir = root / "models"
+    write_colorize_model(model_dir, "mix")
+    write_colorize_model(model_dir, "mix2")
+    lines, colours = clip(N_LINES, H, W)
+    folder = root / "lines"
+    folder.mkdir()
+    paths = []
+    for i, line in enumerate(lines, start=1):
+        p = folder / f"lines_{i:04d}.png"
+        cv2.imwrite(str(p), line)
+        paths.append(str(p))
+    keys = {}
+    for frame in (1, N_LINES):
+        p = root / f"key_{frame:04d}.png"
+        cv2.imwrite(str(p), cv2.cvtColor(colours[frame - 1], cv2.COLOR_RGB2BGR))
+        keys[frame] = str(p)
+    shutil.copy(keys[1], root / "key_copy.png")
+    big = root / "key_big.png"
+    cv2.imwrite(str(big), cv2.resize(cv2.cvtColor(colours[0], cv2.COLOR_RGB2BGR), (W * 2, H * 2)))
+    return {**media, "root": str(root), "model_dir": str(model_dir), "color_model": "mix", "color_model_copy": "mix2",
+            "lines": paths, "key1": keys[1], "key6": keys[N_LINES], "key1_copy": str(root / "key_copy.png"),
+            "key_big": str(big), "n_frames": N_LINES}
+
+
+@pytest.fixture(scope="module", params=sorted(BPY_VENVS))
+def bpy_results(request: pytest.FixtureRequest, ext_zip: Path, colorize_media: dict,
+                tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict]:
+    version = request.param
+    work = tmp_path_factory.mktemp(f"bpyc{version.replace('.', '')}")
+    return version, run_driver(version, ext_zip, colorize_media, SCENARIOS, work, timeout=300)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_scenario(bpy_results: tuple[str, dict], scenario: str) -> None:
+    version, results = bpy_results
+    res = results.get(scenario)
+    assert res is not None, f"bpy {version}: scenario {scenario} did not run\n{results.get('_stderr')}"
+    assert res["ok"], f"bpy {version} {scenario}:\n{res['detail']}"
+    if str(res["detail"]).startswith("SKIPPED"):
+        pytest.skip(f"bpy {version}: {res['detail']}")
+
+
+def test_bad_input_messages_on_stderr(bpy_results: tuple[str, dict]) -> None:
+    version, results = bpy_results
+    err = str(results["_stderr"]["detail"])
+    assert "no keyframe" in err and "keyframe image for frame 6 not found" in err, err[-3000:]
+    assert "model 'no_such_colour_model' not found" in err
+    assert "is 128x96 but the line art is 64x48: resized to the line art's size" in err
+    assert "skipped: a sound strip has no pictures" in err and "a colour strip is a flat colour" in err
+
+
+def test_clean_exit(bpy_results: tuple[str, dict]) -> None:
+    version, results = bpy_results
+    assert results["_rc"]["ok"], f"bpy {version} driver exit code {results['_rc']['detail']}"
