@@ -153,7 +153,8 @@ class LazyProcessor:
 def make_processor(settings: ProcessSettings, model_dirs: tuple[str, ...], device: str, tile_size: int) -> Any:
     engine = engine_module()
     if settings.task != "cartoonize":
-        raise NotImplementedError(f"task {settings.task!r} is not available in this version")
+        raise NotImplementedError(f"make_processor builds cartoonizers; task {settings.task!r} runs through "
+                                  "open_colorize_clip")
     device_note(device)
     return engine.Cartoonizer(
         settings.model or None, device=device, tile_size=tile_size, strength=settings.strength,

@@ -216,8 +216,9 @@ def _runner_for(scene: bpy.types.Scene, node: bpy.types.Node, ns: NodeSource) ->
     settings = node_settings(node)
     ident = (scene.name, node.id_data.name, node.name)
     keys = _node_keyframes(node) if settings.task == "colorize" else []
-    key_marker = ";".join(f"{k.frame}={k.path}:{file_identity(k.path)}" for k in keys)
-    marker = f"{ns.source.identity}|{settings}|{prefs}|{key_marker}"
+    # keyframes are mapped to source indices when the runner is made: a changed frame mapping makes a new one
+    key_marker = ";".join(f"{k.frame}>{ns.index_of(k.frame)}={file_identity(k.path)}" for k in keys)
+    marker = f"{ns.source.identity}|{ns.first_frame}|{settings}|{prefs}|{key_marker}"
     cached = _runners.get(ident)
     if cached is not None and cached[0] == marker:
         ns.source.close()  # same source: keep the runner's open reader (movies decode fastest in order)
