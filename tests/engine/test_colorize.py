@@ -228,3 +228,25 @@ def test_lineart_checks_and_cut_score() -> None:
     assert not is_shot_cut(line_a, line_next) and is_shot_cut(line_a, line_b)
     blank = np.full((60, 80), 255, np.uint8)
     assert ink_correlation(blank, blank) == 1.0 and is_shot_cut(blank, line_a)
+
+
+def test_multi_input_card_and_io_binding_path(colorize_model: Path, tmp_path: Path) -> None:
+    from engine.models import load_card
+    from engine.runtime import get_session
+
+    card = resolve_model(colorize_model, "colorize")
+    assert card.input_names == ("sketch", "reference_sketch", "reference_color")
+    assert card.input_name == "sketch" and card.output_names == ("color",) and card.max_side == 0
+    session = get_session(card, "cpu")
+    rng = np.random.default_rng(0)
+    feeds = {"sketch": rng.uniform(-1, 1, (1, 1, 16, 24)), "reference_sketch": rng.uniform(-1, 1, (3, 1, 16, 24)),
+             "reference_color": rng.uniform(-1, 1, (3, 3, 16, 24))}
+    feeds = {k: v.astype(np.float32) for k, v in feeds.items()}
+    np.testing.assert_allclose(session._run_bound(feeds, "cpu"), session.run_inputs(feeds), atol=1e-6)
+    with pytest.raises(ModelError, match=r"inference failed on input of shape sketch \(1, 1, 15, 24\)"):
+        session.run_inputs({**feeds, "sketch": feeds["sketch"][:, :, :15]})
+    bad = write_colorize_model(tmp_path, "badname", input_name="image")
+    with pytest.raises(ModelError, match="'input_name' 'image' is not one of 'input_names'"):
+        load_card(bad)
+    with pytest.raises(ModelError, match="'max_side' must be 0 \\(no limit\\) or at least the size multiple 8"):
+        load_card(write_colorize_model(tmp_path, "tiny_side", max_side=4))
