@@ -104,7 +104,9 @@ def sc_colorize_node(args: argparse.Namespace, media: dict) -> str:
     assert d > 0.2, f"temporal on/off give the same colours ({d:.2f}): the chain is not used"
     # a repainted keyframe (same path, new content) is a new cache key
     node.temporal = True
-    key1 = Path(media["key1_copy"])
+    work.mkdir(parents=True, exist_ok=True)
+    key1 = work / "key_copy.png"  # this run's own copy (the media folder is shared by the bpy versions)
+    key1.write_bytes(Path(media["key1"]).read_bytes())
     node.keyframes[0].filepath = str(key1)
     before = render_still(scene, work / "f2_k.png", 2)
     key1.write_bytes(Path(media["key6"]).read_bytes())

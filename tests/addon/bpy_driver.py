@@ -416,7 +416,10 @@ def sc_cli(args: argparse.Namespace, media: dict) -> str:
 
 def sc_unregister(args: argparse.Namespace, media: dict) -> str:
     bpy.ops.preferences.addon_disable(module=PKG)
-    assert bpy.types.Node.bl_rna_get_subclass_py("ToonflowCartoonizeNode") is None
+    for node_type in ("ToonflowCartoonizeNode", "ToonflowColorizeNode"):
+        assert bpy.types.Node.bl_rna_get_subclass_py(node_type) is None, node_type
+    for op_type in ("TOONFLOW_OT_cartoonize_strip", "TOONFLOW_OT_colorize_strip", "TOONFLOW_OT_keyframe_add"):
+        assert getattr(bpy.types, op_type, None) is None, op_type
     assert not any(getattr(h, "__module__", "").startswith(PKG) for h in bpy.app.handlers.render_pre)
     return "disabled cleanly"
 

@@ -7,7 +7,6 @@ with a contract-conforming fixture model (fixed weights, not trained) in the add
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import cv2
@@ -41,11 +40,10 @@ def colorize_media(tmp_path_factory: pytest.TempPathFactory, media: dict) -> dic
         p = root / f"key_{frame:04d}.png"
         cv2.imwrite(str(p), cv2.cvtColor(colours[frame - 1], cv2.COLOR_RGB2BGR))
         keys[frame] = str(p)
-    shutil.copy(keys[1], root / "key_copy.png")
     big = root / "key_big.png"
     cv2.imwrite(str(big), cv2.resize(cv2.cvtColor(colours[0], cv2.COLOR_RGB2BGR), (W * 2, H * 2)))
     return {**media, "root": str(root), "model_dir": str(model_dir), "color_model": "mix", "color_model_copy": "mix2",
-            "lines": paths, "key1": keys[1], "key6": keys[N_LINES], "key1_copy": str(root / "key_copy.png"),
+            "lines": paths, "key1": keys[1], "key6": keys[N_LINES],
             "key_big": str(big), "n_frames": N_LINES}
 
 
