@@ -135,7 +135,7 @@ def test_export_of_the_ablation_names_it_and_scores_against_the_copy_baseline(co
 def test_ddp_two_cpu_processes(colorize_data, tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     command = [
-        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29541",
+        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
         "-m", "training", "train-colorize", "--recipe", "lcmftn", "--scale", "smoke", "--steps", "2",
         "--data", str(colorize_data), "--out", str(tmp_path / "ddp"), "--device", "cpu",
     ]

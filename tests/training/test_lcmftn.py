@@ -159,3 +159,26 @@ def test_recipes_and_scales():
         get_colorize_recipe("pix2pix")
     with pytest.raises(ValueError, match="scale"):
         get_colorize_recipe("lcmftn", "huge")
+
+
+def test_colour_skip_base_is_the_transferred_reference_colour():
+    # With the head's last conv zeroed the output is the base alone: in the ablation, the reference colour pooled
+    # to 1/2 (the finest transferring level) and upsampled back; with CMFT, a convex mix of reference colours.
+    sketch, reference_sketch, reference_color = _inputs(k=1)
+    for cmft in (False, True):
+        network = LCMFTN(config=LCMFTNConfig(**_SMALL, cmft=cmft)).eval()
+        torch.nn.init.zeros_(network.head[-1].weight)
+        torch.nn.init.zeros_(network.head[-1].bias)
+        with torch.no_grad():
+            out = network(sketch, reference_sketch, reference_color)
+        if not cmft:
+            pooled = torch.nn.functional.avg_pool2d(reference_color[:, 0], 2)
+            expected = 0.999 * torch.nn.functional.interpolate(pooled, scale_factor=2.0, mode="bilinear")
+            assert torch.allclose(out, expected, atol=1e-5)
+        else:  # a flat reference colour: whatever the attention matches, the base is that colour
+            flat = torch.tensor([0.5, -0.2, 0.1]).view(1, 1, 3, 1, 1).expand_as(reference_color)
+            with torch.no_grad():
+                out = network(sketch, reference_sketch, flat)
+            assert torch.allclose(out, 0.999 * flat[:, 0], atol=1e-5)
+    without = LCMFTN(config=LCMFTNConfig(**_SMALL, color_skip=False))
+    assert without(sketch, reference_sketch, reference_color).shape == (1, 3, 32, 40)
