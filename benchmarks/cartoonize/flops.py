@@ -124,28 +124,9 @@ def count_macs_onnx(path: str | Path, height: int, width: int) -> MacCount:
 
 
 def count_macs_torch(module: "object", height: int, width: int) -> MacCount:
-    """MACs of `module` at [1, 3, height, width] counted by forward hooks on Conv2d / Linear (cross-check)."""
-    import torch
-    from torch import nn
+    """MACs of `module` at [1, 3, height, width] counted by forward hooks on its convolutions and linear layers
+    (cross-check; `training.nets.complexity`, the counter the training docs use)."""
+    from training.nets.complexity import measure_complexity
 
-    by_op = {"Conv": 0, "Gemm": 0}
-
-    def conv_hook(layer: nn.Conv2d, _inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
-        by_op["Conv"] += output.numel() * (layer.in_channels // layer.groups) * int(np.prod(layer.kernel_size))
-
-    def linear_hook(layer: nn.Linear, _inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
-        by_op["Gemm"] += output.numel() * layer.in_features
-
-    handles = []
-    for layer in module.modules():
-        if isinstance(layer, nn.Conv2d):
-            handles.append(layer.register_forward_hook(conv_hook))
-        elif isinstance(layer, nn.Linear):
-            handles.append(layer.register_forward_hook(linear_hook))
-    try:
-        with torch.inference_mode():
-            module(torch.zeros(1, 3, height, width))
-    finally:
-        for handle in handles:
-            handle.remove()
-    return MacCount(height, width, sum(by_op.values()), {k: v for k, v in by_op.items() if v}, "torch forward hooks")
+    size = measure_complexity(module, height, width)
+    return MacCount(height, width, size.macs, {"Conv+Gemm": size.macs}, "torch forward hooks")
