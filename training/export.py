@@ -13,6 +13,7 @@ import torch
 from engine.models import file_sha256
 
 from .checkpoint import load_generator_state
+from .manifest_summary import card_sources
 from .methods import method_for_name
 
 __all__ = ["ExportResult", "export_cartoonizer", "load_generator"]
@@ -87,10 +88,7 @@ def export_cartoonizer(
         raise RuntimeError(f"ONNX export of {generator_path} differs from PyTorch by {parity:.2e} (> {_PARITY_TOLERANCE})")
     log.info("exported %s (parity max abs diff %.2e)", out_path, parity)
 
-    sources: list = []
-    if data_manifest is not None and Path(data_manifest).is_file():
-        manifest = json.loads(Path(data_manifest).read_text())
-        sources = manifest.get("sources", [])
+    sources = card_sources(data_manifest)
     card = {
         "format_version": 1,
         "name": name or recipe["name"],

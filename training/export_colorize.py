@@ -12,6 +12,7 @@ import torch
 
 from engine.models import file_sha256
 
+from .manifest_summary import card_sources
 from .nets.lcmftn import LCMFTN, LCMFTNExport
 from .train_colorize import evaluate_colorizer, held_out_pairs, load_colorizer
 
@@ -112,9 +113,7 @@ def export_colorizer(
         raise RuntimeError(f"ONNX export of {network_path} differs from PyTorch by {worst:.2e} (> {_PARITY_TOLERANCE})")
     log.info("exported %s (parity max abs diff %.2e)", out_path, worst)
 
-    sources: list = []
-    if data_manifest is not None and Path(data_manifest).is_file():
-        sources = json.loads(Path(data_manifest).read_text()).get("sources", [])
+    sources = card_sources(data_manifest)
     attention = {
         level: (mode if config.cmft or mode == "none" else "concat") for level, mode in zip(LEVEL_NAMES, config.attention)
     }
