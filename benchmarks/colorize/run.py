@@ -108,6 +108,11 @@ def run_benchmark(config: BenchmarkConfig, *, command: str = "") -> Path:
         plots["speed"] = plot_speed(speed_rows, config.out / "speed.png").name
     manifest = read_manifest(config.data)
     notes = []
+    if not config.models:
+        notes.append("**No colorize model was available to this run** (neither engine/weights/lcmftn.onnx nor "
+                     "benchmarks/colorize/models/lcmftn_nocmft.onnx existed): only the baseline rows `copy` and "
+                     "`warp` are measured and the targets are not evaluated. Re-run the command once the weights "
+                     "exist.")
     if manifest:
         notes.append("data manifest: " + ", ".join(f"{k}={manifest[k]}" for k in ("version", "split_rule", "counts")
                                                     if k in manifest))
