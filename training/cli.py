@@ -35,7 +35,7 @@ def _add_export(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("-o", "--out", type=Path, required=True, help="output .onnx path (card written beside it)")
     parser.add_argument("--name", default=None, help="model name (default: the recipe name)")
     parser.add_argument("--description", default="", help="one line shown by `toonflow models`")
-    parser.add_argument("--command", default="", help="the training command to record in the card")
+    parser.add_argument("--command", dest="training_command", default="", help="the training command to record in the card")
     parser.add_argument("--data-manifest", type=Path, default=Path("data/cartoonize/manifest.json"))
 
 
@@ -94,7 +94,7 @@ def _run_export(args: argparse.Namespace) -> None:
 
     result = export_cartoonizer(
         args.run / GENERATOR_NAME, args.out, name=args.name, description=args.description,
-        command=args.command, data_manifest=args.data_manifest,
+        command=args.training_command, data_manifest=args.data_manifest,
     )
     print(f"wrote {result.onnx_path} and {result.card_path} (ONNX parity {result.parity_max_abs_diff:.1e})")
 
