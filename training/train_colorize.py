@@ -27,6 +27,7 @@ from .data.colorize_dataset import ColorizeDataset
 from .distributed import Distributed
 from .losses.content import FeatureL1Loss
 from .losses.perceptual import PerceptualLoss
+from .methods.base import optimizer_step
 from .metrics.psnr import psnr
 from .nets.lcmftn import LCMFTN, LCMFTNConfig
 from .recipes.colorize import ColorizeRecipe
@@ -143,9 +144,7 @@ class _ColorizeTrainer:
         output = _forward(self.model, batch)
         terms = {"l1": self.l1(output, batch["color"]), "perceptual": self.perceptual(output, batch["color"])}
         loss = sum(terms.values())
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizer.step()
+        optimizer_step(self.optimizer, loss)
         return {"loss": loss.item(), **{name: value.item() for name, value in terms.items()}}
 
     def _meta(self, step: int, wall_time: float, validation: dict) -> dict:

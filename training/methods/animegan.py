@@ -16,7 +16,7 @@ from ..nets.animegan import AnimeGANConfig, AnimeGANGenerator
 from ..nets.animegan_discriminator import AnimeGANDiscriminator
 from ..nets.vgg import VGG19Features
 from ..recipes.animegan import AnimeGANRecipe
-from .base import TrainingMethod
+from .base import TrainingMethod, gan_losses, optimizer_step
 from .whitebox import CONTENT_LAYER
 
 __all__ = ["AnimeGANMethod"]
@@ -59,9 +59,7 @@ class AnimeGANMethod(TrainingMethod):
         with torch.no_grad():
             photo_features = self.vgg(photo)[CONTENT_LAYER]
         loss = self.content(self.vgg(self.g_model(photo))[CONTENT_LAYER], photo_features)
-        self.opt_g.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt_g.step()
+        optimizer_step(self.opt_g, loss)
         return {"content": loss.item()}
 
     def gan_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
@@ -77,17 +75,11 @@ class AnimeGANMethod(TrainingMethod):
             "color": self.color(fake, photo),
         }
         generator_loss = sum(terms.values())
-        self.opt_g.zero_grad(set_to_none=True)
-        generator_loss.backward()
-        self.opt_g.step()
+        optimizer_step(self.opt_g, generator_loss)
 
         discriminator_loss = self.adversarial.discriminator_loss(fake.detach(), anime, smooth)
-        self.opt_d.zero_grad(set_to_none=True)
-        discriminator_loss.backward()
-        self.opt_d.step()
-        logged = {name: value.item() for name, value in terms.items()}
-        logged.update(generator=generator_loss.item(), discriminator=discriminator_loss.item())
-        return logged
+        optimizer_step(self.opt_d, discriminator_loss)
+        return gan_losses(terms, generator_loss, discriminator_loss)
 
     @classmethod
     def build_generator(cls, config: dict[str, Any]) -> nn.Module:

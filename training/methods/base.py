@@ -14,6 +14,20 @@ from ..distributed import Distributed
 __all__ = ["TrainingMethod", "halved_linear_decay"]
 
 
+def optimizer_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+    """One descent step of `optimizer` on `loss` (gradients cleared first)."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+
+
+def gan_losses(terms: dict[str, torch.Tensor], generator: torch.Tensor, discriminator: torch.Tensor) -> dict[str, float]:
+    """The loss-log record of one GAN step: every generator term, then both totals."""
+    logged = {name: value.item() for name, value in terms.items()}
+    logged.update(generator=generator.item(), discriminator=discriminator.item())
+    return logged
+
+
 def halved_linear_decay(recipe: Any, step: int, rate: float) -> float:
     """Init phase: recipe.init_lr. GAN phase: `rate` for its first half, then linear decay to 0 (White-box, PMC)."""
     if step < recipe.init_steps:
@@ -58,9 +72,7 @@ class TrainingMethod(ABC):
         """The init phase: reconstruction L1(G(x), x) (White-box, PMC)."""
         photo = batch["photo"]
         loss = (self.g_model(photo) - photo).abs().mean()
-        self.opt_g.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt_g.step()
+        optimizer_step(self.opt_g, loss)
         return {"reconstruction": loss.item()}
 
     @abstractmethod

@@ -21,7 +21,7 @@ from ..nets.discriminator import PatchDiscriminator
 from ..nets.generator import CartoonGenerator, GeneratorConfig
 from ..nets.vgg import VGG19Features
 from ..recipes.cartoon import CartoonRecipe
-from .base import TrainingMethod
+from .base import TrainingMethod, gan_losses, optimizer_step
 
 __all__ = ["WhiteBoxMethod", "CONTENT_LAYER"]
 
@@ -97,18 +97,12 @@ class WhiteBoxMethod(TrainingMethod):
             pick = lambda features: {name: features[name] for name in layers}  # noqa: E731
             terms["motion"] = self.motion(pick(photo_f), pick(part(fixed, 2)), pick(output_f), pick(part(live, 1)))
         generator_loss = sum(terms.values())
-        self.opt_g.zero_grad(set_to_none=True)
-        generator_loss.backward()
-        self.opt_g.step()
+        optimizer_step(self.opt_g, generator_loss)
 
         fake = output.detach()
         discriminator_loss = self.surface.discriminator_loss(fake, cartoon) + self.texture.discriminator_loss(fake, cartoon)
-        self.opt_d.zero_grad(set_to_none=True)
-        discriminator_loss.backward()
-        self.opt_d.step()
-        logged = {name: value.item() for name, value in terms.items()}
-        logged.update(generator=generator_loss.item(), discriminator=discriminator_loss.item())
-        return logged
+        optimizer_step(self.opt_d, discriminator_loss)
+        return gan_losses(terms, generator_loss, discriminator_loss)
 
     @classmethod
     def build_generator(cls, config: dict[str, Any]) -> nn.Module:
