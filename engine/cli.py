@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import __version__
@@ -27,34 +27,25 @@ EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
 
 
-def _strength(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
-    return value
+def _number_type(parse: Callable[[str], float], expected: str, valid: Callable[[float], bool], requirement: str
+                 ) -> Callable[[str], float]:
+    """An argparse `type` that parses a number and checks its range, naming both in its errors."""
+
+    def convert(text: str) -> float:
+        try:
+            value = parse(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if not valid(value):
+            raise argparse.ArgumentTypeError(f"must be {requirement}, got {value}")
+        return value
+
+    return convert
 
 
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
-    return value
+_strength = _number_type(float, "a number between 0 and 1", lambda v: 0.0 <= v <= 1.0, "between 0 and 1")
+_non_negative_int = _number_type(int, "a whole number", lambda v: v >= 0, ">= 0")
+_positive_float = _number_type(float, "a number", lambda v: v > 0, "> 0")
 
 
 def _keyframe(text: str) -> tuple[int, Path]:
