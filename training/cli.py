@@ -23,6 +23,9 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, required=True, help="run folder: checkpoints, losses.jsonl, samples/")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
     parser.add_argument("--max-minutes", type=float, default=None, help="stop (with a checkpoint) after this long")
+    parser.add_argument("--stop-at-step", type=int, default=None,
+                        help="stop (with a checkpoint) at this step, keeping the full schedule: to match another "
+                             "run's step budget")
     parser.add_argument("--init-steps", type=int, default=None, help="override the scale's reconstruction steps")
     parser.add_argument("--gan-steps", type=int, default=None, help="override the scale's GAN steps")
     parser.add_argument("--batch-size", type=int, default=None, help="override the per-process batch size")
@@ -84,7 +87,8 @@ def _run_train(args: argparse.Namespace) -> None:
         if value is not None
     }
     recipe = get_recipe(args.recipe, args.scale, **overrides)
-    step = train(recipe, data_root=args.data, out_dir=args.out, device=args.device, max_minutes=args.max_minutes)
+    step = train(recipe, data_root=args.data, out_dir=args.out, device=args.device, max_minutes=args.max_minutes,
+                 stop_at_step=args.stop_at_step)
     print(f"{recipe.name}: step {step} of {recipe.total_steps}; run folder {args.out}")
 
 

@@ -126,9 +126,11 @@ class _Trainer:
         log.info("resuming %s from step %d", path, meta["step"])
         return int(meta["step"]), float(meta["wall_time_s"])
 
-    def run(self, max_minutes: float | None) -> int:
+    def run(self, max_minutes: float | None, stop_at_step: int | None) -> int:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         step, wall_before = self._resume()
+        # Stopping early leaves the schedule (lr decay, phase lengths) as the full run's, so budgets compare.
+        last_step = self.recipe.total_steps if stop_at_step is None else min(stop_at_step, self.recipe.total_steps)
         if self.dist.is_main:
             (self.out_dir / "config.json").write_text(json.dumps(asdict(self.recipe), indent=2))
         started = time.monotonic()
@@ -137,7 +139,7 @@ class _Trainer:
                         disable=not self.dist.is_main, dynamic_ncols=True)
         log_file = (self.out_dir / "losses.jsonl").open("a") if self.dist.is_main else None
         try:
-            while step < self.recipe.total_steps:
+            while step < last_step:
                 if max_minutes is not None and time.monotonic() - started > 60 * max_minutes:
                     log.info("stopping after %.1f minutes at step %d (resume with the same command)", max_minutes, step)
                     break
@@ -151,14 +153,14 @@ class _Trainer:
                 step += 1
                 progress.update(1)
                 progress.set_postfix(phase=phase, **{k: f"{v:.3g}" for k, v in list(losses.items())[:4]})
-                if log_file is not None and (step % self.recipe.log_every == 0 or step == self.recipe.total_steps):
+                if log_file is not None and (step % self.recipe.log_every == 0 or step == last_step):
                     record = {"step": step, "phase": phase, "lr": rates["opt_g"], **_other_rates(rates),
                               "time_s": round(wall_before + time.monotonic() - started, 1), **losses}
                     log_file.write(json.dumps(record) + "\n")
                     log_file.flush()
-                if step % self.recipe.checkpoint_every == 0 or step == self.recipe.total_steps:
+                if step % self.recipe.checkpoint_every == 0 or step == last_step:
                     self._save(step, wall_before + time.monotonic() - started)
-            if step % self.recipe.checkpoint_every != 0 and step < self.recipe.total_steps:
+            if step % self.recipe.checkpoint_every != 0 and step < last_step:
                 self._save(step, wall_before + time.monotonic() - started)
             self.dist.barrier()
         finally:
@@ -182,10 +184,13 @@ def train(
     out_dir: Path,
     device: str = "auto",
     max_minutes: float | None = None,
+    stop_at_step: int | None = None,
     segmenter: Segmenter | None = None,
 ) -> int:
     """Train (or resume) `recipe` on the bootstrap folder `data_root`, writing to `out_dir`. Returns the last step.
 
+    `stop_at_step`: end (with a checkpoint) at this step although the recipe's schedule is longer, so a run matches
+    another's step budget with the same learning-rate schedule; re-running with a later stop (or none) resumes.
     `segmenter`: for the `semantic` recipe only, a frozen segmentation network (image [N, 3, H, W] in [-1, 1] ->
     [N, K, h, w]) for the semantic loss instead of the default VGG-cluster substitute.
     """
@@ -200,4 +205,4 @@ def train(
         if not isinstance(recipe, SemanticRecipe):
             raise ValueError(f"a segmenter is used by the semantic recipe only, not by {recipe.name!r}")
         options["segmenter"] = segmenter
-    return _Trainer(recipe, Path(data_root), Path(out_dir), torch_device, options).run(max_minutes)
+    return _Trainer(recipe, Path(data_root), Path(out_dir), torch_device, options).run(max_minutes, stop_at_step)

@@ -47,6 +47,21 @@ def test_resume_continues_from_the_checkpoint_and_refuses_another_recipe(cartoon
         train(get_recipe("pmc", "smoke"), data_root=cartoon_data, out_dir=tmp_path, device="cpu")
 
 
+def test_stop_at_step_keeps_the_schedule_and_resumes_past_it(cartoon_data, tmp_path):
+    recipe = get_recipe("whitebox", "smoke", init_steps=1, gan_steps=4)
+    assert train(recipe, data_root=cartoon_data, out_dir=tmp_path / "full", device="cpu") == 5
+    assert train(recipe, data_root=cartoon_data, out_dir=tmp_path / "stopped", device="cpu", stop_at_step=3) == 3
+    assert load_generator_state(tmp_path / "stopped" / GENERATOR_NAME)[1]["step"] == 3
+    assert train(recipe, data_root=cartoon_data, out_dir=tmp_path / "stopped", device="cpu") == 5
+
+    def rates(run: str) -> list[tuple[int, float]]:
+        lines = (tmp_path / run / "losses.jsonl").read_text().splitlines()
+        return [(record["step"], record["lr"]) for record in map(json.loads, lines)]
+
+    assert len({lr for _, lr in rates("full")}) > 1  # the schedule decays, so a shortened one would show
+    assert rates("stopped") == rates("full")
+
+
 def test_export_matches_pytorch_in_onnx_runtime_at_any_size(cartoon_data, tmp_path):
     train(get_recipe("pmc", "smoke", **_SMOKE), data_root=cartoon_data, out_dir=tmp_path, device="cpu")
     result = export_cartoonizer(tmp_path / GENERATOR_NAME, tmp_path / "m.onnx", description="smoke", command="x")
