@@ -10,8 +10,6 @@ resolution path and the keyframe chain.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +18,27 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from .onnx_fixtures import finish_model, save_fixture
+
 INPUTS = ("sketch", "reference_sketch", "reference_color")
+#: Card fields of the reference-mix model (the rest: tests/engine/onnx_fixtures.py).
+MIX_CARD_FIELDS: dict[str, Any] = {
+    "task": "colorize",
+    "architecture": "reference_mix_fixture",
+    "input_names": list(INPUTS),
+    "output_names": ["color"],
+    "channels_in": 1,
+    "channels_out": 3,
+    "value_range": [-1, 1],
+    "size_multiple": 8,
+    "max_side": 0,
+    "attention": {"note": "none: global softmax mix of whole references"},
+    "cmft": False,
+    "supports_fp16": True,
+    "supports_tiling": False,
+    "tile_overlap": 0,
+    "postprocess": None,
+}
 
 
 def mix_graph(similarity_scale: float = 20.0) -> onnx.ModelProto:
@@ -55,54 +73,15 @@ def mix_graph(similarity_scale: float = 20.0) -> onnx.ModelProto:
          helper.make_tensor_value_info("reference_color", TensorProto.FLOAT, ["K", 3, "H", "W"])],
         [helper.make_tensor_value_info("color", TensorProto.FLOAT, [1, 3, "H", "W"])],
         inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model
-
-
-def colorize_card(name: str, sha: str, **overrides: Any) -> dict[str, Any]:
-    card: dict[str, Any] = {
-        "format_version": 1,
-        "name": name,
-        "task": "colorize",
-        "architecture": "reference_mix_fixture",
-        "input_names": list(INPUTS),
-        "output_names": ["color"],
-        "channels_in": 1,
-        "channels_out": 3,
-        "value_range": [-1, 1],
-        "size_multiple": 8,
-        "max_side": 0,
-        "attention": {"note": "none: global softmax mix of whole references"},
-        "cmft": False,
-        "supports_fp16": True,
-        "supports_tiling": False,
-        "tile_overlap": 0,
-        "postprocess": None,
-        "sha256": sha,
-        "recipe": "test",
-        "description": "fixed-weight test fixture (reference mix), not trained",
-        "training": {"command": "none", "steps": 0},
-        "data": {"manifest": "", "sources": []},
-        "metrics": {},
-        "licence": "GPL-3.0-or-later",
-        "attributions": [],
-    }
-    card.update(overrides)
-    return card
+    return finish_model(graph)
 
 
 def write_colorize_model(folder: Path, name: str = "mix", *, model: onnx.ModelProto | None = None,
                          **card_overrides: Any) -> Path:
     """Write ``name.onnx`` + ``name.json``; returns the .onnx path."""
-    folder.mkdir(parents=True, exist_ok=True)
-    data = (model or mix_graph()).SerializeToString()
-    path = folder / f"{name}.onnx"
-    path.write_bytes(data)
-    card = colorize_card(name, hashlib.sha256(data).hexdigest(), **card_overrides)
-    path.with_suffix(".json").write_text(json.dumps(card, indent=2))
-    return path
+    data = (model if model is not None else mix_graph()).SerializeToString()
+    return save_fixture(folder, name, data, MIX_CARD_FIELDS, "fixed-weight test fixture (reference mix), not trained",
+                        card_overrides)
 
 
 # ------------------------------------------------------------------------------------------------------- scenes

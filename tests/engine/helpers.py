@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -12,6 +10,24 @@ import av
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+
+from .onnx_fixtures import finish_model, save_fixture
+
+#: Card fields of the tiny cartoonize model (the rest: tests/engine/onnx_fixtures.py).
+TINY_CARD_FIELDS: dict[str, Any] = {
+    "task": "cartoonize",
+    "architecture": "tiny_test_net",
+    "input_name": "image",
+    "output_name": "cartoon",
+    "channels_in": 3,
+    "channels_out": 3,
+    "value_range": [-1, 1],
+    "size_multiple": 4,
+    "supports_fp16": True,
+    "supports_tiling": True,
+    "tile_overlap": 8,
+    "postprocess": None,
+}
 
 
 def tiny_graph(seed: int = 0) -> onnx.ModelProto:
@@ -44,51 +60,14 @@ def tiny_graph(seed: int = 0) -> onnx.ModelProto:
         [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 3, "H", "W"])],
         [helper.make_tensor_value_info("cartoon", TensorProto.FLOAT, ["N", 3, "H", "W"])],
         inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model
-
-
-def card_dict(name: str, sha: str, **overrides: Any) -> dict[str, Any]:
-    card: dict[str, Any] = {
-        "format_version": 1,
-        "name": name,
-        "task": "cartoonize",
-        "architecture": "tiny_test_net",
-        "input_name": "image",
-        "output_name": "cartoon",
-        "channels_in": 3,
-        "channels_out": 3,
-        "value_range": [-1, 1],
-        "size_multiple": 4,
-        "supports_fp16": True,
-        "supports_tiling": True,
-        "tile_overlap": 8,
-        "postprocess": None,
-        "sha256": sha,
-        "recipe": "test",
-        "description": "tiny fixed-weight test model",
-        "training": {"command": "none", "steps": 0},
-        "data": {"manifest": "", "sources": []},
-        "metrics": {},
-        "licence": "GPL-3.0-or-later",
-        "attributions": [],
-    }
-    card.update(overrides)
-    return card
+    return finish_model(graph)
 
 
 def write_model(folder: Path, name: str = "tiny", *, seed: int = 0, model_bytes: bytes | None = None,
                 **card_overrides: Any) -> Path:
     """Write ``name.onnx`` + ``name.json`` (correct sha256 unless overridden); returns the .onnx path."""
-    folder.mkdir(parents=True, exist_ok=True)
     data = model_bytes if model_bytes is not None else tiny_graph(seed).SerializeToString()
-    onnx_path = folder / f"{name}.onnx"
-    onnx_path.write_bytes(data)
-    card = card_dict(name, hashlib.sha256(data).hexdigest(), **card_overrides)
-    onnx_path.with_suffix(".json").write_text(json.dumps(card, indent=2))
-    return onnx_path
+    return save_fixture(folder, name, data, TINY_CARD_FIELDS, "tiny fixed-weight test model", card_overrides)
 
 
 def pattern(i: int, h: int, w: int) -> np.ndarray:
