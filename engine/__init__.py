@@ -14,11 +14,12 @@ from __future__ import annotations
 from .cartoonize import Cartoonizer
 from .colorize import Colorizer, Reference
 from .errors import InputError, ModelError, OutputError, SettingsError, ToonflowError
+from .media_input import VideoInfo, open_frames
+from .media_output import open_writer
 from .models import ModelCard, find_models, resolve_model
 from .pipeline import CartoonizeResult, ColorizeResult, cartoonize_file, colorize_file
 from .sequence import FrameSequence
 from .temporal import TemporalStabilizer
-from .video import VideoInfo, open_frames, open_writer
 
 __version__ = "0.1.0"
 

@@ -14,7 +14,9 @@ from .cartoonize import Cartoonizer
 from .colorize import Colorizer
 from .errors import InputError
 from .sequence import FrameSequence
-from .video import VideoInfo, check_output_path, open_frames, open_writer, read_image
+from .image_files import read_image
+from .media_input import VideoInfo, open_frames
+from .media_output import check_output_path, open_writer
 
 __all__ = ["CartoonizeResult", "cartoonize_file", "ColorizeResult", "colorize_file"]
 
@@ -40,7 +42,7 @@ def cartoonize_file(inp: str | os.PathLike[str], out: str | os.PathLike[str], *,
                     extra_model_dirs: Sequence[str | os.PathLike[str]] = (), audio: bool = True, crf: int = 18,
                     fps: float | None = None, progress: ProgressFn | None = None,
                     cartoonizer: Cartoonizer | None = None) -> CartoonizeResult:
-    """Cartoonize a video file, image folder or image into ``out`` (see :mod:`engine.video` for formats).
+    """Cartoonize a video file, image folder or image into ``out`` (see :mod:`engine.media_output` for formats).
 
     The output path is checked before any frame is processed; the output appears under its final name only when
     complete. Options are those of :class:`~engine.cartoonize.Cartoonizer`; ``fps`` sets the frame rate of image

@@ -17,7 +17,8 @@ from typing import overload
 import numpy as np
 
 from .errors import InputError
-from .video import FrameIterator, list_images, open_frames
+from .image_files import list_images
+from .media_input import FrameIterator, open_frames
 
 __all__ = ["FrameSequence"]
 
@@ -26,11 +27,11 @@ class FrameSequence(Sequence[np.ndarray]):
     """Frames of a video file, a folder of images or one image, read lazily (see module docstring).
 
     Args:
-        path: the input (anything :func:`engine.video.open_frames` accepts).
+        path: the input (anything :func:`engine.media_input.open_frames` accepts).
         fps: frame rate assumed for image input.
 
     Attributes:
-        info: the input's :class:`~engine.video.VideoInfo`.
+        info: the input's :class:`~engine.media_input.VideoInfo`.
 
     ``len()`` is the frame count from the container header for video (an estimate for some containers); indexing
     past the real end raises :class:`~engine.errors.InputError`.

@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 from engine.errors import InputError, OutputError
-from engine.video import check_output_path, natural_key, open_frames, open_writer
+from engine.image_files import natural_key
+from engine.media_input import open_frames, probe
+from engine.media_output import check_output_path, open_writer
 
 from .helpers import audio_packets, make_video, pattern, read_video
 
@@ -281,8 +283,6 @@ def test_output_checks(video_with_audio: Path, tmp_path: Path) -> None:
 
 
 def test_probe_and_early_close_release_the_file(video_with_audio: Path) -> None:
-    from engine.video import probe
-
     info = probe(video_with_audio)
     assert (info.frame_count, info.has_audio) == (12, True)
     frames, _ = open_frames(video_with_audio)
