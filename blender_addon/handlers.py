@@ -244,7 +244,7 @@ def _report_warnings(runner: ClipRunner | ColorizeRunner) -> None:
     for text in getattr(runner, "warnings", ()):
         if text not in _warned:
             _warned.add(text)
-            user_message(f"Toonflow: {text}", "WARNING")
+            user_message(text, "WARNING")
 
 
 def update_node(scene: bpy.types.Scene, node: bpy.types.Node, frame: int) -> Path | None:
@@ -264,7 +264,7 @@ def update_node(scene: bpy.types.Scene, node: bpy.types.Node, frame: int) -> Pat
         node.status = str(exc)
         _state["errors"] = int(_state["errors"]) + 1
         nodes.clear_frame(node, frame)
-        user_message(f"Toonflow: frame {frame}: {exc}", "ERROR")
+        user_message(f"frame {frame}: {exc}", "ERROR")
         return None
 
 

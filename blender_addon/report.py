@@ -15,17 +15,20 @@ pending: list[tuple[str, str]] = []
 
 
 def echo_to_stderr(text: str, level: str) -> None:
-    """Background mode has no report area: messages for the user go to stderr."""
+    """Background mode has no report area: messages for the user go to stderr as ``Toonflow <level>: <text>``."""
     print(f"Toonflow {level.lower()}: {text}", file=sys.stderr, flush=True)
 
 
 def user_message(text: str, level: str = "WARNING") -> None:
-    """Tell the user ``text``. Safe to call from handlers (even on the render thread)."""
+    """Tell the user ``text`` (without a "Toonflow" prefix: it is added here, once).
+
+    Safe to call from handlers (even on the render thread).
+    """
     if bpy.app.background:
         echo_to_stderr(text, level)
         return
     log.log(logging.ERROR if level == "ERROR" else logging.WARNING, "%s", text)
-    pending.append((level, text))
+    pending.append((level, f"Toonflow: {text}"))
     if not bpy.app.timers.is_registered(flush_pending):
         bpy.app.timers.register(flush_pending, first_interval=0.05)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import wave
@@ -133,6 +134,12 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return {"root": str(root), "model_dir": str(model_dir), "model": "tinytoon", "still": str(still),
             "seq_first": str(seq / "shot_0001.png"), "movie": str(movie), "sound": str(sound),
             "width": W, "height": H, "n_frames": N_FRAMES}
+
+
+def doubled_prefix_lines(stderr: str) -> list[str]:
+    """Lines of the add-on's stderr whose "toonflow: " / "Toonflow error: " prefix is followed by another one."""
+    doubled = re.compile(r"^toonflow( (error|warning|info))?: +toonflow( (error|warning|info))?:", re.IGNORECASE)
+    return [line for line in stderr.splitlines() if doubled.match(line)]
 
 
 def run_driver(version: str, ext_zip: Path, media: dict[str, str], scenarios: list[str], work: Path,

@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import pytest
 
-from conftest import BPY_VENVS, H, W, run_driver
+from conftest import BPY_VENVS, H, W, doubled_prefix_lines, run_driver
 from tests.engine.colorize_fixtures import clip, write_colorize_model
 
 SCENARIOS = ["install", "colorize_node", "colorize_animation", "colorize_strip", "colorize_bad_inputs",
@@ -70,7 +70,9 @@ def test_bad_input_messages_on_stderr(bpy_results: tuple[str, dict]) -> None:
     err = str(results["_stderr"]["detail"])
     assert "no keyframe" in err and "keyframe image for frame 6 not found" in err, err[-3000:]
     assert "model 'no_such_colour_model' not found" in err
-    assert "is 128x96 but the line art is 64x48: resized to the line art's size" in err
+    resized = [line for line in err.splitlines() if "is 128x96 but the line art is 64x48" in line]
+    assert resized and all(line.startswith("Toonflow warning: keyframe at frame 1 ") for line in resized), resized
+    assert not doubled_prefix_lines(err)
     assert "skipped: a sound strip has no pictures" in err and "a colour strip is a flat colour" in err
 
 
