@@ -65,7 +65,7 @@ def _chosen_strips(args: object, scene: bpy.types.Scene, marked: Callable[[bpy.t
 
 
 def _run_strips(args: object, task: sequencer.StripTask, override: dict[str, object],
-                marked: Callable[[bpy.types.bpy_struct], bool]) -> int:
+                marked: Callable[[bpy.types.bpy_struct], bool], device: str | None = None) -> int:
     scene = _scene(args.scene)
     chosen, missing = _chosen_strips(args, scene, marked)
     if not chosen:
@@ -76,7 +76,7 @@ def _run_strips(args: object, task: sequencer.StripTask, override: dict[str, obj
         (_err if level in {"ERROR", "WARNING"} else _out)(text)
 
     _out(f"{task.name}: {len(chosen)} strip(s) in scene {scene.name!r}")
-    ok, failed = sequencer.process_strips_sync(scene, chosen, override, report=report, task=task)
+    ok, failed = sequencer.process_strips_sync(scene, chosen, override, report=report, task=task, device=device)
     _out(f"done: {ok} strip(s) processed, {failed} failed")
     if args.save:
         target = Path(bpy.path.abspath(args.save))
@@ -89,7 +89,7 @@ def _run_strips(args: object, task: sequencer.StripTask, override: dict[str, obj
 
 
 def _cmd_strips(args: object) -> int:
-    return _run_strips(args, sequencer.CARTOONIZE, _override(args), lambda s: s.toonflow.marked)
+    return _run_strips(args, sequencer.CARTOONIZE, _override(args), lambda s: s.toonflow.marked, args.device)
 
 
 def _cmd_colorize(args: object) -> int:

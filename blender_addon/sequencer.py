@@ -59,31 +59,32 @@ def colorize_settings(strip: bpy.types.bpy_struct, override: dict[str, object] |
 
 
 Runner = ClipRunner | ColorizeRunner
-#: (scene, strip, source, timeline frame -> source index, first frame, description, override) -> (runner, settings)
+#: (scene, strip, source, timeline frame -> source index, first frame, description, override, device or None for
+#: the preferences' device) -> (runner, settings)
 OpenRunner = Callable[[bpy.types.Scene, bpy.types.bpy_struct, FrameSource, Callable[[int], int], int, str,
-                       dict[str, object] | None], tuple[Runner, ProcessSettings]]
+                       dict[str, object] | None, str | None], tuple[Runner, ProcessSettings]]
 
 
 def _open_cartoonize(scene: bpy.types.Scene, strip: bpy.types.bpy_struct, source: FrameSource,
                      index_of: Callable[[int], int], first: int, desc: str,
-                     override: dict[str, object] | None) -> tuple[Runner, ProcessSettings]:
+                     override: dict[str, object] | None, device: str | None) -> tuple[Runner, ProcessSettings]:
     prefs = addon_settings()
     settings = strip_settings(strip, override)
     runner = engine_bridge.open_clip(
-        source, settings, model_dirs=prefs.model_dirs, device=prefs.device, cache_root=prefs.cache_root,
+        source, settings, model_dirs=prefs.model_dirs, device=device or prefs.device, cache_root=prefs.cache_root,
         index_of=index_of, first_frame=first, info={"strip": strip.name, "source_path": desc})
     return runner, settings
 
 
 def _open_colorize(scene: bpy.types.Scene, strip: bpy.types.bpy_struct, source: FrameSource,
                    index_of: Callable[[int], int], first: int, desc: str,
-                   override: dict[str, object] | None) -> tuple[Runner, ProcessSettings]:
+                   override: dict[str, object] | None, device: str | None) -> tuple[Runner, ProcessSettings]:
     prefs = addon_settings()
     settings = colorize_settings(strip, override)
     owner = f"strip '{strip.name}'"
     keys = (override or {}).get("keys") or keyframe_list(strip.toonflow.colorize)
     runner = engine_bridge.open_colorize_clip(
-        source, settings, check_keyframes(keys, owner), model_dirs=prefs.model_dirs, device=prefs.device,
+        source, settings, check_keyframes(keys, owner), model_dirs=prefs.model_dirs, device=device or prefs.device,
         cache_root=prefs.cache_root, index_of=index_of, first_frame=first, owner=owner,
         info={"strip": strip.name, "source_path": desc})
     return runner, settings
@@ -163,11 +164,15 @@ def _strip_frame_source(strip: bpy.types.bpy_struct) -> tuple[object, Callable[[
 
 
 def prepare_job(scene: bpy.types.Scene, strip: bpy.types.bpy_struct,
-                override: dict[str, object] | None = None, task: StripTask = CARTOONIZE) -> StripJob:
-    """Check the strip, resolve the model and open its cache (main thread). Raises AddonError/engine errors."""
+                override: dict[str, object] | None = None, task: StripTask = CARTOONIZE,
+                device: str | None = None) -> StripJob:
+    """Check the strip, resolve the model and open its cache (main thread). Raises AddonError/engine errors.
+
+    ``device`` (``auto`` / ``gpu`` / ``cpu``) replaces the preferences' device for this job.
+    """
     source, index_of, desc = _strip_frame_source(strip)
     first, end = int(strip.frame_final_start), int(strip.frame_final_end)
-    runner, settings = task.open_runner(scene, strip, source, index_of, first, desc, override)
+    runner, settings = task.open_runner(scene, strip, source, index_of, first, desc, override, device)
     result_name = task.state_of(strip).result_name
     occupied = [(int(s.channel), int(s.frame_final_start), int(s.frame_final_end))
                 for s in compat.all_strips(scene) if s != strip and s.name != result_name]
@@ -221,10 +226,11 @@ def job_warnings(job: StripJob) -> list[str]:
 def process_strips_sync(scene: bpy.types.Scene, strips: Sequence[bpy.types.bpy_struct],
                         override: dict[str, object] | None = None, *, stop_after: int | None = None,
                         report: Callable[[str, str], None] | None = None,
-                        task: StripTask = CARTOONIZE) -> tuple[int, int]:
+                        task: StripTask = CARTOONIZE, device: str | None = None) -> tuple[int, int]:
     """Process strips one after another in the calling thread (background mode, CLI, scripts).
 
-    Returns (succeeded, failed). Bad strips are reported and skipped; the others go on.
+    Returns (succeeded, failed). Bad strips are reported and skipped; the others go on. ``device``: as for
+    :func:`prepare_job`.
     """
     errors = engine_bridge.engine_errors()
     ok = failed = 0
@@ -234,7 +240,7 @@ def process_strips_sync(scene: bpy.types.Scene, strips: Sequence[bpy.types.bpy_s
         if strip is None:
             continue
         try:
-            job = prepare_job(scene, strip, override, task)
+            job = prepare_job(scene, strip, override, task, device)
         except errors as exc:
             failed += 1
             if report:

@@ -379,6 +379,25 @@ def sc_strip_cancel_resume(args: argparse.Namespace, media: dict) -> str:
            f"{len(job.result.cached)} from cache, {len(job.result.warmup)} warm-up"
 
 
+def _devices_opened(cli, argv: list[str]) -> list[str]:  # noqa: ANN001
+    """The devices the engine was opened with while ``toonflow_command(argv)`` ran (a spy on open_clip)."""
+    bridge = mod("blender_addon.engine_bridge")
+    real_open_clip = bridge.open_clip
+    devices: list[str] = []
+
+    def spy(*a, **kw):  # noqa: ANN002, ANN003, ANN202
+        devices.append(kw["device"])
+        return real_open_clip(*a, **kw)
+
+    bridge.open_clip = spy
+    try:
+        rc = cli.toonflow_command(argv)
+    finally:
+        bridge.open_clip = real_open_clip
+    assert rc == 0, f"{argv}: rc {rc}"
+    return devices
+
+
 def sc_cli(args: argparse.Namespace, media: dict) -> str:
     cli = mod("blender_addon.cli")
     compat = mod("blender_addon.compat")
@@ -409,9 +428,16 @@ def sc_cli(args: argparse.Namespace, media: dict) -> str:
     assert rc_save == 1 and save.read_bytes() == b"not a blend"
     rc_missing_model = cli.toonflow_command(["file", media["movie"], "-o", str(out_dir), "--model", "nope"])
     assert rc_missing_model == 1
+    devices = _devices_opened(cli, ["strips", "--scene", scene.name, "--strip", movie.name, "--device", "gpu"])
+    assert devices == ["gpu"], f"strips --device gpu opened the engine with {devices} (preferences say cpu)"
+    assert _devices_opened(cli, ["strips", "--scene", scene.name, "--strip", movie.name]) == ["cpu"]
+    devices = _devices_opened(cli, ["file", media["movie"], "-o", str(Path(args.work) / "cli_gpu"), "--frames", "1",
+                                    "--model", media["model"], "--device", "gpu"])
+    assert devices == ["gpu"], devices
     assert cli.toonflow_command(["models"]) == 0
     assert cli.toonflow_command(["gpu"]) == 0
-    return "strips --marked (colour strip reported, rc 1), usage rc 2, file -> 3 PNGs, no overwrite, models, gpu"
+    return "strips --marked (colour strip reported, rc 1), usage rc 2, file -> 3 PNGs, no overwrite, " \
+           "strips/file --device reach the engine, models, gpu"
 
 
 def sc_unregister(args: argparse.Namespace, media: dict) -> str:
