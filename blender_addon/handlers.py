@@ -33,7 +33,7 @@ from .preferences import addon_settings
 from .properties import keyframe_list
 from .report import user_message
 from .runner import ClipRunner
-from .sources import FrameSource, MovieSource, SequenceSource, StillSource, open_source, sequence_frame_path
+from .sources import FrameSource, MovieSource, SequenceSource, StillSource, open_source
 
 __all__ = ["error_count", "on_render_pre", "update_node", "resolve_source", "prerender", "prerender_dir", "toonflow_nodes",
            "register", "unregister", "classes"]

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import subprocess
-import sys
 import threading
 import tomllib
 from pathlib import Path
