@@ -12,6 +12,28 @@ from pathlib import Path
 __all__ = ["main"]
 
 
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    """Options every training command shares: where the run goes, the device, and a time limit per invocation."""
+    parser.add_argument("--out", type=Path, required=True, help="run folder: checkpoints, losses.jsonl, samples/")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
+    parser.add_argument("--max-minutes", type=float, default=None, help="stop (with a checkpoint) after this long")
+
+
+def _add_size_overrides(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--batch-size", type=int, default=None, help="override the per-process batch size")
+    parser.add_argument("--crop-size", type=int, default=None, help="override the training crop size")
+
+
+def _add_card_options(parser: argparse.ArgumentParser) -> None:
+    """Options every export command shares: the output file and what its model card says."""
+    parser.add_argument("-o", "--out", type=Path, required=True, help="output .onnx path (card written beside it)")
+    parser.add_argument("--name", default=None, help="model name (default: the recipe name)")
+    parser.add_argument("--description", default="", help="one line shown by `toonflow models`")
+    # dest differs from "command": that one names the subcommand.
+    parser.add_argument("--command", dest="training_command", default="",
+                        help="the training command to record in the card")
+
+
 def _add_train(commands: argparse._SubParsersAction) -> None:
     from .recipes import RECIPES, SCALES
 
@@ -20,25 +42,19 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--scale", default="paper", choices=sorted(SCALES),
                         help="paper: the papers' settings (GPU); cpu: fits 2 CPU cores in about an hour; smoke: seconds")
     parser.add_argument("--data", type=Path, default=Path("data/cartoonize"), help="folder written by `bootstrap`")
-    parser.add_argument("--out", type=Path, required=True, help="run folder: checkpoints, losses.jsonl, samples/")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
-    parser.add_argument("--max-minutes", type=float, default=None, help="stop (with a checkpoint) after this long")
+    _add_run_options(parser)
     parser.add_argument("--stop-at-step", type=int, default=None,
                         help="stop (with a checkpoint) at this step, keeping the full schedule: to match another "
                              "run's step budget")
     parser.add_argument("--init-steps", type=int, default=None, help="override the scale's reconstruction steps")
     parser.add_argument("--gan-steps", type=int, default=None, help="override the scale's GAN steps")
-    parser.add_argument("--batch-size", type=int, default=None, help="override the per-process batch size")
-    parser.add_argument("--crop-size", type=int, default=None, help="override the training crop size")
+    _add_size_overrides(parser)
 
 
 def _add_export(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("export", help="export a trained generator to ONNX + model card")
     parser.add_argument("run", type=Path, help="run folder holding generator.safetensors")
-    parser.add_argument("-o", "--out", type=Path, required=True, help="output .onnx path (card written beside it)")
-    parser.add_argument("--name", default=None, help="model name (default: the recipe name)")
-    parser.add_argument("--description", default="", help="one line shown by `toonflow models`")
-    parser.add_argument("--command", dest="training_command", default="", help="the training command to record in the card")
+    _add_card_options(parser)
     parser.add_argument("--data-manifest", type=Path, default=Path("data/cartoonize/manifest.json"))
 
 
@@ -50,12 +66,9 @@ def _add_train_colorize(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--scale", default="paper", choices=sorted(COLORIZE_SCALES),
                         help="paper: the paper's settings (GPU); cpu: about an hour of one core; smoke: seconds")
     parser.add_argument("--data", type=Path, default=Path("data/colorize"), help="folder of the colorize bootstrap")
-    parser.add_argument("--out", type=Path, required=True, help="run folder: checkpoints, losses.jsonl, samples/")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
-    parser.add_argument("--max-minutes", type=float, default=None, help="stop (with a checkpoint) after this long")
+    _add_run_options(parser)
     parser.add_argument("--steps", type=int, default=None, help="override the scale's number of steps")
-    parser.add_argument("--batch-size", type=int, default=None, help="override the per-process batch size")
-    parser.add_argument("--crop-size", type=int, default=None, help="override the training crop size")
+    _add_size_overrides(parser)
     parser.add_argument("--attention", default=None,
                         help="attention mode per level 1/8,1/4,1/2,1 (global|window|none), e.g. global,global,window,none")
 
@@ -63,12 +76,7 @@ def _add_train_colorize(commands: argparse._SubParsersAction) -> None:
 def _add_export_colorize(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("export-colorize", help="export a trained colorizer to ONNX + model card")
     parser.add_argument("run", type=Path, help="run folder holding network.safetensors")
-    parser.add_argument("-o", "--out", type=Path, required=True, help="output .onnx path (card written beside it)")
-    parser.add_argument("--name", default=None, help="model name (default: the recipe name)")
-    parser.add_argument("--description", default="", help="one line shown by `toonflow models`")
-    # dest differs from "command": that one names the subcommand.
-    parser.add_argument("--command", dest="training_command", default="",
-                        help="the training command to record in the card")
+    _add_card_options(parser)
     parser.add_argument("--data", type=Path, default=Path("data/colorize"),
                         help="colorize folder whose test split scores the model (PSNR); skipped if absent")
     parser.add_argument("--data-manifest", type=Path, default=Path("training/manifests/colorize.json"))
