@@ -170,6 +170,15 @@ def test_colour_frames_as_lineart_are_refused(colorizer: Colorizer) -> None:
         colorizer.colorize_frame(dark, [Reference(lines[0], colours[0])])
 
 
+def test_heavy_lineart_with_gray_fills_is_accepted(colorizer: Colorizer) -> None:
+    lines, colours = clip(2, 40, 56)
+    heavy = np.full((40, 56), 255, np.uint8)
+    heavy[:, 20:] = 150  # a screentone-like gray fill over most of the frame; paper: 18 of 56 columns = 32 %
+    heavy[:, 18:22] = 0
+    out = colorizer.colorize_frame(heavy, [Reference(lines[0], colours[0])])
+    assert out.shape == (40, 56, 3) and out.dtype == np.uint8
+
+
 def test_bad_frames_and_references(colorizer: Colorizer) -> None:
     lines, colours = clip(2, 16, 16)
     with pytest.raises(InputError, match="no reference"):
