@@ -12,6 +12,10 @@ import pytest
 
 from training.data import colorize_bootstrap as cb
 from training.data import shots, sources, synfig_scenes
+from training.data.camera_paths import camera_path, film
+from training.data.colorize_parts import BuildOptions
+from training.data.colorize_sequences import restyle
+from training.data.colorize_split import held_out_range, shot_segments
 
 
 def _scene(kind: int, t: int, size: tuple[int, int] = (48, 64)) -> np.ndarray:
@@ -84,23 +88,26 @@ def test_line_art_scene_inks_strokes_whitens_fills_and_switches_off_the_rest(tmp
 
 
 def test_shot_segments_hold_out_a_benchmark_length_test_segment_with_a_gap() -> None:
-    options = cb.BuildOptions()
+    options = BuildOptions()
     seen_head = set()
     for k in range(20):
-        segments = cb._segments_of_shot(f"shot{k}", 150, options)
+        segments = shot_segments(f"shot{k}", 150, test_frames=options.test_frames, gap=options.gap, seed=options.seed)
         by_split = {split: (a, b) for split, a, b in segments}
         test, train = by_split["test"], by_split["train"]
         assert test[1] - test[0] == 41 and train[1] - train[0] == 150 - 41 - 10
         assert test[1] + 10 <= train[0] or train[1] + 10 <= test[0]  # disjoint, 10 frames apart
         seen_head.add(test[0] == 0)
     assert seen_head == {True, False}  # the hash picks head or tail
-    assert len(cb._segments_of_shot("short", 60, options)) == 1
+    assert len(shot_segments("short", 60, test_frames=41, gap=10, seed=0)) == 1
+    ranges = ((40, 80), (96, 176), (200, 230))  # the last is shorter than a test segment: never held out
+    picks = {held_out_range(f"scene{k}", ranges, test_frames=41, seed=0) for k in range(20)}
+    assert picks == {(40, 80), (96, 176)}
 
 
 def test_camera_path_is_smooth_and_sees_only_the_still() -> None:
     import random
 
-    path = cb.camera_path(random.Random(0), 30, (300, 420), (96, 128))
+    path = camera_path(random.Random(0), 30, (300, 420), (96, 128))
     assert len(path) == 30
     corners = np.array([[0, 0, 1], [127, 0, 1], [0, 95, 1], [127, 95, 1]], np.float64).T
     steps = []
@@ -111,12 +118,16 @@ def test_camera_path_is_smooth_and_sees_only_the_still() -> None:
         steps.append(inverse[:, 2])
     jumps = np.linalg.norm(np.diff(np.array(steps), axis=0), axis=1)
     assert jumps.max() < 25 and jumps.sum() > 5  # it moves, without jumps
+    still = np.full((300, 420, 3), 40, np.uint8)
+    frames = film(still, path, (96, 128), (255, 255, 255))
+    assert len(frames) == 30 and frames[0].shape == (96, 128, 3)
+    assert (np.array(frames) == 40).all()  # the camera sees only the still, never the white border
 
 
 def test_missing_packages_name_the_install_command(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(sources, "missing_packages", lambda needed=None: (["tupi-data"], []))
     with pytest.raises(cb.MissingSourcesError, match="apt-get install -y --no-install-recommends tupi-data"):
-        cb.build(tmp_path, parts=["tupi"], options=cb.BuildOptions(hed=False))
+        cb.build(tmp_path, parts=["tupi"], options=BuildOptions(hed=False))
     assert cb.main(["--check", "--parts", "tupi", "--no-hed"]) == 1
     with pytest.raises(ValueError, match="unknown parts"):
         cb.build(tmp_path, parts=["nope"])
@@ -141,7 +152,7 @@ def test_tiny_build_splits_shots_into_disjoint_sequences_and_resumes(tmp_path: P
     monkeypatch.setattr(sources, "TUPI_AVI", video)
     monkeypatch.setattr(sources, "missing_packages", lambda needed=None: ([], []))
     out = tmp_path / "data"
-    options = cb.BuildOptions(hed=False)
+    options = BuildOptions(hed=False)
     manifest = cb.build(out, parts=["tupi"], options=options)
     assert manifest == json.loads((out / "manifest.json").read_text())
     seqs = {s["id"]: s for s in manifest["sequences"]}
@@ -168,14 +179,14 @@ def test_tiny_build_splits_shots_into_disjoint_sequences_and_resumes(tmp_path: P
     again = cb.build(out, parts=["tupi"], options=options)
     assert again["totals"] == manifest["totals"]
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*.png")} == mtimes  # finished part reused
-    other = cb.build(out, parts=["tupi"], options=cb.BuildOptions(hed=False, seed=5))
+    other = cb.build(out, parts=["tupi"], options=BuildOptions(hed=False, seed=5))
     assert other["totals"]["train/frames"] + other["totals"]["test/frames"] == 130 - 10
     assert len([d for split in ("train", "test") for d in (out / split).iterdir()]) == 3  # no leftovers
 
 
 @pytest.mark.skipif(not sources.OPENCLIPART_DIR.is_dir(), reason="apt-get install openclipart-png")
 def test_quick_clipart_part_writes_synthetic_camera_shots(tmp_path: Path) -> None:
-    manifest = cb.build(tmp_path, parts=["clipart"], options=cb.BuildOptions(quick=True, hed=False))
+    manifest = cb.build(tmp_path, parts=["clipart"], options=BuildOptions(quick=True, hed=False))
     seqs = manifest["sequences"]
     assert len(seqs) == 2 and all(s["synthetic"] and s["styles"] == ["xdog"] and s["frames"] == 8 for s in seqs)
     assert all(s["origin"].startswith(str(sources.OPENCLIPART_DIR)) for s in seqs)
@@ -184,6 +195,6 @@ def test_quick_clipart_part_writes_synthetic_camera_shots(tmp_path: Path) -> Non
     folder = tmp_path / seqs[0]["split"] / seqs[0]["id"] / "color"
     first, last = (cv2.imread(str(folder / f"{i:06d}.png")) for i in (0, 7))
     assert first.shape == (96, 128, 3) and np.abs(first.astype(int) - last).mean() > 1  # the camera moved
-    assert cb.restyle(tmp_path) == 0  # no sequence has the hed style to recompute
+    assert restyle(tmp_path) == 0  # no sequence has the hed style to recompute
     with pytest.raises(ValueError, match="only the 'hed' style"):
-        cb.restyle(tmp_path, "xdog")
+        restyle(tmp_path, "xdog")
