@@ -3,7 +3,8 @@
 
 Modules register in order and unregister in reverse. Each bpy module ends with ``classes = (...)`` and may have
 ``register()`` / ``unregister()`` for what is not a class (handlers, menus, properties on Blender types).
-Modules without bpy (keys, keyframes, cache, planning, sources, runner, colorize_runner, cli_args, gpu, errors) are importable in plain Python.
+Modules without bpy (keys, keyframes, cache, planning, sources, runner, colorize_runner, cli_args, gpu, errors,
+model_choices) are importable in plain Python.
 """
 
 from __future__ import annotations

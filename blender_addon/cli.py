@@ -94,7 +94,7 @@ def _cmd_strips(args: object) -> int:
 
 def _cmd_colorize(args: object) -> int:
     override = {"model": args.model, "temporal": args.temporal, "keys": list(args.key) or None}
-    return _run_strips(args, sequencer.COLORIZE, override, lambda s: s.toonflow.colorize.marked)
+    return _run_strips(args, sequencer.COLORIZE, override, lambda s: s.toonflow.colorize.marked, args.device)
 
 
 def _cmd_file(args: object) -> int:

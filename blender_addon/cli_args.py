@@ -14,6 +14,7 @@ examples:
   blender -b film.blend --command toonflow strips --strip Shot1 --strip Shot2 --model pmc
   blender -b shots.blend --command toonflow render --frames 1-48
   blender -b film.blend --command toonflow colorize --strip Lines --key 1=key_0001.png --key 48=key_0048.png
+  blender -b film.blend --command toonflow colorize --marked --device gpu
   blender -b --command toonflow file input.mp4 --output /tmp/toon_frames
   blender -b --command toonflow gpu
 """
@@ -67,7 +68,12 @@ def _add_processing(p: argparse.ArgumentParser) -> None:
     p.add_argument("--strength", type=float, default=None, help="0 = source, 1 = full cartoon")
     p.add_argument("--temporal", action=argparse.BooleanOptionalAction, default=None,
                    help="temporal stabiliser on/off")
-    p.add_argument("--device", choices=("auto", "gpu", "cpu"), default=None)
+    _add_device(p)
+
+
+def _add_device(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--device", choices=("auto", "gpu", "cpu"), default=None,
+                   help="where the model runs (default: the preferences' device)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -91,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help="colorize model name or .onnx path (default: the strip's / lcmftn)")
     p.add_argument("--temporal", action=argparse.BooleanOptionalAction, default=None,
                    help="also colour each frame from the previous coloured frame (default: the strip's setting)")
+    _add_device(p)
 
     p = sub.add_parser("file", help="cartoonize a movie or image file into a PNG sequence")
     p.add_argument("input")

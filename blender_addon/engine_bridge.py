@@ -19,11 +19,12 @@ from .cache import ClipCache
 from .colorize_runner import ColorizeRunner, RefPair
 from .keyframes import Keyframe, KeyframeError, keyframes_identity
 from .keys import ProcessSettings, clip_key
+from .model_choices import model_choices as _model_choices
 from .runner import ClipRunner
 from .sources import FrameSource
 
 __all__ = ["engine_module", "engine_errors", "resolve_model", "model_hash", "make_processor", "open_clip",
-           "open_colorize_clip", "ColorizeEngineAdapter", "list_models", "device_note"]
+           "open_colorize_clip", "ColorizeEngineAdapter", "list_models", "model_choices", "device_note"]
 
 log = logging.getLogger(__name__)
 _hash_cache: dict[tuple[str, int, int], str] = {}
@@ -209,3 +210,14 @@ def list_models(model_dirs: tuple[str, ...], task: str | None = None) -> list[An
     from ..engine.models import find_models
 
     return find_models(model_dirs, task=task)
+
+
+def _engine_models() -> Any:
+    from ..engine import models
+
+    return models
+
+
+def model_choices(model_dirs: tuple[str, ...], task: str) -> list[tuple[str, str]]:
+    """The Model fields' search suggestions: ``(name, description)`` of the ``task`` models; never raises."""
+    return _model_choices(model_dirs, task, _engine_models)

@@ -21,6 +21,7 @@ from pathlib import Path
 import bpy
 
 from .keyframe_ui import draw_keyframes
+from .model_search import search_cartoonize_models, search_colorize_models
 from .preferences import addon_settings
 from .properties import ToonflowKeyframe
 
@@ -167,7 +168,9 @@ class ToonflowCartoonizeNode(ToonflowNodeMixin, bpy.types.CompositorNodeCustomGr
     uid: bpy.props.StringProperty(name="Node ID", default="", options={"HIDDEN"})
     status: bpy.props.StringProperty(name="Status", default="", options={"SKIP_SAVE"})
     model: bpy.props.StringProperty(
-        name="Model", default="", description="Model name or .onnx path (empty: the default model, pmc)")
+        name="Model", default="", search=search_cartoonize_models,
+        description="Model name (suggested: the installed cartoonize models) or .onnx path (empty: the default model, "
+                    "pmc)")
     strength: bpy.props.FloatProperty(name="Strength", default=1.0, min=0.0, max=1.0,
                                       description="0 = the source, 1 = full cartoon")
     temporal: bpy.props.BoolProperty(name="Temporal", default=False,
@@ -206,7 +209,9 @@ class ToonflowColorizeNode(ToonflowNodeMixin, bpy.types.CompositorNodeCustomGrou
     uid: bpy.props.StringProperty(name="Node ID", default="", options={"HIDDEN"})
     status: bpy.props.StringProperty(name="Status", default="", options={"SKIP_SAVE"})
     model: bpy.props.StringProperty(
-        name="Model", default="", description="Colorize model name or .onnx path (empty: the default model, lcmftn)")
+        name="Model", default="", search=search_colorize_models,
+        description="Colorize model name (suggested: the installed colorize models) or .onnx path (empty: the default "
+                    "model, lcmftn)")
     keyframes: bpy.props.CollectionProperty(type=ToonflowKeyframe)
     keyframe_index: bpy.props.IntProperty(name="Active Keyframe", default=0)
     temporal: bpy.props.BoolProperty(

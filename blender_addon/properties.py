@@ -6,6 +6,7 @@ from __future__ import annotations
 import bpy
 
 from . import compat
+from .model_search import search_colorize_models, search_strip_models
 
 __all__ = ["ToonflowKeyframe", "ToonflowColorizeProps", "ToonflowStripProps", "keyframe_list", "register",
            "unregister", "classes"]
@@ -35,8 +36,10 @@ class ToonflowColorizeProps(bpy.types.PropertyGroup):
 
     keyframes: bpy.props.CollectionProperty(type=ToonflowKeyframe)
     keyframe_index: bpy.props.IntProperty(name="Active Keyframe", default=0)
-    model: bpy.props.StringProperty(name="Model", default="",
-                                    description="Colorize model name or .onnx path (empty: the default, lcmftn)")
+    model: bpy.props.StringProperty(
+        name="Model", default="", search=search_colorize_models,
+        description="Colorize model name (suggested: the installed colorize models) or .onnx path (empty: the default, "
+                    "lcmftn)")
     temporal: bpy.props.BoolProperty(name="Temporal", default=True,
                                      description="Also colour each frame from the previous coloured frame")
     marked: bpy.props.BoolProperty(
@@ -58,8 +61,9 @@ class ToonflowStripProps(bpy.types.PropertyGroup):
         name="Marked", default=False,
         description="Process this strip in batch runs (blender -b file.blend --command toonflow strips --marked)")
     task: bpy.props.StringProperty(name="Task", default="cartoonize")
-    model: bpy.props.StringProperty(name="Model", default="",
-                                    description="Model name or .onnx path (empty: the default model)")
+    model: bpy.props.StringProperty(
+        name="Model", default="", search=search_strip_models,
+        description="Model name (suggested: the installed models) or .onnx path (empty: the default model)")
     strength: bpy.props.FloatProperty(name="Strength", default=1.0, min=0.0, max=1.0)
     temporal: bpy.props.BoolProperty(name="Temporal", default=False,
                                      description="Stabilise each frame against the previous one")

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 import bpy
-from bpy_driver import assert_close, comp_tree, mod, new_scene, read_rgb, render_still
+from bpy_driver import assert_close, comp_tree, devices_opened, mod, new_scene, read_rgb, render_still
 
 
 def _lines(media: dict) -> list[np.ndarray]:
@@ -318,6 +318,10 @@ def sc_colorize_cli(args: argparse.Namespace, media: dict) -> str:
     plain = engine_colours(media, temporal=False)
     got = read_rgb(Path(bpy.path.abspath(res.directory)) / res.elements[2].filename)
     msg = assert_close(got, plain[2], read_rgb(media["lines"][2]), "CLI colorize frame 12", tol=0.01)
+    keys = ["--key", f"10={media['key1']}", "--key", f"15={media['key6']}", "--no-temporal"]
+    devices = devices_opened(cli, ["colorize", "--scene", scene.name, "--strip", "Lines", *keys, "--device", "gpu"])
+    assert devices == ["gpu"], f"colorize --device gpu opened the engine with {devices} (preferences say cpu)"
+    assert devices_opened(cli, ["colorize", "--scene", scene.name, "--strip", "Lines", *keys]) == ["cpu"]
     assert cli.toonflow_command(["colorize", "--scene", scene.name, "--marked"]) == 1  # nothing marked
     assert cli.toonflow_command(["colorize", "--key", "bad"]) == 2
     # the render command with a colorize node (the `blender -b file.blend --command toonflow render` way)
@@ -335,7 +339,8 @@ def sc_colorize_cli(args: argparse.Namespace, media: dict) -> str:
     msg2 = assert_close(read_rgb(work / "r_0003.png"), chain[2], read_rgb(media["lines"][2]), "CLI render frame 3")
     node.keyframes.clear()
     assert cli.toonflow_command(["render", "--scene", sc2.name, "--frames", "4", "--output", str(work / "bad_")]) == 1
-    return f"{msg}; {msg2}; no key / missing key / nothing marked rc 1, usage rc 2, render without keys rc 1"
+    return f"{msg}; {msg2}; no key / missing key / nothing marked rc 1, usage rc 2, render without keys rc 1, " \
+           "--device reaches the engine"
 
 
 def sc_colorize_shipped(args: argparse.Namespace, media: dict) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import json
 import os
 import sys
@@ -96,6 +97,50 @@ def sc_install(args: argparse.Namespace, media: dict) -> str:
     cli = mod("blender_addon.cli")
     assert cli._handle is not None, "CLI command not registered"
     return f"installed from {Path(args.zip).name}; cache {mod('blender_addon.preferences').addon_settings().cache_root}"
+
+
+def sc_model_search(args: argparse.Namespace, media: dict) -> str:
+    """The Model fields' search callbacks: wired on the registered types, listing the installed models of the task."""
+    engine = mod("engine")
+    search = mod("blender_addon.model_search")
+    wired = {(bpy.types.Node, "ToonflowCartoonizeNode"): search.search_cartoonize_models,
+             (bpy.types.Node, "ToonflowColorizeNode"): search.search_colorize_models,
+             (bpy.types.PropertyGroup, "ToonflowStripProps"): search.search_strip_models,
+             (bpy.types.PropertyGroup, "ToonflowColorizeProps"): search.search_colorize_models}
+    for (base, type_name), callback in wired.items():
+        cls = base.bl_rna_get_subclass_py(type_name)
+        assert cls is not None, f"{type_name} not registered"
+        # the add-on's modules use string annotations; Blender evaluates them in the module, and so does this
+        prop = inspect.get_annotations(cls, eval_str=True)["model"]
+        assert prop.function is bpy.props.StringProperty, (type_name, prop.function)
+        assert prop.keywords.get("search") is callback, (type_name, prop.keywords.get("search"))
+        assert "SUGGESTION" in prop.keywords.get("search_options", {"SUGGESTION"}), "typed paths must stay allowed"
+
+    def expected(task: str) -> list[str]:
+        names = [c.name for c in engine.find_models([media["model_dir"]], task=task)]
+        default = engine.models.DEFAULT_MODELS[task]
+        return sorted(names, key=lambda n: n != default)
+
+    scene = new_scene("ModelSearch", media)
+    tree, _out = comp_tree(scene)
+    got: dict[str, list[tuple[str, str]]] = {}
+    for node_type, task in (("ToonflowCartoonizeNode", "cartoonize"), ("ToonflowColorizeNode", "colorize")):
+        node = tree.nodes.new(node_type)
+        got[task] = list(wired[(bpy.types.Node, node_type)](node, bpy.context, ""))
+        assert [n for n, _ in got[task]] == expected(task), (task, got[task], expected(task))
+        default = engine.models.DEFAULT_MODELS[task]
+        assert all(d.startswith("default: ") == (n == default) for n, d in got[task]), got[task]
+        node.model = str(Path(media["root"]) / "custom.onnx")  # still a free text field
+        assert node.model.endswith("custom.onnx")
+    fixtures = [n for n in (media["model"], media.get("color_model")) if n]
+    listed = {n for names in got.values() for n, _ in names}
+    assert any(n in listed for n in fixtures), (fixtures, listed)
+    scene.sequence_editor_create()
+    strip = mod("blender_addon.compat").top_strips(scene).new_movie(
+        name="Clip", filepath=media["movie"], channel=1, frame_start=1)
+    assert search.search_strip_models(strip.toonflow, bpy.context, "") == got["cartoonize"]
+    assert search.search_colorize_models(strip.toonflow.colorize, bpy.context, "") == got["colorize"]
+    return "; ".join(f"{task}: {', '.join(n for n, _ in names)}" for task, names in got.items())
 
 
 def _toon_node(tree, media: dict):  # noqa: ANN001, ANN202
@@ -224,7 +269,7 @@ def sc_render_layers(args: argparse.Namespace, media: dict) -> str:
     mod("blender_addon.compat").set_image_output(scene, "PNG")
     scene.render.image_settings.color_mode = "RGB"
     # F12 without a pre-render: a clear message, the render still completes (source passes through)
-    img = render_still(scene, work / "nopre.png", 1)
+    render_still(scene, work / "nopre.png", 1)
     assert "pre-render" in node.status.lower(), node.status
     bpy.context.window.scene = scene if bpy.context.window else None
     cli = mod("blender_addon.cli")
@@ -379,21 +424,27 @@ def sc_strip_cancel_resume(args: argparse.Namespace, media: dict) -> str:
            f"{len(job.result.cached)} from cache, {len(job.result.warmup)} warm-up"
 
 
-def _devices_opened(cli, argv: list[str]) -> list[str]:  # noqa: ANN001
-    """The devices the engine was opened with while ``toonflow_command(argv)`` ran (a spy on open_clip)."""
+def devices_opened(cli, argv: list[str]) -> list[str]:  # noqa: ANN001
+    """The devices the engine was opened with while ``toonflow_command(argv)`` ran (a spy on open_clip and
+    open_colorize_clip)."""
     bridge = mod("blender_addon.engine_bridge")
-    real_open_clip = bridge.open_clip
+    names = ("open_clip", "open_colorize_clip")
+    real = {name: getattr(bridge, name) for name in names}
     devices: list[str] = []
 
-    def spy(*a, **kw):  # noqa: ANN002, ANN003, ANN202
-        devices.append(kw["device"])
-        return real_open_clip(*a, **kw)
+    def spy(name: str):  # noqa: ANN202
+        def opened(*a, **kw):  # noqa: ANN002, ANN003, ANN202
+            devices.append(kw["device"])
+            return real[name](*a, **kw)
+        return opened
 
-    bridge.open_clip = spy
+    for name in names:
+        setattr(bridge, name, spy(name))
     try:
         rc = cli.toonflow_command(argv)
     finally:
-        bridge.open_clip = real_open_clip
+        for name in names:
+            setattr(bridge, name, real[name])
     assert rc == 0, f"{argv}: rc {rc}"
     return devices
 
@@ -428,10 +479,10 @@ def sc_cli(args: argparse.Namespace, media: dict) -> str:
     assert rc_save == 1 and save.read_bytes() == b"not a blend"
     rc_missing_model = cli.toonflow_command(["file", media["movie"], "-o", str(out_dir), "--model", "nope"])
     assert rc_missing_model == 1
-    devices = _devices_opened(cli, ["strips", "--scene", scene.name, "--strip", movie.name, "--device", "gpu"])
+    devices = devices_opened(cli, ["strips", "--scene", scene.name, "--strip", movie.name, "--device", "gpu"])
     assert devices == ["gpu"], f"strips --device gpu opened the engine with {devices} (preferences say cpu)"
-    assert _devices_opened(cli, ["strips", "--scene", scene.name, "--strip", movie.name]) == ["cpu"]
-    devices = _devices_opened(cli, ["file", media["movie"], "-o", str(Path(args.work) / "cli_gpu"), "--frames", "1",
+    assert devices_opened(cli, ["strips", "--scene", scene.name, "--strip", movie.name]) == ["cpu"]
+    devices = devices_opened(cli, ["file", media["movie"], "-o", str(Path(args.work) / "cli_gpu"), "--frames", "1",
                                     "--model", media["model"], "--device", "gpu"])
     assert devices == ["gpu"], devices
     assert cli.toonflow_command(["models"]) == 0
@@ -450,7 +501,7 @@ def sc_unregister(args: argparse.Namespace, media: dict) -> str:
     return "disabled cleanly"
 
 
-SCENARIOS = {f.__name__[3:]: f for f in (sc_install, sc_node_still, sc_node_animation, sc_node_sequence,
+SCENARIOS = {f.__name__[3:]: f for f in (sc_install, sc_model_search, sc_node_still, sc_node_animation, sc_node_sequence,
                                           sc_render_layers, sc_bad_inputs, sc_strip, sc_strip_cancel_resume, sc_cli,
                                           sc_unregister)}
 

@@ -15,7 +15,7 @@ import pytest
 from conftest import BPY_VENVS, H, W, doubled_prefix_lines, run_driver
 from tests.engine.colorize_fixtures import clip, write_colorize_model
 
-SCENARIOS = ["install", "colorize_node", "colorize_animation", "colorize_strip", "colorize_bad_inputs",
+SCENARIOS = ["install", "model_search", "colorize_node", "colorize_animation", "colorize_strip", "colorize_bad_inputs",
              "colorize_cli", "colorize_shipped", "unregister"]
 N_LINES = 6
 

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import BPY_VENVS, doubled_prefix_lines, run_driver
 
-SCENARIOS = ["install", "node_still", "node_animation", "node_sequence", "render_layers", "bad_inputs", "strip",
+SCENARIOS = ["install", "model_search", "node_still", "node_animation", "node_sequence", "render_layers", "bad_inputs", "strip",
              "strip_cancel_resume", "cli", "unregister"]
 
 

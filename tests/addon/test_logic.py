@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import logging
 import threading
 import tomllib
 from pathlib import Path
@@ -12,12 +13,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import engine.models
 from blender_addon import cli_args, planning
 from blender_addon.cache import ClipCache
 from blender_addon.errors import CancelledError
 from blender_addon.keys import ProcessSettings, clip_key, file_identity
+from blender_addon.model_choices import DESCRIPTION_CHARS, model_choices
 from blender_addon.runner import ClipRunner
 from blender_addon.sources import SequenceSource, sequence_frame_path
+from tests.engine.colorize_fixtures import write_colorize_model
+from tests.engine.helpers import write_model
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,7 +58,7 @@ def test_build_script_writes_wheels_into_staged_manifest(tmp_path: Path) -> None
 
 
 def test_no_bpy_in_logic_modules() -> None:
-    for name in ("keys", "cache", "planning", "sources", "runner", "cli_args", "gpu", "errors"):
+    for name in ("keys", "cache", "planning", "sources", "runner", "cli_args", "gpu", "errors", "model_choices"):
         text = (ROOT / "blender_addon" / f"{name}.py").read_text()
         assert "import bpy" not in text, name
 
@@ -184,6 +189,54 @@ def test_cli_args() -> None:
         cli_args.parse_frames("5-2")
     with pytest.raises(SystemExit):
         cli_args.parse_args(["file", "in.mp4"])  # --output is required
+    for action in (["strips"], ["file", "in.mp4", "-o", "out"], ["colorize"]):
+        assert cli_args.parse_args([*action, "--device", "gpu"]).device == "gpu"
+        assert cli_args.parse_args(action).device is None  # None: the preferences' device
+        with pytest.raises(SystemExit):
+            cli_args.parse_args([*action, "--device", "tpu"])
+
+
+def test_model_choices_lists_the_task_models_default_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.delenv(engine.models.MODEL_PATH_ENV, raising=False)
+    folder = tmp_path / "models"
+    write_model(folder, "zebra", description="stripes " * 40)
+    write_model(folder, "alpha", seed=1, description="the alpha look")
+    write_colorize_model(folder, "mix")
+    broken = write_model(folder, "broken", seed=2)
+    broken.with_suffix(".json").write_text("{not json")
+    with caplog.at_level(logging.WARNING):
+        toon = model_choices([str(folder)], "cartoonize", lambda: engine.models)
+        colour = model_choices([str(folder)], "colorize", lambda: engine.models)
+    bundled = {task: [c.name for c in engine.models.find_models([], task=task)] for task in ("cartoonize", "colorize")}
+    assert "pmc" in bundled["cartoonize"]  # the shipped default, so it leads the list
+    names = [name for name, _ in toon]
+    assert names[0] == "pmc" and toon[0][1].startswith("default: ")
+    # the preferences' folder in its (sorted) order, then the bundled weights; no colorize model, no broken card
+    assert names == ["pmc", "alpha", "zebra", *[n for n in bundled["cartoonize"] if n != "pmc"]]
+    assert dict(toon)["alpha"] == "the alpha look"
+    assert len(dict(toon)["zebra"]) == DESCRIPTION_CHARS and dict(toon)["zebra"].endswith("...")
+    assert [n for n, _ in colour] == [*(["lcmftn"] if "lcmftn" in bundled["colorize"] else []), "mix",
+                                      *[n for n in bundled["colorize"] if n != "lcmftn"]]
+    assert dict(colour)["mix"] == "fixed-weight test fixture (reference mix), not trained"
+    assert "broken" not in names and any("broken.json" in r.getMessage() for r in caplog.records)
+
+
+def test_model_choices_never_raise(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    loop = tmp_path / "loop"
+    loop.symlink_to(tmp_path / "loop2")
+    (tmp_path / "loop2").symlink_to(loop)  # a model folder that cannot be resolved (RuntimeError in Python 3.11)
+    with caplog.at_level(logging.WARNING):
+        assert model_choices([str(loop)], "cartoonize", lambda: engine.models) == []
+    assert "cannot list the installed cartoonize models" in caplog.text and str(loop) in caplog.text
+
+    def engine_missing() -> None:
+        raise ImportError("No module named 'onnxruntime'")
+
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        assert model_choices([], "colorize", engine_missing) == []
+    assert "onnxruntime" in caplog.text
 
 
 def test_gpu_report_message() -> None:
