@@ -290,7 +290,10 @@ def _search_dirs(extra_dirs: Iterable[PathLike]) -> list[Path]:
     unique: list[Path] = []
     seen: set[Path] = set()
     for d in dirs:
-        key = d.expanduser().resolve()
+        try:
+            key = d.expanduser().resolve()
+        except (OSError, RuntimeError):  # a symlink loop (RuntimeError before Python 3.13): find_models skips it
+            key = d.expanduser().absolute()
         if key not in seen:
             seen.add(key)
             unique.append(d.expanduser())
@@ -308,7 +311,7 @@ def find_models(extra_dirs: Sequence[PathLike] = (), task: str | None = None) ->
     for d in _search_dirs(extra_dirs):
         if not d.is_dir():
             if d != WEIGHTS_DIR:
-                log.warning("model folder %s does not exist; skipped", d)
+                log.warning("model folder %s does not exist or is not a readable folder; skipped", d)
             continue
         for onnx_path in sorted(d.glob("*.onnx")):
             try:

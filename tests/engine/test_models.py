@@ -25,6 +25,17 @@ def test_find_models_lists_cards(model_dir: Path) -> None:
     assert card.size_multiple == 4 and card.tile_overlap == 8 and card.training_steps == 0
 
 
+def test_a_symlink_loop_as_model_folder_is_skipped_with_a_warning(
+    model_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    with caplog.at_level(logging.WARNING, logger="engine.models"):
+        names = {c.name for c in find_models([loop, model_dir])}
+    assert "tiny" in names
+    assert f"model folder {loop} does not exist or is not a readable folder" in caplog.text
+
+
 def test_env_model_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     a, b = tmp_path / "a", tmp_path / "b"
     write_model(a, "alpha")
