@@ -227,8 +227,18 @@ def test_model_choices_never_raise(tmp_path: Path, caplog: pytest.LogCaptureFixt
     loop.symlink_to(tmp_path / "loop2")
     (tmp_path / "loop2").symlink_to(loop)  # a model folder that cannot be resolved (RuntimeError in Python 3.11)
     with caplog.at_level(logging.WARNING):
-        assert model_choices([str(loop)], "cartoonize", lambda: engine.models) == []
-    assert "cannot list the installed cartoonize models" in caplog.text and str(loop) in caplog.text
+        names = [name for name, _ in model_choices([str(loop)], "cartoonize", lambda: engine.models)]
+    assert names[0] == "pmc" and f"model folder {loop}" in caplog.text  # skipped; the bundled models still listed
+
+    class UnreadableModels:
+        @staticmethod
+        def find_models(*_args: object, **_kwargs: object) -> list:
+            raise PermissionError(13, "Permission denied", str(tmp_path))
+
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        assert model_choices([str(tmp_path)], "cartoonize", lambda: UnreadableModels) == []
+    assert "cannot list the installed cartoonize models" in caplog.text and "Permission denied" in caplog.text
 
     def engine_missing() -> None:
         raise ImportError("No module named 'onnxruntime'")
