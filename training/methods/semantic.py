@@ -15,13 +15,13 @@ import torch
 from torch import nn
 
 from ..data.datasets import CartoonizeDataset
-from ..losses import ContentLoss, SemanticLoss, SurfaceLoss, TextureLoss, TotalVariationLoss
-from ..nets.discriminator import PatchDiscriminator
+from ..losses import ContentLoss, SemanticLoss, TotalVariationLoss
 from ..nets.segmenter import Segmenter, VGGClusterSegmenter
 from ..nets.unet import UNetConfig, UNetGenerator
 from ..nets.vgg import VGG19Features
 from ..recipes.semantic import SemanticRecipe
 from .base import TrainingMethod, gan_losses, optimizer_step
+from .whitebox_adversaries import WhiteBoxAdversaries
 from .whitebox import CONTENT_LAYER
 
 __all__ = ["SemanticMethod"]
@@ -47,23 +47,19 @@ class SemanticMethod(TrainingMethod):
         super().__init__(recipe, dist, device)
         weights = recipe.weights
         self.generator = UNetGenerator(config=recipe.generator).to(device)
-        surface_d = PatchDiscriminator(in_channels=3, width=recipe.discriminator_width, spectral_head=False)
-        texture_d = PatchDiscriminator(in_channels=1, width=recipe.discriminator_width, spectral_head=False)
-        surface_d, texture_d = surface_d.to(device), texture_d.to(device)
-        self.modules = {"generator": self.generator, "surface_d": surface_d, "texture_d": texture_d}
+        self.adversaries = WhiteBoxAdversaries(
+            surface_weight=weights.surface, texture_weight=weights.texture, width=recipe.discriminator_width,
+            spectral_head=False, lr=recipe.lr, betas=recipe.betas, dist=dist, device=device,
+        )
+        self.modules = {"generator": self.generator, **self.adversaries.modules}
         self.g_model = dist.wrap(self.generator)
-        self.surface = SurfaceLoss(dist.wrap(surface_d), loss_weight=weights.surface)
-        self.texture = TextureLoss(dist.wrap(texture_d), loss_weight=weights.texture)
         self.content = ContentLoss(loss_weight=weights.content)
         self.total_variation = TotalVariationLoss(loss_weight=weights.total_variation)
         self.vgg = VGG19Features(layers=[CONTENT_LAYER]).to(device)
         self.user_segmenter = segmenter
         self.semantic: SemanticLoss | None = None  # built in prepare(), once the default segmenter can be fitted
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=recipe.init_lr, betas=recipe.betas)
-        self.opt_d = torch.optim.Adam(
-            [*surface_d.parameters(), *texture_d.parameters()], lr=recipe.lr, betas=recipe.betas
-        )
-        self.optimizers = {"opt_g": self.opt_g, "opt_d": self.opt_d}
+        self.optimizers = {"opt_g": self.opt_g, "opt_d": self.adversaries.optimizer}
 
     def prepare(self, train_data: CartoonizeDataset) -> None:
         segmenter = self.user_segmenter
@@ -92,15 +88,12 @@ class SemanticMethod(TrainingMethod):
             "content": self.content(self.vgg(output)[CONTENT_LAYER], photo_features),
             "semantic": self.semantic(output, photo),
             "total_variation": self.total_variation(output),
-            "surface_g": self.surface.generator_loss(output),
-            "texture_g": self.texture.generator_loss(output),
+            **self.adversaries.generator_terms(output),
         }
         generator_loss = sum(terms.values())
         optimizer_step(self.opt_g, generator_loss)
 
-        fake = output.detach()
-        discriminator_loss = self.surface.discriminator_loss(fake, cartoon) + self.texture.discriminator_loss(fake, cartoon)
-        optimizer_step(self.opt_d, discriminator_loss)
+        discriminator_loss = self.adversaries.discriminator_step(output, cartoon)
         return gan_losses(terms, generator_loss, discriminator_loss)
 
     @classmethod

@@ -11,17 +11,15 @@ from ..losses import (
     ContentLoss,
     MotionConsistencyLoss,
     StructureLoss,
-    SurfaceLoss,
-    TextureLoss,
     TotalVariationLoss,
     superpixel_target,
 )
 from ..losses.guided_filter import guided_filter
-from ..nets.discriminator import PatchDiscriminator
 from ..nets.generator import CartoonGenerator, GeneratorConfig
 from ..nets.vgg import VGG19Features
 from ..recipes.cartoon import CartoonRecipe
 from .base import TrainingMethod, gan_losses, optimizer_step
+from .whitebox_adversaries import WhiteBoxAdversaries
 
 __all__ = ["WhiteBoxMethod", "CONTENT_LAYER"]
 
@@ -37,12 +35,13 @@ class WhiteBoxMethod(TrainingMethod):
     def __init__(self, recipe: CartoonRecipe, dist, device: torch.device) -> None:
         super().__init__(recipe, dist, device)
         self.generator = CartoonGenerator(config=recipe.generator).to(device)
-        surface_d = PatchDiscriminator(in_channels=3, width=recipe.discriminator_width).to(device)
-        texture_d = PatchDiscriminator(in_channels=1, width=recipe.discriminator_width).to(device)
-        self.modules = {"generator": self.generator, "surface_d": surface_d, "texture_d": texture_d}
+        self.adversaries = WhiteBoxAdversaries(
+            surface_weight=recipe.weights.surface, texture_weight=recipe.weights.texture,
+            width=recipe.discriminator_width, spectral_head=True, lr=recipe.lr, betas=recipe.betas,
+            dist=dist, device=device,
+        )
+        self.modules = {"generator": self.generator, **self.adversaries.modules}
         self.g_model = dist.wrap(self.generator)
-        self.surface = SurfaceLoss(dist.wrap(surface_d), loss_weight=recipe.weights.surface)
-        self.texture = TextureLoss(dist.wrap(texture_d), loss_weight=recipe.weights.texture)
         self.content = ContentLoss(loss_weight=recipe.weights.content)
         self.structure = StructureLoss(loss_weight=recipe.weights.structure)
         self.total_variation = TotalVariationLoss(loss_weight=recipe.weights.total_variation)
@@ -50,10 +49,7 @@ class WhiteBoxMethod(TrainingMethod):
         layers = [CONTENT_LAYER, *(recipe.motion_layers if recipe.uses_motion else ())]
         self.vgg = VGG19Features(layers=layers).to(device)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=recipe.init_lr, betas=recipe.betas)
-        self.opt_d = torch.optim.Adam(
-            [*surface_d.parameters(), *texture_d.parameters()], lr=recipe.lr, betas=recipe.betas
-        )
-        self.optimizers = {"opt_g": self.opt_g, "opt_d": self.opt_d}
+        self.optimizers = {"opt_g": self.opt_g, "opt_d": self.adversaries.optimizer}
 
     def _filtered(self, photo: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
         """G's output as the losses see it: guided-filtered by the photo when the recipe says so (White-box)."""
@@ -89,8 +85,7 @@ class WhiteBoxMethod(TrainingMethod):
             "content": self.content(output_f[CONTENT_LAYER], photo_f[CONTENT_LAYER]),
             "structure": self.structure(output_f[CONTENT_LAYER], structure_f[CONTENT_LAYER]),
             "total_variation": self.total_variation(output),
-            "surface_g": self.surface.generator_loss(output),
-            "texture_g": self.texture.generator_loss(output),
+            **self.adversaries.generator_terms(output),
         }
         if recipe.uses_motion:
             layers = recipe.motion_layers
@@ -99,9 +94,7 @@ class WhiteBoxMethod(TrainingMethod):
         generator_loss = sum(terms.values())
         optimizer_step(self.opt_g, generator_loss)
 
-        fake = output.detach()
-        discriminator_loss = self.surface.discriminator_loss(fake, cartoon) + self.texture.discriminator_loss(fake, cartoon)
-        optimizer_step(self.opt_d, discriminator_loss)
+        discriminator_loss = self.adversaries.discriminator_step(output, cartoon)
         return gan_losses(terms, generator_loss, discriminator_loss)
 
     @classmethod
