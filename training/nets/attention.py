@@ -18,6 +18,10 @@ Two spatial modes:
 - window: every query attends to a `window` x `window` neighbourhood around its own position in each reference
   (linear cost). Written as shifted slices of the padded keys/values (no unfold), like training/nets/ssa.py, so it
   exports to plain ONNX ops and never builds a [C * window^2, H * W] tensor. Positions outside the frame are masked.
+  A learned bias per offset is added to the logits (Swin's relative position bias; our extension, the paper has no
+  windowed level). It starts as a prior for little motion, -2 d^2 for an offset of d positions (a Gaussian with
+  sigma = half a position: the own position gets ~60 % of the weight before any feature agrees), because between
+  close frames most of the picture has not moved; training moves it where the data says otherwise.
 """
 from __future__ import annotations
 
@@ -58,11 +62,13 @@ def global_attention(query: torch.Tensor, keys: torch.Tensor, values: torch.Tens
 
 
 def window_attention(
-    query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, scale: float, window: int
+    query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, scale: float, window: int,
+    position_bias: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """query [N, D, H, W]; keys [N, K, D, H, W]; values [N, K, C, H, W] -> [N, C, H, W].
 
     Each query position attends to the `window` x `window` neighbourhood of the same position in all K references.
+    position_bias: [window * window] logits added per offset (row-major, top-left first), or None.
     """
     radius = window // 2
     height, width = query.shape[-2:]
@@ -78,7 +84,8 @@ def window_attention(
     for dy, dx in offsets:
         shifted = padded_keys[..., dy : dy + height, dx : dx + width]
         valid = inside[..., dy : dy + height, dx : dx + width]  # [1, 1, H, W]
-        logits.append((q * shifted).sum(dim=2) + (1.0 - valid) * _MASKED_LOGIT)  # [N, K, H, W]
+        logit = (q * shifted).sum(dim=2) + (1.0 - valid) * _MASKED_LOGIT  # [N, K, H, W]
+        logits.append(logit if position_bias is None else logit + position_bias[len(logits)])
     stacked = torch.stack(logits, dim=1)  # [N, window^2, K, H, W]
     weights = torch.softmax(stacked.flatten(1, 2), dim=1).reshape(stacked.shape)
     out = None
@@ -95,6 +102,7 @@ class CorrelationTransfer(nn.Module):
     query_features: [N, Cq, H, W]; key_features: [N, K, Ck, H, W]; values: [N, K, Cv, H, W] -> [N, Cv, H, W].
     With `shared_projection` (Cq == Ck, features of the same kind, as at the deepest level where both sides are
     sketch features) one projection serves both sides, so matching starts from a symmetric similarity.
+    Window mode learns a bias per window offset (`position_bias`), initialised to a prior for little motion.
     """
 
     def __init__(
@@ -118,6 +126,7 @@ class CorrelationTransfer(nn.Module):
         self.scale = 1.0 / math.sqrt(key_dim)
         self.query_proj = nn.Conv2d(query_channels, key_dim, 1)
         self.key_proj = None if shared_projection else nn.Conv2d(key_channels, key_dim, 1)
+        self.position_bias = nn.Parameter(_little_motion_prior(window)) if mode == "window" else None
 
     def forward(self, query_features: torch.Tensor, key_features: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
         if key_features.dim() != 5 or values.dim() != 5 or key_features.shape[:2] != values.shape[:2]:
@@ -130,4 +139,11 @@ class CorrelationTransfer(nn.Module):
         keys = split_references(key_proj(key_features.flatten(0, 1)), key_features.shape[0])
         if self.mode == "global":
             return global_attention(query, keys, values, self.scale)
-        return window_attention(query, keys, values, self.scale, self.window)
+        return window_attention(query, keys, values, self.scale, self.window, self.position_bias)
+
+
+def _little_motion_prior(window: int) -> torch.Tensor:
+    """[window * window] logits -2 d^2 for the offset d (in positions) of each window cell from the centre."""
+    offsets = torch.arange(window, dtype=torch.float32) - window // 2
+    squared = offsets.view(-1, 1) ** 2 + offsets.view(1, -1) ** 2
+    return (-2.0 * squared).flatten()

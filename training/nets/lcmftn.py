@@ -21,12 +21,17 @@ The no-CMFT ablation (`cmft=False`) is the same network where each level that wo
 references' features as they are, unaligned: E_c^k(C_p) and E_h^k(S_p) (the current-sketch encoder on the reference
 line art), each averaged over the K references; E_s and E_I are then unused and not built. LeakyReLU 0.2, zero padding, no normalisation (none is specified; none keeps the graph size-independent).
 
-Colour skip (`color_skip`, our extension beyond the paper): the values also carry the reference colour itself,
-average-pooled to the level (3 more channels), so each transferring level also outputs a matched colour image that
-joins the decoder input. The one of the finest transferring level, upsampled to full size, is the base the head
-corrects: output = tanh(atanh(0.999 base) + head). An untrained network then already outputs the references' colours
-moved to the matched positions, instead of having to learn colour reproduction from scratch; this matters at the
-CPU scale's few hundred steps. In the ablation the base is the unaligned reference colour (mean over K).
+Colour skip (`color_skip`, our extension beyond the paper): the values also carry the reference colour itself at
+full resolution, folded into channels by pixel unshuffle (3 x 4^s channels at a level 1/2^s: each position carries
+its 2^s x 2^s block of pixels), so each transferring level also moves colour blocks to the matched positions. The
+decoder sees the mean of each block (the matched colour pooled to the level, 3 channels); the blocks of the finest
+transferring level, unfolded by pixel shuffle, are the full-resolution base the head corrects:
+output = tanh(atanh(0.999 base) + head). An untrained network then already outputs the references' colours moved to
+the matched positions, instead of having to learn colour reproduction from scratch; this matters at the CPU scale's
+few hundred steps. Moving whole blocks rather than pooled colour keeps the base sharp: where the match is exact (a
+still region between close frames) the base is the reference pixel for pixel. Attention is linear in the values, so
+the decoder's pooled colour is the same as transferring pooled colour. In the ablation the base is the unaligned
+reference colour (mean over K).
 """
 from __future__ import annotations
 
@@ -55,7 +60,7 @@ class LCMFTNConfig:
     cmft: bool = True  # False: the no-CMFT ablation (reference colour features concatenated, no attention)
     semantic_layer: str = "relu3_1"  # VGG19 layer of E_I (relu3_1 at 1/4: 0.55 M frozen weights; relu4_1: 3.5 M)
     leaky_slope: float = 0.2
-    color_skip: bool = True  # values carry the pooled reference RGB; the finest transferred colour is the output base
+    color_skip: bool = True  # values carry the reference RGB blocks; the finest transferred ones are the output base
 
     def __post_init__(self) -> None:
         if len(self.attention) != _LEVELS or any(mode not in ATTENTION_MODES for mode in self.attention):
@@ -189,7 +194,7 @@ class LCMFTN(nn.Module):
 
     def _transferred_channels(self, channels: int, transfers: bool) -> int:
         """Channels a level adds to the decoder: attention output (values), or reference colour + sketch maps, and
-        with the colour skip the 3 channels of the transferred colour."""
+        with the colour skip the 3 channels of the transferred colour (pooled from its blocks)."""
         if not transfers:
             return 0
         return (channels if self.config.cmft else 2 * channels) + (3 if self.config.color_skip else 0)
@@ -217,17 +222,16 @@ class LCMFTN(nn.Module):
 
         if self.config.color_skip:
             folded = reference_color.flatten(0, 1)
-            colours = [split_references(F.avg_pool2d(folded, 2 ** (_LEVELS - 1 - level)) if level < _LEVELS - 1
-                                        else folded, n) for level in range(_LEVELS)]
-        decoder, base, base_level = None, None, 0
+            blocks = [split_references(F.pixel_unshuffle(folded, _block_side(level)), n) for level in range(_LEVELS)]
+        decoder, base_blocks, base_level = None, None, 0
         for level in range(_LEVELS):
             mode = self.config.attention[level]
             parts = ([] if decoder is None else [decoder]) + [skips[level]]
             if mode != "none" and not self.config.cmft:
                 parts += [values[level].mean(dim=1), reference_skips[level].mean(dim=1)]
                 if self.config.color_skip:
-                    base, base_level = colours[level].mean(dim=1), level
-                    parts.append(base)
+                    base_blocks, base_level = blocks[level].mean(dim=1), level
+                    parts.append(_block_mean(base_blocks))
             elif mode != "none":
                 if level == 0:
                     query = torch.cat([current_match[0], current_semantic], dim=1)
@@ -236,23 +240,31 @@ class LCMFTN(nn.Module):
                     query = torch.cat([decoder, current_match[level]], dim=1)
                     keys = torch.cat([values[level], reference_match[level]], dim=2)
                 if self.config.color_skip:
-                    transferred = self.transfers[level](query, keys, torch.cat([values[level], colours[level]], dim=2))
-                    base, base_level = transferred[:, -3:], level
-                    parts += [transferred[:, :-3], base]
+                    features = values[level].shape[2]
+                    transferred = self.transfers[level](query, keys, torch.cat([values[level], blocks[level]], dim=2))
+                    base_blocks, base_level = transferred[:, features:], level
+                    parts += [transferred[:, :features], _block_mean(base_blocks)]
                 else:
                     parts.append(self.transfers[level](query, keys, values[level]))
             x = torch.cat(parts, dim=1)
             if level < _LEVELS - 1:
                 decoder = self.ups[level](x)
         residual = self.head(x)
-        if base is None:
+        if base_blocks is None:
             return torch.tanh(residual)
-        if base_level < _LEVELS - 1:
-            base = F.interpolate(base, scale_factor=float(2 ** (_LEVELS - 1 - base_level)), mode="bilinear",
-                                 align_corners=False)
-        base = 0.999 * base
+        base = 0.999 * F.pixel_shuffle(base_blocks, _block_side(base_level))
         # atanh(base), written out: the ONNX exporter (opset 17, dynamo=False) has no aten::atanh.
         return torch.tanh(0.5 * torch.log((1 + base) / (1 - base)) + residual)
+
+
+def _block_side(level: int) -> int:
+    """Pixels per side of the full-resolution block one position of `level` covers (level 0 = 1/8 -> 8)."""
+    return 2 ** (_LEVELS - 1 - level)
+
+
+def _block_mean(blocks: torch.Tensor) -> torch.Tensor:
+    """[N, 3 * b * b, h, w] pixel-unshuffled colour -> [N, 3, h, w], each block's mean colour (= average pooling)."""
+    return blocks.unflatten(1, (3, -1)).mean(dim=2)
 
 
 def _check_inputs(sketch: torch.Tensor, reference_sketch: torch.Tensor, reference_color: torch.Tensor) -> None:
