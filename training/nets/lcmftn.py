@@ -264,7 +264,8 @@ def _block_side(level: int) -> int:
 
 def _block_mean(blocks: torch.Tensor) -> torch.Tensor:
     """[N, 3 * b * b, h, w] pixel-unshuffled colour -> [N, 3, h, w], each block's mean colour (= average pooling)."""
-    return blocks.unflatten(1, (3, -1)).mean(dim=2)
+    n, _, height, width = blocks.shape  # not unflatten: the ONNX exporter would record the sizes as constants
+    return blocks.reshape(n, 3, -1, height, width).mean(dim=2)
 
 
 def _check_inputs(sketch: torch.Tensor, reference_sketch: torch.Tensor, reference_color: torch.Tensor) -> None:
