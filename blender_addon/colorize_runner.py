@@ -10,8 +10,8 @@ Cache: the clip key covers the line-art source, the keyframes' content, the mode
 is named by its source index plus a signature of the line-art files it depends on (its own and its keyframe's and,
 with ``temporal``, its predecessor's signature), so redrawing one frame recomputes exactly what it changes.
 
-Has the same interface as :class:`runner.ClipRunner` (``ensure``, ``frame_path``, ``indices``, ``cached``), so the
-node handler and the sequencer job machinery use either.
+Names its cache files like :class:`runner.ClipRunner` (both are :class:`runner.CachedClipFrames`) and has the same
+``ensure``, so the node handler and the sequencer job machinery use either.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -29,7 +28,7 @@ from .cache import ClipCache, read_png
 from .errors import CancelledError, SourceError
 from .keyframes import Keyframe, KeyframeError, references_for
 from .keys import short_hash
-from .runner import ProgressFn, RunResult
+from .runner import CachedClipFrames, ProgressFn, RunResult
 from .sources import FrameSource, read_image
 
 __all__ = ["ColorizeEngine", "ColorizeRunner"]
@@ -56,7 +55,7 @@ class ColorizeEngine(Protocol):
     def is_cut(self, previous: np.ndarray, current: np.ndarray) -> bool: ...
 
 
-class ColorizeRunner:
+class ColorizeRunner(CachedClipFrames):
     """Colours frames of one line-art clip in source order, caching each result.
 
     Args:
@@ -116,18 +115,9 @@ class ColorizeRunner:
             self._signatures[j] = short_hash("|".join(parts), 8)
         return self._signatures[index]
 
-    def index_path(self, index: int) -> Path:
-        return self.cache.frame_path(index, self.signature(index))
-
-    def frame_path(self, frame: int) -> Path:
-        return self.index_path(self.index_of(frame))
-
-    def indices(self, frames: Sequence[int]) -> list[int]:
-        return list(dict.fromkeys(self.index_of(f) for f in frames))
-
     def cached(self, frames: Sequence[int]) -> set[int]:
-        self._signatures.clear()
-        return {i for i in self.indices(frames) if self.index_path(i).is_file()}
+        self._signatures.clear()  # line-art files may have changed since the last call
+        return super().cached(frames)
 
     # ------------------------------------------------------------------------------------------- processing
 

@@ -23,7 +23,7 @@ from .keys import frame_signature
 from .planning import TEMPORAL_WARMUP, plan_processing
 from .sources import FrameSource
 
-__all__ = ["Processor", "ClipRunner", "RunResult", "ProgressFn"]
+__all__ = ["Processor", "CachedClipFrames", "ClipRunner", "RunResult", "ProgressFn"]
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,34 @@ class RunResult:
     seconds: float = 0.0
 
 
-class ClipRunner:
+class CachedClipFrames:
+    """Where a clip's results live in its cache: one file per source index, named with ``signature(index)`` (what
+    the result depends on). Shared by the runners; a subclass sets ``cache`` and ``index_of`` and defines
+    ``signature``."""
+
+    cache: ClipCache
+    index_of: Callable[[int], int]
+
+    def signature(self, index: int) -> str:
+        raise NotImplementedError
+
+    def index_path(self, index: int) -> Path:
+        return self.cache.frame_path(index, self.signature(index))
+
+    def frame_path(self, frame: int) -> Path:
+        """The cached result shown at ``frame`` (files are keyed by source index, so holds share one file)."""
+        return self.index_path(self.index_of(frame))
+
+    def indices(self, frames: Sequence[int]) -> list[int]:
+        """Source indices of ``frames``, in order, each once."""
+        return list(dict.fromkeys(self.index_of(f) for f in frames))
+
+    def cached(self, frames: Sequence[int]) -> set[int]:
+        """Source indices of ``frames`` already in the cache."""
+        return {i for i in self.indices(frames) if self.index_path(i).is_file()}
+
+
+class ClipRunner(CachedClipFrames):
     """Processes frames of one clip in source order, caching each result; keeps temporal continuity between calls.
 
     Args:
@@ -70,20 +97,6 @@ class ClipRunner:
     def signature(self, index: int) -> str:
         ident = self.source.frame_identity(index)
         return frame_signature(ident) if ident else ""
-
-    def index_path(self, index: int) -> Path:
-        return self.cache.frame_path(index, self.signature(index))
-
-    def frame_path(self, frame: int) -> Path:
-        """The cached result shown at ``frame`` (files are keyed by source index, so holds share one file)."""
-        return self.index_path(self.index_of(frame))
-
-    def indices(self, frames: Sequence[int]) -> list[int]:
-        return list(dict.fromkeys(self.index_of(f) for f in frames))
-
-    def cached(self, frames: Sequence[int]) -> set[int]:
-        """Source indices of ``frames`` already in the cache."""
-        return {i for i in self.indices(frames) if self.index_path(i).is_file()}
 
     def ensure(self, frames: Sequence[int], *, progress: ProgressFn | None = None,
                cancel: threading.Event | None = None, stop_after: int | None = None) -> RunResult:
