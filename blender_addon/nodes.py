@@ -150,11 +150,18 @@ class ToonflowNodeMixin:
             if img is not None and img.users == 0:
                 bpy.data.images.remove(img)
 
-    def draw_status(self, layout: bpy.types.UILayout) -> None:
+    def draw_source_and_status(self, layout: bpy.types.UILayout) -> None:
+        """The source file field while nothing is linked to the input, then the last error, if any."""
+        if not self.inputs[0].is_linked:
+            layout.prop(self, "source_path", text="")
         if self.status:
             box = layout.box()
             for line in self.status.split("\n")[:3]:
                 box.label(text=line[:120], icon="ERROR")
+
+    def draw_buttons_ext(self, context: bpy.types.Context, layout: bpy.types.UILayout) -> None:
+        self.draw_buttons(context, layout)
+        layout.prop(self, "source_path")
 
 
 class ToonflowCartoonizeNode(ToonflowNodeMixin, bpy.types.CompositorNodeCustomGroup):
@@ -188,13 +195,7 @@ class ToonflowCartoonizeNode(ToonflowNodeMixin, bpy.types.CompositorNodeCustomGr
         sub = row.row()
         sub.active = self.temporal
         sub.prop(self, "temporal_strength", text="")
-        if not self.inputs[0].is_linked:
-            layout.prop(self, "source_path", text="")
-        self.draw_status(layout)
-
-    def draw_buttons_ext(self, context: bpy.types.Context, layout: bpy.types.UILayout) -> None:
-        self.draw_buttons(context, layout)
-        layout.prop(self, "source_path")
+        self.draw_source_and_status(layout)
 
 
 class ToonflowColorizeNode(ToonflowNodeMixin, bpy.types.CompositorNodeCustomGroup):
@@ -226,13 +227,7 @@ class ToonflowColorizeNode(ToonflowNodeMixin, bpy.types.CompositorNodeCustomGrou
         layout.prop(self, "model")
         layout.prop(self, "temporal")
         draw_keyframes(layout, self, "NODE")
-        if not self.inputs[0].is_linked:
-            layout.prop(self, "source_path", text="")
-        self.draw_status(layout)
-
-    def draw_buttons_ext(self, context: bpy.types.Context, layout: bpy.types.UILayout) -> None:
-        self.draw_buttons(context, layout)
-        layout.prop(self, "source_path")
+        self.draw_source_and_status(layout)
 
 
 #: every Toonflow node type.
