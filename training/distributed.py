@@ -8,7 +8,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
-__all__ = ["Distributed", "unwrap"]
+__all__ = ["Distributed", "process_device", "unwrap"]
 
 
 class Distributed:
@@ -34,6 +34,18 @@ class Distributed:
     def close(self) -> None:
         if self.world_size > 1 and dist.is_initialized():
             dist.destroy_process_group()
+
+
+def process_device(device: str) -> torch.device:
+    """The torch device of this process: "auto" picks CUDA when present; under torchrun each process takes the GPU
+    of its LOCAL_RANK (and makes it current) instead of all sharing cuda:0."""
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    torch_device = torch.device(device)
+    if torch_device.type == "cuda" and "LOCAL_RANK" in os.environ:
+        torch_device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
+        torch.cuda.set_device(torch_device)
+    return torch_device
 
 
 def unwrap(module: nn.Module) -> nn.Module:

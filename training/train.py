@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from .checkpoint import load_checkpoint, load_checkpoint_meta, save_checkpoint, save_generator
 from .data.datasets import CartoonizeDataset
-from .distributed import Distributed
+from .distributed import Distributed, process_device
 from .methods import method_for
 from .nets.segmenter import Segmenter
 from .recipes import Recipe, SemanticRecipe
@@ -194,12 +194,7 @@ def train(
     `segmenter`: for the `semantic` recipe only, a frozen segmentation network (image [N, 3, H, W] in [-1, 1] ->
     [N, K, h, w]) for the semantic loss instead of the default VGG-cluster substitute.
     """
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    torch_device = torch.device(device)
-    if torch_device.type == "cuda" and "LOCAL_RANK" in os.environ:
-        torch_device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
-        torch.cuda.set_device(torch_device)
+    torch_device = process_device(device)
     options = {}
     if segmenter is not None:
         if not isinstance(recipe, SemanticRecipe):

@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from .checkpoint import load_checkpoint, load_generator_state, save_checkpoint, save_generator
 from .data.colorize_dataset import ColorizeDataset
-from .distributed import Distributed
+from .distributed import Distributed, process_device
 from .losses.content import FeatureL1Loss
 from .losses.perceptual import PerceptualLoss
 from .methods.base import optimizer_step
@@ -245,10 +245,5 @@ def train_colorize(
     max_minutes: float | None = None,
 ) -> int:
     """Train (or resume) `recipe` on the colorize folder `data_root`, writing to `out_dir`. Returns the last step."""
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    torch_device = torch.device(device)
-    if torch_device.type == "cuda" and "LOCAL_RANK" in os.environ:
-        torch_device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
-        torch.cuda.set_device(torch_device)
+    torch_device = process_device(device)
     return _ColorizeTrainer(recipe, Path(data_root), Path(out_dir), torch_device).run(max_minutes)
