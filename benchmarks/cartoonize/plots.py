@@ -3,13 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from benchmarks.plotting import plt, save_figure
 
-from .results import BenchmarkResults  # noqa: E402
+from .results import BenchmarkResults
 
 __all__ = ["plot_warping", "plot_per_pair", "plot_frechet", "plot_speed"]
 
@@ -30,10 +28,7 @@ def plot_warping(results: BenchmarkResults, path: Path) -> Path:
     _bars(axes[0], keys, [m[0] for m in means], "E_short (lower = steadier)", "tab:blue")
     _bars(axes[1], keys, [m[1] for m in means], "E_long (frame 1 vs every later frame)", "tab:orange")
     fig.suptitle("Warping error, DIS flow on the source frames, mean over held-out clips", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def plot_per_pair(results: BenchmarkResults, path: Path) -> Path:
@@ -48,10 +43,7 @@ def plot_per_pair(results: BenchmarkResults, path: Path) -> Path:
         ax.set_xlabel("t")
         ax.set_ylabel("E_t")
     axes[0][0].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def plot_frechet(results: BenchmarkResults, path: Path) -> Path:
@@ -69,10 +61,7 @@ def plot_frechet(results: BenchmarkResults, path: Path) -> Path:
     ax.set_xticks(x, keys, rotation=20, ha="right", fontsize=8)
     ax.set_title(f"Frechet distance, VGG19 {q.layer} pooled, {q.size}x{q.size} (lower = nearer)", fontsize=10)
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def plot_speed(results: BenchmarkResults, path: Path) -> Path:
@@ -90,7 +79,4 @@ def plot_speed(results: BenchmarkResults, path: Path) -> Path:
     ax.set_ylabel("frames / s (CPU)")
     ax.set_title("Inference speed on this machine's CPU", fontsize=10)
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

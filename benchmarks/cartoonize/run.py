@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
-import shlex
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,6 +21,8 @@ from typing import Any, Callable, Sequence
 
 import cv2
 
+from benchmarks.cli_options import (add_run_switches, add_speed_options, apply_speed_and_quick, command_line,
+                                    named_paths, setup_logging)
 from engine.models import load_card
 from training.metrics.flow import DIS_PRESETS
 
@@ -200,18 +200,6 @@ def run_benchmark(config: BenchmarkConfig, *, command: str = "", factory: Callab
     return write_report(results, targets, config.out / "REPORT.md")
 
 
-def _pairs(values: Sequence[str], option: str) -> dict[str, Path]:
-    out: dict[str, Path] = {}
-    for value in values:
-        name, sep, path = value.partition("=")
-        if not sep or not name or not path:
-            raise SystemExit(f"{option} expects NAME=PATH, got {value!r}")
-        if not Path(path).is_file():
-            raise SystemExit(f"{option} {name}: file not found: {path}")
-        out[name] = Path(path)
-    return out
-
-
 def _extra_models(paths: Sequence[Path], models: dict[str, Path]) -> dict[str, Path]:
     """`models` plus each extra ONNX file under the name its model card gives."""
     from engine.errors import ModelError
@@ -226,14 +214,6 @@ def _extra_models(paths: Sequence[Path], models: dict[str, Path]) -> dict[str, P
             raise SystemExit(f"--extra-model {path}: a model named {name!r} is already in the run ({out[name]})")
         out[name] = Path(path)
     return out
-
-
-def _size(value: str) -> tuple[int, int]:
-    w, _, h = value.lower().partition("x")
-    try:
-        return int(h), int(w)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"size must be WIDTHxHEIGHT, got {value!r}") from exc
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -258,37 +238,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fd-size", type=int, default=224, help="feature input size (square)")
     p.add_argument("--fd-frame-stride", type=int, default=10,
                    help="add every Nth frame of the held-out clips to the photo set (0: photos/test only)")
-    p.add_argument("--speed-sizes", nargs="*", type=_size, default=None, metavar="WxH",
-                   help="frame sizes for the speed section (default 256x256 1280x720)")
-    p.add_argument("--speed-repeats", type=int, default=3)
+    add_speed_options(p)
     p.add_argument("--flow-preset", choices=sorted(DIS_PRESETS), default="medium")
     p.add_argument("--skip-frechet", action="store_true")
-    p.add_argument("--skip-speed", action="store_true")
-    p.add_argument("--quick", action="store_true", help="smoke test: 4 tiny frames per clip, tiny sets and sizes")
-    p.add_argument("-v", "--verbose", action="store_true")
+    add_run_switches(p, quick_help="smoke test: 4 tiny frames per clip, tiny sets and sizes")
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point; returns the exit code."""
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(args.verbose)
     config = BenchmarkConfig(
         data=args.data, out=args.out,
-        models=_extra_models(args.extra_model, _pairs(args.models, "--models")), torch_checkpoints=_pairs(args.torch_checkpoint, "--torch-checkpoint"),
+        models=_extra_models(args.extra_model, named_paths(args.models, "--models")),
+        torch_checkpoints=named_paths(args.torch_checkpoint, "--torch-checkpoint"),
         stabilise=args.stabilise, clips=args.clips, frames=args.frames, width=args.width,
         fd_samples=args.fd_samples, fd_side=args.fd_side, fd_layer=args.fd_layer, fd_size=args.fd_size,
         fd_frame_stride=args.fd_frame_stride,
         speed_repeats=args.speed_repeats, flow_preset=args.flow_preset,
         skip_frechet=args.skip_frechet, skip_speed=args.skip_speed,
     )
-    if args.speed_sizes:
-        config.speed_sizes = args.speed_sizes
-    if args.quick:
-        config.quick()
-    command = "python -m benchmarks.cartoonize.run " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
-    report = run_benchmark(config, command=command)
+    report = run_benchmark(apply_speed_and_quick(config, args), command=command_line(parser.prog, argv))
     print(f"wrote {report}")
     print(report.read_text(encoding="utf-8").split("## 1.")[0])
     return 0

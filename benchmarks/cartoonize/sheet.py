@@ -7,13 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from benchmarks.plotting import plt, save_figure
 
-from .results import BenchmarkResults  # noqa: E402
+from .results import BenchmarkResults
 
 __all__ = ["write_sheet"]
 
@@ -51,7 +49,4 @@ def write_sheet(results: BenchmarkResults, path: Path, *, diff_scale: float = 0.
                 ax.set_title(title[kind], fontsize=8)
             if c == 0:
                 ax.set_ylabel(key, fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=100)

@@ -4,14 +4,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib
+from benchmarks.plotting import plt, save_figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from .paper import PAPER_PSNR, PAPER_SSIM  # noqa: E402
-from .quality import QualityResults  # noqa: E402
-from .speed import PAPER_SECONDS_256, SpeedRow  # noqa: E402
+from .paper import PAPER_PSNR, PAPER_SSIM
+from .quality import QualityResults
+from .speed import PAPER_SECONDS_256, SpeedRow
 
 __all__ = ["plot_quality", "plot_speed"]
 
@@ -34,10 +31,7 @@ def plot_quality(q: QualityResults, path: Path) -> Path:
     axes[0].set_title("PSNR, mean over held-out pairs (higher = closer to the true colour)", fontsize=9)
     axes[1].set_title("SSIM", fontsize=9)
     axes[1].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def plot_speed(rows: Sequence[SpeedRow], path: Path) -> Path:
@@ -52,7 +46,4 @@ def plot_speed(rows: Sequence[SpeedRow], path: Path) -> Path:
     ax.set_ylabel("seconds per frame (this machine's CPU)")
     ax.set_title("engine.Colorizer.colorize_frame speed (no GPU here)", fontsize=10)
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

@@ -14,14 +14,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
-import shlex
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.cartoonize.speed import machine_description
+from benchmarks.cli_options import (add_run_switches, add_speed_options, apply_speed_and_quick, command_line,
+                                    named_paths, setup_logging)
 from training.metrics.flow import DIS_PRESETS
 
 from .data import choose_style, load_sequences, read_manifest
@@ -127,26 +127,6 @@ def run_benchmark(config: BenchmarkConfig, *, command: str = "") -> Path:
     return write_report(config.out / "REPORT.md", info, quality, evaluate_targets(quality), speed_rows, plots)
 
 
-def _pairs(values: Sequence[str]) -> dict[str, Path]:
-    out: dict[str, Path] = {}
-    for value in values:
-        name, sep, path = value.partition("=")
-        if not sep or not name or not path:
-            raise SystemExit(f"--models expects NAME=PATH, got {value!r}")
-        if not Path(path).is_file():
-            raise SystemExit(f"--models {name}: file not found: {path}")
-        out[name] = Path(path)
-    return out
-
-
-def _size(value: str) -> tuple[int, int]:
-    w, _, h = value.lower().partition("x")
-    try:
-        return int(h), int(w)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"size must be WIDTHxHEIGHT, got {value!r}") from exc
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m benchmarks.colorize.run", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -164,31 +144,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chain-sequences", type=int, default=0,
                    help="run chain rows on the first N sequences only (0: all)")
     p.add_argument("--flow-preset", choices=sorted(DIS_PRESETS), default="medium")
-    p.add_argument("--speed-sizes", nargs="*", type=_size, default=None, metavar="WxH",
-                   help="frame sizes for the speed section (default 256x256 1280x720)")
-    p.add_argument("--speed-repeats", type=int, default=3)
-    p.add_argument("--skip-speed", action="store_true")
-    p.add_argument("--quick", action="store_true", help="smoke test: 2 sequences at 64 px, intervals 1 2 4")
-    p.add_argument("-v", "--verbose", action="store_true")
+    add_speed_options(p)
+    add_run_switches(p, quick_help="smoke test: 2 sequences at 64 px, intervals 1 2 4")
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    models = _pairs(args.models) if args.models is not None else \
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(args.verbose)
+    models = named_paths(args.models, "--models") if args.models is not None else \
         {k: v for k, v in DEFAULT_MODELS.items() if v.is_file()}
     config = BenchmarkConfig(
         data=args.data, out=args.out, models=models, chain=args.chain, style=args.style, max_side=args.max_side,
         sequences=args.sequences, intervals=args.intervals, pairs=args.pairs, chain_sequences=args.chain_sequences,
         flow_preset=args.flow_preset, speed_repeats=args.speed_repeats, skip_speed=args.skip_speed)
-    if args.speed_sizes:
-        config.speed_sizes = args.speed_sizes
-    if args.quick:
-        config.quick()
-    command = "python -m benchmarks.colorize.run " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
-    report = run_benchmark(config, command=command)
+    report = run_benchmark(apply_speed_and_quick(config, args), command=command_line(parser.prog, argv))
     print(f"wrote {report}")
     return 0
 

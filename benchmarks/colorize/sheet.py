@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+from benchmarks.plotting import plt, save_figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from .quality import QualityResults, score  # noqa: E402
+from .quality import QualityResults, score
 
 __all__ = ["write_sheet"]
 
@@ -41,7 +38,4 @@ def write_sheet(q: QualityResults, path: Path) -> Path:
             if c == 0:
                 ax.set_ylabel(f"interval {d}", fontsize=8)
     fig.suptitle(f"sequence {q.sheet_sequence}: reference frame s, target s + interval", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=100)
