@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
 
 import bpy
-from bpy_driver import assert_close, comp_tree, devices_opened, mod, new_scene, read_rgb, render_still
+from bpy_driver import (assert_close, cached_frame_count, cancel_midway, comp_tree, devices_opened, mod, new_scene,
+                        read_rgb, render_still)
 
 
 def _lines(media: dict) -> list[np.ndarray]:
@@ -181,10 +181,6 @@ def _strip_scene(media: dict, name: str) -> tuple[bpy.types.Scene, object]:
     return scene, lines
 
 
-def _cache_frames(state) -> int:  # noqa: ANN001
-    return len(list(Path(state.cache_dir).glob("f*.png"))) if state.cache_dir else 0
-
-
 class _Slow:
     """Slows the real engine's network passes down so a cancel lands midway."""
 
@@ -211,20 +207,12 @@ def sc_colorize_strip(args: argparse.Namespace, media: dict) -> str:
         rc = bpy.ops.toonflow.colorize_strip(stop_after=2)
     assert rc == {"CANCELLED"}, rc
     assert tc.state.startswith("cancelled"), tc.state
-    assert not tc.result_name and tc.frames_done == 2 == _cache_frames(tc), (tc.frames_done, _cache_frames(tc))
-    # the worker thread + cancel event (what Esc does in the modal operator)
+    assert not tc.result_name, "no result strip after a cancel"
+    assert tc.frames_done == 2 == cached_frame_count(tc), (tc.frames_done, cached_frame_count(tc))
     job = seq.prepare_job(scene, lines, task=seq.COLORIZE)
     job.runner.processor = _Slow(job.runner.processor)
-    thread = threading.Thread(target=job.run)
-    thread.start()
-    deadline = time.time() + 60
-    while job.done < 4 and thread.is_alive() and time.time() < deadline:
-        time.sleep(0.01)
-    job.cancel.set()
-    thread.join(60)
-    seq.finish_job(scene, job)
-    assert job.cancelled, (job.error, job.done)
-    cached_mid = _cache_frames(tc)
+    cancel_midway(scene, job)
+    cached_mid = cached_frame_count(tc)
     assert 2 < cached_mid < total, cached_mid
     # resume through the operator: only the missing frames are computed
     with bpy.context.temp_override(scene=scene):

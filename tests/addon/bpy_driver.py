@@ -85,6 +85,26 @@ def render_still(scene: bpy.types.Scene, path: Path, frame: int) -> np.ndarray:
     return read_rgb(path)
 
 
+def cached_frame_count(state) -> int:  # noqa: ANN001
+    """Frames in a strip's cartoonize or colorize cache folder (``state``: ``strip.toonflow`` or its ``colorize``)."""
+    return len(list(Path(state.cache_dir).glob("f*.png"))) if state.cache_dir else 0
+
+
+def cancel_midway(scene: bpy.types.Scene, job, min_done: int = 4) -> None:  # noqa: ANN001
+    """Runs ``job`` on a worker thread and sets its cancel event (what Esc does in the modal operator) once it has
+    done ``min_done`` frames; then finishes it, which must leave it cancelled. Slow its processor down first, so
+    the cancel lands midway."""
+    thread = threading.Thread(target=job.run)
+    thread.start()
+    deadline = time.time() + 60
+    while job.done < min_done and thread.is_alive() and time.time() < deadline:
+        time.sleep(0.01)
+    job.cancel.set()
+    thread.join(60)
+    mod("blender_addon.sequencer").finish_job(scene, job)
+    assert job.cancelled, (job.error, job.done)
+
+
 # ---------------------------------------------------------------- scenarios
 
 def sc_install(args: argparse.Namespace, media: dict) -> str:
@@ -321,10 +341,6 @@ def _strip_scene(media: dict, name: str) -> tuple[bpy.types.Scene, object]:
     return scene, movie
 
 
-def _cache_frames(strip) -> int:  # noqa: ANN001
-    return len(list(Path(strip.toonflow.cache_dir).glob("f*.png"))) if strip.toonflow.cache_dir else 0
-
-
 def sc_strip(args: argparse.Namespace, media: dict) -> str:
     import av
 
@@ -385,8 +401,7 @@ def sc_strip_cancel_resume(args: argparse.Namespace, media: dict) -> str:
     tf = movie.toonflow
     assert tf.state.startswith("cancelled"), tf.state
     assert not tf.result_name, "no result strip after a cancel"
-    assert tf.frames_done == 3 == _cache_frames(movie), (tf.frames_done, _cache_frames(movie))
-    # the worker thread + cancel event (what Esc does in the modal operator)
+    assert tf.frames_done == 3 == cached_frame_count(tf), (tf.frames_done, cached_frame_count(tf))
     job = seq.prepare_job(scene, movie)
 
     class Slow:  # slows the real engine down so the cancel lands midway
@@ -401,16 +416,8 @@ def sc_strip_cancel_resume(args: argparse.Namespace, media: dict) -> str:
             self.inner.reset()
 
     job.runner.processor = Slow(job.runner.processor)
-    thread = threading.Thread(target=job.run)
-    thread.start()
-    deadline = time.time() + 60
-    while job.done < 4 and thread.is_alive() and time.time() < deadline:
-        time.sleep(0.01)
-    job.cancel.set()
-    thread.join(60)
-    seq.finish_job(scene, job)
-    assert job.cancelled, (job.error, job.done)
-    cached_mid = _cache_frames(movie)
+    cancel_midway(scene, job)
+    cached_mid = cached_frame_count(tf)
     assert 3 < cached_mid < total, cached_mid
     # resume: only the missing frames are computed
     job = seq.prepare_job(scene, movie)

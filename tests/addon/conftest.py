@@ -142,6 +142,21 @@ def doubled_prefix_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if doubled.match(line)]
 
 
+@pytest.fixture(scope="session")
+def scenario_media(media: dict[str, str]) -> dict:
+    """What the driver's scenarios get as their media: `media`; a test module whose scenarios need more overrides it."""
+    return media
+
+
+@pytest.fixture(scope="module", params=sorted(BPY_VENVS))
+def bpy_results(request: pytest.FixtureRequest, ext_zip: Path, scenario_media: dict,
+                tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict]:
+    """(bpy version, results): every scenario in the test module's SCENARIOS, one driver run per bpy version."""
+    version = request.param
+    work = tmp_path_factory.mktemp(f"{request.module.__name__.rpartition('.')[2]}_{version.replace('.', '')}")
+    return version, run_driver(version, ext_zip, scenario_media, request.module.SCENARIOS, work, timeout=300)
+
+
 def run_driver(version: str, ext_zip: Path, media: dict[str, str], scenarios: list[str], work: Path,
                timeout: float = 240) -> dict[str, dict[str, object]]:
     """Run tests/addon/bpy_driver.py under bpy ``version``; returns {scenario: {"ok": bool, "detail": ...}}."""
@@ -167,3 +182,18 @@ def run_driver(version: str, ext_zip: Path, media: dict[str, str], scenarios: li
     results["_stderr"] = {"ok": True, "detail": proc.stderr}
     results["_rc"] = {"ok": proc.returncode == 0, "detail": proc.returncode}
     return results
+
+
+def scenario_result(bpy_results: tuple[str, dict], scenario: str) -> dict[str, object]:
+    """``scenario``'s entry in a driver run's results; fails when the driver did not run it or it failed."""
+    version, results = bpy_results
+    res = results.get(scenario)
+    assert res is not None, f"bpy {version}: scenario {scenario} did not run\n{results.get('_stderr')}"
+    assert res["ok"], f"bpy {version} {scenario}:\n{res['detail']}"
+    return res
+
+
+def assert_clean_exit(bpy_results: tuple[str, dict]) -> None:
+    """The driver process of a run exited with code 0."""
+    version, results = bpy_results
+    assert results["_rc"]["ok"], f"bpy {version} driver exit code {results['_rc']['detail']}"

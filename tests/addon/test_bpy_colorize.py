@@ -7,12 +7,10 @@ with a contract-conforming fixture model (fixed weights, not trained) in the add
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import cv2
 import pytest
 
-from conftest import BPY_VENVS, H, W, doubled_prefix_lines, run_driver
+from conftest import H, W, assert_clean_exit, doubled_prefix_lines, scenario_result
 from tests.engine.colorize_fixtures import clip, write_colorize_model
 
 SCENARIOS = ["install", "model_search", "colorize_node", "colorize_animation", "colorize_strip", "colorize_bad_inputs",
@@ -21,8 +19,9 @@ N_LINES = 6
 
 
 @pytest.fixture(scope="session")
-def colorize_media(tmp_path_factory: pytest.TempPathFactory, media: dict) -> dict:
-    """A 6-frame line-art PNG sequence, keyframe colours for frames 1 and 6, a keyframe of another size, models."""
+def scenario_media(tmp_path_factory: pytest.TempPathFactory, media: dict) -> dict:
+    """The driver's media for these scenarios: `media` plus a 6-frame line-art PNG sequence, keyframe colours for
+    frames 1 and 6, a keyframe of another size, and two colorize models."""
     root = tmp_path_factory.mktemp("colorize_media")
     model_dir = root / "models"
     write_colorize_model(model_dir, "mix")
@@ -47,22 +46,11 @@ def colorize_media(tmp_path_factory: pytest.TempPathFactory, media: dict) -> dic
             "key_big": str(big), "n_frames": N_LINES}
 
 
-@pytest.fixture(scope="module", params=sorted(BPY_VENVS))
-def bpy_results(request: pytest.FixtureRequest, ext_zip: Path, colorize_media: dict,
-                tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict]:
-    version = request.param
-    work = tmp_path_factory.mktemp(f"bpyc{version.replace('.', '')}")
-    return version, run_driver(version, ext_zip, colorize_media, SCENARIOS, work, timeout=300)
-
-
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_scenario(bpy_results: tuple[str, dict], scenario: str) -> None:
-    version, results = bpy_results
-    res = results.get(scenario)
-    assert res is not None, f"bpy {version}: scenario {scenario} did not run\n{results.get('_stderr')}"
-    assert res["ok"], f"bpy {version} {scenario}:\n{res['detail']}"
+    res = scenario_result(bpy_results, scenario)
     if str(res["detail"]).startswith("SKIPPED"):
-        pytest.skip(f"bpy {version}: {res['detail']}")
+        pytest.skip(f"bpy {bpy_results[0]}: {res['detail']}")
 
 
 def test_bad_input_messages_on_stderr(bpy_results: tuple[str, dict]) -> None:
@@ -79,5 +67,4 @@ def test_bad_input_messages_on_stderr(bpy_results: tuple[str, dict]) -> None:
 
 
 def test_clean_exit(bpy_results: tuple[str, dict]) -> None:
-    version, results = bpy_results
-    assert results["_rc"]["ok"], f"bpy {version} driver exit code {results['_rc']['detail']}"
+    assert_clean_exit(bpy_results)

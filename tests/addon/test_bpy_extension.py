@@ -3,30 +3,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from conftest import BPY_VENVS, doubled_prefix_lines, run_driver
+from conftest import assert_clean_exit, doubled_prefix_lines, scenario_result
 
 SCENARIOS = ["install", "model_search", "node_still", "node_animation", "node_sequence", "render_layers", "bad_inputs", "strip",
              "strip_cancel_resume", "cli", "unregister"]
 
 
-@pytest.fixture(scope="module", params=sorted(BPY_VENVS))
-def bpy_results(request: pytest.FixtureRequest, ext_zip: Path, media: dict,
-                tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict]:
-    version = request.param
-    work = tmp_path_factory.mktemp(f"bpy{version.replace('.', '')}")
-    return version, run_driver(version, ext_zip, media, SCENARIOS, work, timeout=300)
-
-
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_scenario(bpy_results: tuple[str, dict], scenario: str) -> None:
-    version, results = bpy_results
-    res = results.get(scenario)
-    assert res is not None, f"bpy {version}: scenario {scenario} did not run\n{results.get('_stderr')}"
-    assert res["ok"], f"bpy {version} {scenario}:\n{res['detail']}"
+    scenario_result(bpy_results, scenario)
 
 
 def test_bad_input_messages_on_stderr(bpy_results: tuple[str, dict]) -> None:
@@ -44,5 +31,4 @@ def test_bad_input_messages_on_stderr(bpy_results: tuple[str, dict]) -> None:
 
 
 def test_clean_exit(bpy_results: tuple[str, dict]) -> None:
-    version, results = bpy_results
-    assert results["_rc"]["ok"], f"bpy {version} driver exit code {results['_rc']['detail']}"
+    assert_clean_exit(bpy_results)
