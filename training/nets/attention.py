@@ -81,11 +81,11 @@ def window_attention(
     q = query.unsqueeze(1) * scale  # [N, 1, D, H, W]
     offsets = [(dy, dx) for dy in range(window) for dx in range(window)]
     logits = []
-    for dy, dx in offsets:
+    for index, (dy, dx) in enumerate(offsets):
         shifted = padded_keys[..., dy : dy + height, dx : dx + width]
         valid = inside[..., dy : dy + height, dx : dx + width]  # [1, 1, H, W]
         logit = (q * shifted).sum(dim=2) + (1.0 - valid) * _MASKED_LOGIT  # [N, K, H, W]
-        logits.append(logit if position_bias is None else logit + position_bias[len(logits)])
+        logits.append(logit if position_bias is None else logit + position_bias[index])
     stacked = torch.stack(logits, dim=1)  # [N, window^2, K, H, W]
     weights = torch.softmax(stacked.flatten(1, 2), dim=1).reshape(stacked.shape)
     out = None

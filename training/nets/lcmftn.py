@@ -21,17 +21,18 @@ The no-CMFT ablation (`cmft=False`) is the same network where each level that wo
 references' features as they are, unaligned: E_c^k(C_p) and E_h^k(S_p) (the current-sketch encoder on the reference
 line art), each averaged over the K references; E_s and E_I are then unused and not built. LeakyReLU 0.2, zero padding, no normalisation (none is specified; none keeps the graph size-independent).
 
-Colour skip (`color_skip`, our extension beyond the paper): the values also carry the reference colour itself at
-full resolution, folded into channels by pixel unshuffle (3 x 4^s channels at a level 1/2^s: each position carries
-its 2^s x 2^s block of pixels), so each transferring level also moves colour blocks to the matched positions. The
-decoder sees the mean of each block (the matched colour pooled to the level, 3 channels); the blocks of the finest
-transferring level, unfolded by pixel shuffle, are the full-resolution base the head corrects:
-output = tanh(atanh(0.999 base) + head). An untrained network then already outputs the references' colours moved to
-the matched positions, instead of having to learn colour reproduction from scratch; this matters at the CPU scale's
-few hundred steps. Moving whole blocks rather than pooled colour keeps the base sharp: where the match is exact (a
-still region between close frames) the base is the reference pixel for pixel. Attention is linear in the values, so
-the decoder's pooled colour is the same as transferring pooled colour. In the ablation the base is the unaligned
-reference colour (mean over K).
+Colour skip (`color_skip`, our extension beyond the paper): the values also carry the reference colour itself, so
+each transferring level also moves colour to the matched positions, and its matched colour (3 channels, pooled to
+the level) joins the decoder input. At the finest transferring level the colour travels at full resolution, folded
+into channels by pixel unshuffle (3 x 4^s channels at a level 1/2^s: each position carries its 2^s x 2^s block of
+pixels); the decoder gets each block's mean, which is the same as transferring pooled colour because attention is
+linear in the values, and the matched blocks, unfolded by pixel shuffle, are the full-resolution base the head
+corrects: output = tanh(atanh(0.999 base) + head). Coarser levels carry only the pooled colour, since their blocks
+would add channels to the attention and give the decoder nothing more. An untrained network then already outputs the
+references' colours moved to the matched positions, instead of having to learn colour reproduction from scratch;
+this matters at the CPU scale's few hundred steps. Moving whole blocks rather than pooled colour keeps the base
+sharp: where the match is exact (a still region between close frames) the base is the reference pixel for pixel. In
+the ablation the base is the unaligned reference colour (mean over K).
 """
 from __future__ import annotations
 
@@ -167,6 +168,9 @@ class LCMFTN(nn.Module):
         attends = config.cmft and any(transfers)
         self.matching_encoder = _DilatedSketchEncoder(w, slope) if attends else None  # E_s
         use_semantic = config.cmft and config.attention[0] != "none"
+        # The level whose matched colour blocks are the output base: the finest one that transfers.
+        self.base_level = max((level for level, on in enumerate(transfers) if on), default=None) \
+            if config.color_skip else None
         self.semantic = VGG19Features(layers=[config.semantic_layer], weights=vgg_weights) if use_semantic else None
         semantic_ch = self.semantic.convs[list(self.semantic.convs)[-1]].out_channels if use_semantic else 0
 
@@ -220,18 +224,19 @@ class LCMFTN(nn.Module):
             semantic = self._semantic_features(torch.cat([sketch, reference_sketch.flatten(0, 1)]))
             current_semantic, reference_semantic = semantic[:n], split_references(semantic[n:], n)
 
-        if self.config.color_skip:
+        if self.base_level is not None:
             folded = reference_color.flatten(0, 1)
-            blocks = [split_references(F.pixel_unshuffle(folded, _block_side(level)), n) for level in range(_LEVELS)]
-        decoder, base_blocks, base_level = None, None, 0
+            colours = {level: split_references(_reference_colour(folded, level, blocks=level == self.base_level), n)
+                       for level in range(self.base_level + 1) if self.config.attention[level] != "none"}
+        decoder, base_blocks = None, None
         for level in range(_LEVELS):
             mode = self.config.attention[level]
             parts = ([] if decoder is None else [decoder]) + [skips[level]]
+            matched = None  # this level's reference colour at the matched positions (colour skip only)
             if mode != "none" and not self.config.cmft:
                 parts += [values[level].mean(dim=1), reference_skips[level].mean(dim=1)]
-                if self.config.color_skip:
-                    base_blocks, base_level = blocks[level].mean(dim=1), level
-                    parts.append(_block_mean(base_blocks))
+                if self.base_level is not None:
+                    matched = colours[level].mean(dim=1)
             elif mode != "none":
                 if level == 0:
                     query = torch.cat([current_match[0], current_semantic], dim=1)
@@ -239,20 +244,24 @@ class LCMFTN(nn.Module):
                 else:
                     query = torch.cat([decoder, current_match[level]], dim=1)
                     keys = torch.cat([values[level], reference_match[level]], dim=2)
-                if self.config.color_skip:
+                if self.base_level is not None:
                     features = values[level].shape[2]
-                    transferred = self.transfers[level](query, keys, torch.cat([values[level], blocks[level]], dim=2))
-                    base_blocks, base_level = transferred[:, features:], level
-                    parts += [transferred[:, :features], _block_mean(base_blocks)]
+                    transferred = self.transfers[level](query, keys, torch.cat([values[level], colours[level]], dim=2))
+                    parts.append(transferred[:, :features])
+                    matched = transferred[:, features:]
                 else:
                     parts.append(self.transfers[level](query, keys, values[level]))
+            if matched is not None:
+                if level == self.base_level:
+                    base_blocks, matched = matched, _block_mean(matched)
+                parts.append(matched)
             x = torch.cat(parts, dim=1)
             if level < _LEVELS - 1:
                 decoder = self.ups[level](x)
         residual = self.head(x)
         if base_blocks is None:
             return torch.tanh(residual)
-        base = 0.999 * F.pixel_shuffle(base_blocks, _block_side(base_level))
+        base = 0.999 * F.pixel_shuffle(base_blocks, _block_side(self.base_level))
         # atanh(base), written out: the ONNX exporter (opset 17, dynamo=False) has no aten::atanh.
         return torch.tanh(0.5 * torch.log((1 + base) / (1 - base)) + residual)
 
@@ -260,6 +269,15 @@ class LCMFTN(nn.Module):
 def _block_side(level: int) -> int:
     """Pixels per side of the full-resolution block one position of `level` covers (level 0 = 1/8 -> 8)."""
     return 2 ** (_LEVELS - 1 - level)
+
+
+def _reference_colour(folded: torch.Tensor, level: int, *, blocks: bool) -> torch.Tensor:
+    """Reference RGB [M, 3, H, W] at `level`: its full-resolution blocks ([M, 3 * b * b, h, w], pixel unshuffle) or
+    the colour average-pooled to the level ([M, 3, h, w])."""
+    side = _block_side(level)
+    if blocks:
+        return F.pixel_unshuffle(folded, side)
+    return F.avg_pool2d(folded, side) if side > 1 else folded
 
 
 def _block_mean(blocks: torch.Tensor) -> torch.Tensor:
