@@ -4,7 +4,9 @@ Each frame is coloured by the network from references, pairs of (line art, colou
 line-art frame and its colour) and the previous coloured output (line art i-1 and output i-1), so colour follows the
 drawing from frame to frame. A shot cut detected on the line art (:func:`engine.lineart.is_shot_cut`) drops the
 previous output for that frame: the chain restarts from the keyframe alone. A keyframe's own index outputs the
-keyframe's colour unchanged.
+keyframe's colour unchanged. A model whose card asks for reference alignment (``reference_alignment: "dis"``) gets
+every reference warped into the frame's geometry by optical flow between the line arts first
+(:mod:`engine.reference_alignment`).
 
 Large frames: the network's global matching is quadratic in the number of positions, so frames whose longer side
 exceeds ``max_side`` (the model card's, or the caller's) are coloured at that capped size and brought back to full
@@ -27,6 +29,7 @@ from .errors import InputError, SettingsError
 from .frames import from_network, to_network, to_rgb8
 from .lineart import DEFAULT_CUT_THRESHOLD, is_shot_cut, to_lineart_gray
 from .models import ModelCard, resolve_model
+from .reference_alignment import align_reference
 from .runtime import DEVICES, ModelSession, get_session
 from .tiling import pad_to_multiple
 
@@ -170,9 +173,12 @@ class Colorizer:
         nh, nw = self.network_size(h, w)
         m = self.card.size_multiple
         sketch_small = _resize(gray, nh, nw)
+        small_refs = [(_resize(r.gray, nh, nw), _resize(r.rgb, nh, nw)) for r in refs]
+        if self.card.reference_alignment == "dis":
+            small_refs = [align_reference(sketch_small, ref_gray, ref_rgb) for ref_gray, ref_rgb in small_refs]
         sketch = _pad_stack(_sketch_to_network(sketch_small)[None], m)
-        ref_sketch = _pad_stack(np.stack([_sketch_to_network(_resize(r.gray, nh, nw)) for r in refs]), m)
-        ref_color = _pad_stack(np.stack([to_network(_resize(r.rgb, nh, nw)) for r in refs]), m)
+        ref_sketch = _pad_stack(np.stack([_sketch_to_network(ref_gray) for ref_gray, _ in small_refs]), m)
+        ref_color = _pad_stack(np.stack([to_network(ref_rgb) for _, ref_rgb in small_refs]), m)
         out = self._session.run_inputs({"sketch": sketch, "reference_sketch": ref_sketch,
                                         "reference_color": ref_color})
         colour = from_network(out[0, :, :nh, :nw])

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ModelError
+from .reference_alignment import REFERENCE_ALIGNMENTS
 
 __all__ = [
     "ModelCard",
@@ -63,7 +64,9 @@ class ModelCard:
     Only the fields the engine needs are typed attributes; everything else in the JSON stays in ``raw``.
     ``input_names`` / ``output_names`` list every graph input / output (multi-input models such as colorize give
     them in the card; single-input cards give only ``input_name`` / ``output_name`` and these hold that one name).
-    ``max_side`` is the longest side the engine feeds the network (0: no limit).
+    ``max_side`` is the longest side the engine feeds the network (0: no limit). ``reference_alignment``
+    (colorize): how the engine aligns references before the network, one of
+    :data:`engine.reference_alignment.REFERENCE_ALIGNMENTS`.
     """
 
     name: str
@@ -92,6 +95,7 @@ class ModelCard:
     input_names: tuple[str, ...] = ()
     output_names: tuple[str, ...] = ()
     max_side: int = 0
+    reference_alignment: str = "none"
 
     def __post_init__(self) -> None:
         if not self.input_names:
@@ -185,6 +189,11 @@ def _parse_card(data: Any, card_path: Path, onnx_path: Path) -> ModelCard:
         raise ModelError(f"{card_path}: model card field 'max_side' must be 0 (no limit) or at least the size "
                          f"multiple {size_multiple}, got {max_side}")
 
+    alignment = _field(data, "reference_alignment", str, card_path, "none")
+    if alignment not in REFERENCE_ALIGNMENTS:
+        raise ModelError(f"{card_path}: model card field 'reference_alignment' must be one of "
+                         f"{', '.join(REFERENCE_ALIGNMENTS)}, got {alignment!r}")
+
     training = _field(data, "training", dict, card_path, {}, allow_none=True) or {}
     steps = training.get("steps")
     attributions = _field(data, "attributions", list, card_path, [])
@@ -215,6 +224,7 @@ def _parse_card(data: Any, card_path: Path, onnx_path: Path) -> ModelCard:
         input_names=input_names,
         output_names=output_names,
         max_side=max_side,
+        reference_alignment=alignment,
     )
 
 

@@ -22,16 +22,11 @@ import cv2
 import numpy as np
 
 from .errors import SettingsError
+from .optical_flow import DIS_PRESETS, warp_by_flow
 
 __all__ = ["TemporalStabilizer", "histogram_distance", "reliability_mask"]
 
 log = logging.getLogger(__name__)
-
-_PRESETS = {
-    "ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
-    "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
-    "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
-}
 
 
 def _histogram(rgb: np.ndarray) -> np.ndarray:
@@ -44,18 +39,6 @@ def histogram_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(cv2.compareHist(_histogram(a), _histogram(b), cv2.HISTCMP_BHATTACHARYYA))
 
 
-def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
-    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return gx, gy
-
-
-def _warp(img: np.ndarray, flow: np.ndarray, grid: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """Sample ``img`` at ``x + flow(x)`` (bilinear, edge clamped)."""
-    gx, gy = grid
-    return cv2.remap(img, gx + flow[..., 0], gy + flow[..., 1], interpolation=cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REPLICATE)
-
-
 def reliability_mask(flow: np.ndarray, flow_back: np.ndarray) -> np.ndarray:
     """Boolean ``(H, W)``: True where ``flow`` (current -> reference) passes the occlusion and boundary tests.
 
@@ -63,9 +46,7 @@ def reliability_mask(flow: np.ndarray, flow_back: np.ndarray) -> np.ndarray:
         flow: ``(H, W, 2)`` flow from the current frame to the reference frame.
         flow_back: ``(H, W, 2)`` flow from the reference frame to the current frame.
     """
-    h, w = flow.shape[:2]
-    grid = _grid(h, w)
-    back_at = _warp(flow_back, flow, grid)
+    back_at = warp_by_flow(flow_back, flow)
     total = flow + back_at
     occluded = (total ** 2).sum(-1) > 0.01 * ((flow ** 2).sum(-1) + (back_at ** 2).sum(-1)) + 0.5
     du = np.gradient(flow[..., 0])
@@ -90,13 +71,13 @@ class TemporalStabilizer:
                  photometric_tolerance: float = 0.08, flow_max_side: int = 1024) -> None:
         if not 0.0 <= strength <= 1.0:
             raise SettingsError(f"temporal strength must be in [0, 1], got {strength}")
-        if preset not in _PRESETS:
-            raise SettingsError(f"unknown DIS preset {preset!r}; use one of {', '.join(_PRESETS)}")
+        if preset not in DIS_PRESETS:
+            raise SettingsError(f"unknown DIS preset {preset!r}; use one of {', '.join(DIS_PRESETS)}")
         self.strength = float(strength)
         self.cut_threshold = float(cut_threshold)
         self.photometric_tolerance = float(photometric_tolerance)
         self.flow_max_side = int(flow_max_side)
-        self._dis = cv2.DISOpticalFlow_create(_PRESETS[preset])
+        self._dis = cv2.DISOpticalFlow_create(DIS_PRESETS[preset])
         self.cuts = 0
         self.reset()
 
@@ -140,9 +121,8 @@ class TemporalStabilizer:
                 back = self._flow(gray, self._prev_gray)       # current -> previous
                 fwd = self._flow(self._prev_gray, gray)        # previous -> current
                 mask = reliability_mask(back, fwd).astype(np.float32)
-                grid = _grid(h, w)
-                warped_out = _warp(self._prev_output, back, grid)
-                warped_src = _warp(self._prev_source.astype(np.float32), back, grid)
+                warped_out = warp_by_flow(self._prev_output, back)
+                warped_src = warp_by_flow(self._prev_source.astype(np.float32), back)
                 diff = np.abs(warped_src - source.astype(np.float32)).mean(-1) / 255.0
                 mask *= np.clip(1.0 - diff / self.photometric_tolerance, 0.0, 1.0)
                 mask = cv2.GaussianBlur(mask, (5, 5), 0)

@@ -77,15 +77,22 @@ def parity(onnx_path: Path, network: LCMFTN) -> float:
     return worst
 
 
+def _aligned(recipe: dict) -> bool:
+    """Whether a trained recipe saw flow-aligned references (runs from before the option did not)."""
+    return bool(recipe.get("align_references", False))
+
+
 def score_colorizer(network_path: Path, data_root: Path, *, pairs: int = 64, crop_size: int = 256,
                     windows: tuple[int, ...] = (10, 40)) -> dict:
     """PSNR on `pairs` held-out test pairs per pairing window (reference = first frame, target = last frame of a
-    window of that many frames), against copying the reference colour: the numbers recorded in the card."""
+    window of that many frames), against copying the reference colour as the network gets it (flow-warped for a
+    recipe with aligned references): the numbers recorded in the card."""
     network, meta = load_colorizer(network_path)
     scores = {}
     for window in windows:
         held_out = held_out_pairs(Path(data_root), count=pairs, crop_size=crop_size, seed=1234, window=window,
-                                  stride=meta["recipe"]["pair_stride"])
+                                  stride=meta["recipe"]["pair_stride"],
+                                  align_references=_aligned(meta["recipe"]))
         scores[f"window_{window}"] = evaluate_colorizer(network, held_out)
     return {"heldout_psnr_db": scores, "heldout_crop": crop_size, "heldout_split": "test", "heldout_seed": 1234}
 
@@ -131,6 +138,7 @@ def export_colorizer(
         "value_range": [-1.0, 1.0],
         "size_multiple": LCMFTN.size_multiple,
         "max_side": max_side,
+        "reference_alignment": "dis" if _aligned(recipe) else "none",
         "attention": attention,
         "cmft": config.cmft,
         "supports_fp16": False,  # not tested in fp16 (softmax over up to 10^4 keys)

@@ -61,7 +61,8 @@ def _forward(network: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.
 def evaluate_colorizer(
     network: LCMFTN, pairs: dict[str, torch.Tensor], *, batch_size: int = 4
 ) -> dict[str, float]:
-    """Mean PSNR (dB) on stacked held-out pairs: the network's output, and copying the reference colour as is."""
+    """Mean PSNR (dB) on stacked held-out pairs: the network's output, and copying the reference colour as the
+    network gets it (`psnr_copy_reference`: the flow-warped colour when the pairs' references are aligned)."""
     was_training = network.training
     network.eval()
     outputs = []
@@ -77,10 +78,10 @@ def evaluate_colorizer(
 
 
 def held_out_pairs(data_root: Path, *, count: int, crop_size: int, seed: int, window: int = 40,
-                   stride: int = 5, styles=None) -> dict[str, torch.Tensor]:
-    """`count` fixed test-split pairs, stacked per field."""
+                   stride: int = 5, styles=None, align_references: bool = False) -> dict[str, torch.Tensor]:
+    """`count` fixed test-split pairs, stacked per field (references flow-aligned to the target if asked)."""
     dataset = ColorizeDataset(data_root, split="test", crop_size=crop_size, window=window, stride=stride,
-                              styles=styles, length=count, seed=seed)
+                              styles=styles, length=count, seed=seed, align_references=align_references)
     items = [dataset[i] for i in range(count)]
     return {name: torch.stack([item[name] for item in items]) for name in items[0]}
 
@@ -114,7 +115,7 @@ class _ColorizeTrainer:
 
         per_step = recipe.batch_size * self.dist.world_size
         data_options = dict(crop_size=recipe.crop_size, window=recipe.pair_window, stride=recipe.pair_stride,
-                            styles=recipe.styles, seed=recipe.seed)
+                            styles=recipe.styles, seed=recipe.seed, align_references=recipe.align_references)
         if recipe.steps is not None:
             self.total_steps = recipe.steps
             dataset = ColorizeDataset(data_root, split="train", length=recipe.steps * per_step, **data_options)
@@ -128,7 +129,7 @@ class _ColorizeTrainer:
                                  sampler=self.sampler, drop_last=True, num_workers=0)
         pairs = held_out_pairs(data_root, count=recipe.validation_pairs, crop_size=recipe.crop_size,
                                seed=recipe.seed, window=recipe.pair_window, stride=recipe.pair_stride,
-                               styles=recipe.styles)
+                               styles=recipe.styles, align_references=recipe.align_references)
         self.validation = {name: value.to(device) for name, value in pairs.items()}
 
     def _batches(self):

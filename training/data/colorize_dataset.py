@@ -22,6 +22,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from engine.reference_alignment import align_reference
+
 from .lineart import StyleParams, vary_style
 
 __all__ = ["ColorizeDataset", "ShotSequence", "list_sequences", "pair_windows"]
@@ -117,11 +119,15 @@ class ColorizeDataset(Dataset):
         gap_prob: share of pairs whose target is a random frame inside the window instead of its last one.
         reverse_prob: share of pairs whose reference is the later frame.
         vary_lines: perturb line thickness / threshold / blur (default: on for train, off for test).
+        align_references: warp the reference into the target's geometry by DIS flow between the two line arts
+            (computed on the resized frames before cropping, as the engine does on whole frames;
+            :func:`engine.reference_alignment.align_reference`).
     """
 
     def __init__(self, root: Path, *, split: str = "train", crop_size: int = 256, window: int = 40,
                  stride: int = 5, styles: Sequence[str] | None = None, length: int | None = None, seed: int = 0,
-                 gap_prob: float = 0.3, reverse_prob: float = 0.2, vary_lines: bool | None = None) -> None:
+                 gap_prob: float = 0.3, reverse_prob: float = 0.2, vary_lines: bool | None = None,
+                 align_references: bool = False) -> None:
         if split not in ("train", "test"):
             raise ValueError(f"split must be 'train' or 'test', got {split!r}")
         if crop_size < 8:
@@ -135,6 +141,7 @@ class ColorizeDataset(Dataset):
         self.crop_size, self.seed, self.length = crop_size, seed, length
         self.gap_prob, self.reverse_prob = gap_prob, reverse_prob
         self.vary_lines = split == "train" if vary_lines is None else vary_lines
+        self.align_references = align_references
 
     def __len__(self) -> int:
         return len(self.windows) if self.length is None else self.length
@@ -172,8 +179,13 @@ class ColorizeDataset(Dataset):
         top, left = rng.randint(0, new_size[1] - size), rng.randint(0, new_size[0] - size)
         flip = rng.random() < 0.5
 
+        colours = [_resize(c, new_size) for c in colours]
+        sketches = [_resize(s, new_size) for s in sketches]
+        if self.align_references:
+            sketches[1], colours[1] = align_reference(sketches[0], sketches[1], colours[1])
+
         def crop(image: np.ndarray) -> torch.Tensor:
-            out = _resize(image, new_size)[top : top + size, left : left + size]
+            out = image[top : top + size, left : left + size]
             if flip:
                 out = out[:, ::-1]
             out = out[:, :, None] if out.ndim == 2 else out

@@ -195,6 +195,10 @@ class LCMFTN(nn.Module):
                                      config.cardinality, slope))
         last_in = 2 * w + self._transferred_channels(w, transfers[-1])
         self.head = nn.Sequential(_conv(last_in, w), nn.LeakyReLU(slope), _conv(w, 3))
+        if self.base_level is not None:
+            # Start from output = base: the head learns corrections to the matched colour, not to noise.
+            nn.init.zeros_(self.head[-1].weight)
+            nn.init.zeros_(self.head[-1].bias)
 
     def _transferred_channels(self, channels: int, transfers: bool) -> int:
         """Channels a level adds to the decoder: attention output (values), or reference colour + sketch maps, and

@@ -25,6 +25,9 @@ class ColorizeRecipe:
     pair_window: int = 40  # frames between reference and target: the paper's sliding-window width
     pair_stride: int = 5  # sliding-window stride (paper: 5)
     styles: tuple[str, ...] | None = None  # line-art styles to train on (None: every style in the data)
+    # Warp each reference into the target's geometry by DIS flow between the line arts before the network (our
+    # extension; engine/reference_alignment.py). The exported card tells the engine to do the same.
+    align_references: bool = True
     checkpoint_every: int = 500  # steps between resumable checkpoints, sample sheets and validation
     log_every: int = 10  # steps between loss-log lines
     validation_pairs: int = 16  # held-out test pairs scored (PSNR) at every checkpoint

@@ -1,0 +1,70 @@
+"""Flow alignment of colorize references: the shared DIS/warp helpers, align_reference, and the Colorizer applying it
+when (and only when) the model card asks for it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine import Colorizer, Reference
+from engine.errors import ModelError
+from engine.optical_flow import dis_flow, warp_by_flow
+from engine.reference_alignment import align_reference
+
+from .colorize_fixtures import scene, write_colorize_model
+
+
+def _mean_abs(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.abs(a.astype(np.float32) - b.astype(np.float32)).mean())
+
+
+def test_warp_by_flow_samples_at_the_flow_target() -> None:
+    image = np.arange(12 * 16, dtype=np.float32).reshape(12, 16)
+    flow = np.zeros((12, 16, 2), np.float32)
+    flow[..., 0] = 3.0  # every pixel reads the one 3 columns to its right
+    warped = warp_by_flow(image, flow)
+    np.testing.assert_array_equal(warped[:, :13], image[:, 3:])
+    np.testing.assert_array_equal(warped[:, 13:], np.repeat(image[:, 15:], 3, axis=1))  # edge clamped
+
+
+def test_dis_flow_finds_a_shift_and_rejects_unknown_presets() -> None:
+    line_now, _ = scene(0, 64, 96)
+    line_later, _ = scene(4, 64, 96)  # the ball moved 8 px right
+    flow = dis_flow(line_now, line_later)
+    ball_edge = (line_now < 128) & (np.arange(96)[None, :] < 40)
+    assert flow.shape == (64, 96, 2) and flow.dtype == np.float32
+    assert np.median(flow[ball_edge][:, 0]) == pytest.approx(8.0, abs=1.5)
+    with pytest.raises(ValueError, match="unknown DIS preset 'slow'"):
+        dis_flow(line_now, line_later, "slow")
+
+
+def test_align_reference_moves_the_reference_into_the_target_geometry() -> None:
+    target_line, target_colour = scene(6, 64, 96)
+    reference_line, reference_colour = scene(0, 64, 96)  # the ball is 12 px to the left
+    aligned_line, aligned_colour = align_reference(target_line, reference_line, reference_colour)
+    assert aligned_colour.shape == reference_colour.shape and aligned_colour.dtype == np.uint8
+    assert aligned_line.shape == reference_line.shape and aligned_line.dtype == np.uint8
+    before, after = _mean_abs(reference_colour, target_colour), _mean_abs(aligned_colour, target_colour)
+    assert after < 0.5 * before
+    with pytest.raises(ValueError, match="same height and width"):
+        align_reference(target_line, reference_line[:, :90], reference_colour)
+
+
+def test_colorizer_aligns_references_only_when_the_card_says_so(tmp_path: Path) -> None:
+    plain = Colorizer(write_colorize_model(tmp_path, "plain"), device="cpu")
+    aligned = Colorizer(write_colorize_model(tmp_path, "aligned", reference_alignment="dis"), device="cpu")
+    assert (plain.card.reference_alignment, aligned.card.reference_alignment) == ("none", "dis")
+    key_line, key_colour = scene(0, 64, 96)
+    line, truth = scene(6, 64, 96)
+    out_plain = plain.colorize_frame(line, [Reference(key_line, key_colour)])
+    out_aligned = aligned.colorize_frame(line, [Reference(key_line, key_colour)])
+    # the fixture model mixes the references' colours as they come, so only alignment moves the ball's colour
+    assert _mean_abs(out_aligned, truth) < 0.6 * _mean_abs(out_plain, truth)
+
+
+def test_unknown_alignment_in_a_card_is_a_model_error(tmp_path: Path) -> None:
+    path = write_colorize_model(tmp_path, "odd", reference_alignment="raft")
+    with pytest.raises(ModelError, match="'reference_alignment' must be one of none, dis, got 'raft'"):
+        Colorizer(path, device="cpu")
