@@ -3,6 +3,9 @@
 * `copy`: the reference colour itself (what you get without any model).
 * `warp`: the reference colour warped to the target by OpenCV DIS flow computed between the two line-art frames
   (flow from the target to the reference, bilinear sampling; `training.metrics.flow`).
+* `warp_aligned`: the reference colour as the engine's reference alignment warps it (`engine.reference_alignment`:
+  the same DIS flow computed on the line arts blurred with sigma 3), the input a model with
+  `reference_alignment: "dis"` starts from.
 * models: `engine.Colorizer.colorize_frame(target, [reference])` with an ONNX colorize model (the paper's
   protocol: one reference, the interval's first frame).
 * `<model>+chain` (optional): the engine's own sequence path, `Colorizer.colorize` over every frame after the
@@ -18,9 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from engine import Colorizer, Reference
+from engine.reference_alignment import LINEART_BLUR_SIGMA, align_reference
 from training.metrics.flow import estimate_flow, sample_bilinear
 
-__all__ = ["Method", "copy_method", "warp_method", "model_method", "chain_method"]
+__all__ = ["Method", "copy_method", "warp_method", "aligned_warp_method", "model_method", "chain_method"]
 
 #: (reference line art, reference colour, target line art) -> colour of the target
 PredictFn = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
@@ -49,6 +53,14 @@ def warp_method(preset: str = "medium") -> Method:
         return np.clip(np.rint(sample_bilinear(colour, flow)), 0, 255).astype(np.uint8)
 
     return Method("warp", f"reference colour warped by DIS flow ({preset}) between the line arts", predict=predict)
+
+
+def aligned_warp_method() -> Method:
+    def predict(line: np.ndarray, colour: np.ndarray, target: np.ndarray) -> np.ndarray:
+        return align_reference(target, line, colour)[1]
+
+    return Method("warp_aligned", f"reference colour warped by the engine's reference alignment (DIS medium between "
+                                  f"the line arts blurred with sigma {LINEART_BLUR_SIGMA:g})", predict=predict)
 
 
 def make_colorizer(path: Path) -> Colorizer:

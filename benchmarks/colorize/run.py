@@ -4,7 +4,8 @@ side in one run.
     python -m benchmarks.colorize.run --models lcmftn=engine/weights/lcmftn.onnx \
         lcmftn_nocmft=benchmarks/colorize/models/lcmftn_nocmft.onnx --data data/colorize --out benchmarks/colorize
 
-Rows: `copy` (the reference colour), `warp` (reference colour warped by DIS flow between the line arts), each
+Rows: `copy` (the reference colour), `warp` (reference colour warped by DIS flow between the line arts),
+`warp_aligned` (the same through the engine's reference alignment: the line arts blurred before the flow), each
 `--models` ONNX colorize model through `engine.Colorizer` (one reference, the paper's protocol) and, for the
 `--chain` models, the engine's own sequence path. Writes OUT/REPORT.md, OUT/quality.png, OUT/speed.png and
 OUT/sheet.png. See benchmarks/README.md.
@@ -25,7 +26,8 @@ from benchmarks.cli_options import (add_run_switches, add_speed_options, apply_s
 from training.metrics.flow import DIS_PRESETS
 
 from .data import choose_style, load_sequences, read_manifest
-from .methods import Method, chain_method, copy_method, make_colorizer, model_method, warp_method
+from .methods import (Method, aligned_warp_method, chain_method, copy_method, make_colorizer, model_method,
+                      warp_method)
 from .plots import plot_quality, plot_speed
 from .quality import evaluate
 from .report import RunInfo, write_report
@@ -71,7 +73,7 @@ class BenchmarkConfig:
 def _methods(config: BenchmarkConfig) -> tuple[list[Method], dict]:
     order = sorted(config.models, key=lambda k: {ABLATION: 0, FULL: 1}.get(k, 2))
     colorizers = {k: make_colorizer(config.models[k]) for k in order}
-    methods = [copy_method(), warp_method(config.flow_preset)]
+    methods = [copy_method(), warp_method(config.flow_preset), aligned_warp_method()]
     methods += [model_method(k, config.models[k], colorizers[k]) for k in order]
     methods += [chain_method(k, config.models[k], colorizers[k]) for k in config.chain if k in colorizers]
     return methods, colorizers
@@ -110,8 +112,8 @@ def run_benchmark(config: BenchmarkConfig, *, command: str = "") -> Path:
     notes = []
     if not config.models:
         notes.append("**No colorize model was available to this run** (neither engine/weights/lcmftn.onnx nor "
-                     "benchmarks/colorize/models/lcmftn_nocmft.onnx existed): only the baseline rows `copy` and "
-                     "`warp` are measured and the targets are not evaluated. Re-run the command once the weights "
+                     "benchmarks/colorize/models/lcmftn_nocmft.onnx existed): only the baseline rows `copy`, "
+                     "`warp` and `warp_aligned` are measured and the targets are not evaluated. Re-run the command once the weights "
                      "exist.")
     if manifest:
         notes.append("data manifest: " + ", ".join(f"{k}={manifest[k]}" for k in ("version", "split_rule", "counts")
