@@ -128,3 +128,17 @@ def test_test_split_is_separate_and_missing_data_is_explained(colorize_root: Pat
     cv2.imwrite(str(bad / "lineart" / "xdog" / "000000.png"), np.full((60, 80), 255, np.uint8))
     with pytest.raises(ValueError, match="1 line-art frames for 3 colour frames"):
         list_sequences(tmp_path / "bad" / "train")
+
+
+def test_aligned_references_are_warped_onto_the_target(colorize_root: Path) -> None:
+    options = dict(split="test", crop_size=48, styles=["xdog"], length=16, window=10, gap_prob=0.0, reverse_prob=0.0)
+    plain, aligned = ColorizeDataset(colorize_root, **options), ColorizeDataset(colorize_root, align_references=True,
+                                                                                **options)
+    gap = lambda item: float((item["reference_color"] - item["color"]).abs().mean())  # noqa: E731
+    before = [gap(plain[i]) for i in range(len(plain))]
+    after = [gap(aligned[i]) for i in range(len(aligned))]
+    # the disc moved 9 px between the pair's frames; aligned, the reference colour sits where the target's is
+    assert np.mean(after) < 0.5 * np.mean(before)
+    for i in (0, 5):  # alignment changes only the references
+        for name in ("sketch", "color"):
+            assert torch.equal(plain[i][name], aligned[i][name])

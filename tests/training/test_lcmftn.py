@@ -52,6 +52,10 @@ def test_window_position_bias_starts_as_a_little_motion_prior_and_can_pin_the_ow
     transfer = CorrelationTransfer(query_channels=4, key_channels=4, key_dim=4, mode="window", window=5)
     bias = transfer.position_bias.detach().view(5, 5)
     assert bias[2, 2] == 0 and bias[2, 3] == bias[1, 2] == -2 and bias[0, 0] == -16  # -2 d^2, centre largest
+    steeper = CorrelationTransfer(query_channels=4, key_channels=4, key_dim=4, mode="window", window=5,
+                                  prior_strength=4.0).position_bias.detach()
+    assert torch.equal(steeper, 2 * transfer.position_bias.detach())
+    assert 0.9 < torch.softmax(steeper, 0)[12] < 0.95
     # With features that tell nothing apart (zero queries), the weights are softmax(bias): the own position ~60 %.
     query, keys, values = torch.zeros(1, 4, 6, 6), _rand(1, 1, 4, 6, 6, seed=1), _rand(1, 1, 3, 6, 6, seed=2)
     out = window_attention(query, keys, values, scale=0.5, window=5, position_bias=transfer.position_bias.detach())

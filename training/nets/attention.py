@@ -19,9 +19,10 @@ Two spatial modes:
   (linear cost). Written as shifted slices of the padded keys/values (no unfold), like training/nets/ssa.py, so it
   exports to plain ONNX ops and never builds a [C * window^2, H * W] tensor. Positions outside the frame are masked.
   A learned bias per offset is added to the logits (Swin's relative position bias; our extension, the paper has no
-  windowed level). It starts as a prior for little motion, -2 d^2 for an offset of d positions (a Gaussian with
-  sigma = half a position: the own position gets ~60 % of the weight before any feature agrees), because between
-  close frames most of the picture has not moved; training moves it where the data says otherwise.
+  windowed level). It starts as a prior for little motion, -s d^2 for an offset of d positions (`prior_strength` s;
+  with s = 2 the own position gets ~60 % of the weight before any feature agrees, with s = 4 ~93 %), because between
+  close frames, or after flow alignment, most of the picture has not moved; training moves it where the data says
+  otherwise, but slowly (Adam moves each logit by about the learning rate per step), so the start matters.
 """
 from __future__ import annotations
 
@@ -114,6 +115,7 @@ class CorrelationTransfer(nn.Module):
         mode: str,
         window: int = 7,
         shared_projection: bool = False,
+        prior_strength: float = 2.0,
     ) -> None:
         super().__init__()
         if mode not in ("global", "window"):
@@ -126,7 +128,7 @@ class CorrelationTransfer(nn.Module):
         self.scale = 1.0 / math.sqrt(key_dim)
         self.query_proj = nn.Conv2d(query_channels, key_dim, 1)
         self.key_proj = None if shared_projection else nn.Conv2d(key_channels, key_dim, 1)
-        self.position_bias = nn.Parameter(_little_motion_prior(window)) if mode == "window" else None
+        self.position_bias = nn.Parameter(_little_motion_prior(window, prior_strength)) if mode == "window" else None
 
     def forward(self, query_features: torch.Tensor, key_features: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
         if key_features.dim() != 5 or values.dim() != 5 or key_features.shape[:2] != values.shape[:2]:
@@ -142,8 +144,8 @@ class CorrelationTransfer(nn.Module):
         return window_attention(query, keys, values, self.scale, self.window, self.position_bias)
 
 
-def _little_motion_prior(window: int) -> torch.Tensor:
-    """[window * window] logits -2 d^2 for the offset d (in positions) of each window cell from the centre."""
+def _little_motion_prior(window: int, strength: float) -> torch.Tensor:
+    """[window * window] logits -strength d^2 for the offset d (in positions) of each window cell from the centre."""
     offsets = torch.arange(window, dtype=torch.float32) - window // 2
     squared = offsets.view(-1, 1) ** 2 + offsets.view(1, -1) ** 2
-    return (-2.0 * squared).flatten()
+    return (-strength * squared).flatten()

@@ -56,6 +56,9 @@ class LCMFTNConfig:
     key_dim: int = 64  # channels Q and K are projected to before the dot products
     attention: tuple[str, ...] = ("global", "global", "window", "none")  # mode per level 1/8, 1/4, 1/2, 1
     window: int = 7  # side of the neighbourhood of "window" attention, in positions of that level
+    # Initial window logits -window_prior * d^2 (d: offset in positions). 4 (own position ~93 %) suits flow-aligned
+    # references; the session-4 weights started from 2 (~60 %), which blurred the matched colour of aligned pairs.
+    window_prior: float = 4.0
     resnext_blocks: tuple[int, ...] = (2, 2, 1)  # ResNeXt blocks before the x2 upsampling of levels 1/8, 1/4, 1/2
     cardinality: int = 8  # groups of the ResNeXt 3x3 convs
     cmft: bool = True  # False: the no-CMFT ablation (reference colour features concatenated, no attention)
@@ -69,6 +72,8 @@ class LCMFTNConfig:
                              f"got {self.attention}")
         if len(self.resnext_blocks) != _LEVELS - 1:
             raise ValueError(f"resnext_blocks needs {_LEVELS - 1} entries, got {self.resnext_blocks}")
+        if self.window_prior < 0:
+            raise ValueError(f"window_prior must be >= 0 (0: no position prior), got {self.window_prior}")
         if self.width % self.cardinality:
             raise ValueError(f"width {self.width} must be a multiple of cardinality {self.cardinality}")
 
@@ -183,7 +188,7 @@ class LCMFTN(nn.Module):
             query_ch = c + semantic_ch if level == 0 else 2 * c
             self.transfers.append(CorrelationTransfer(
                 query_channels=query_ch, key_channels=query_ch if level == 0 else 2 * c, key_dim=config.key_dim,
-                mode=mode, window=config.window, shared_projection=level == 0,
+                mode=mode, window=config.window, shared_projection=level == 0, prior_strength=config.window_prior,
             ))
 
         self.ups = nn.ModuleList()
