@@ -94,7 +94,10 @@ def score_colorizer(network_path: Path, data_root: Path, *, pairs: int = 64, cro
                                   stride=meta["recipe"]["pair_stride"],
                                   align_references=_aligned(meta["recipe"]))
         scores[f"window_{window}"] = evaluate_colorizer(network, held_out)
-    return {"heldout_psnr_db": scores, "heldout_crop": crop_size, "heldout_split": "test", "heldout_seed": 1234}
+    references = ("warped by DIS flow (reference_alignment dis): psnr_copy_reference is that warp"
+                  if _aligned(meta["recipe"]) else "as they are: psnr_copy_reference is copying the keyframe")
+    return {"heldout_psnr_db": scores, "heldout_references": references, "heldout_crop": crop_size,
+            "heldout_split": "test", "heldout_seed": 1234}
 
 
 def export_colorizer(

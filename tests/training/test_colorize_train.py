@@ -101,6 +101,9 @@ def test_cli_trains_and_exports_an_onnx_model_that_matches_pytorch_for_any_k_h_w
     assert card["input_names"] == list(INPUT_NAMES) and card["output_names"] == ["color"]
     assert card["size_multiple"] == 8 and card["max_side"] > 0 and card["training"]["steps"] == 2
     assert card["attention"] == {"1/8": "global", "1/4": "window", "1/2": "window", "1/1": "none"}
+    # recipes train on flow-aligned references by default, so the engine must align them too
+    assert card["reference_alignment"] == "dis" and "warped" in card["metrics"]["heldout_references"]
+    assert Colorizer(onnx_path, device="cpu").card.reference_alignment == "dis"
     assert card["metrics"]["onnx_parity_max_abs_diff"] < 1e-4
     scores = card["metrics"]["heldout_psnr_db"]["window_10"]
     assert scores["pairs"] == 2 and np.isfinite(scores["psnr"]) and np.isfinite(scores["psnr_copy_reference"])
@@ -123,11 +126,12 @@ def test_cli_trains_and_exports_an_onnx_model_that_matches_pytorch_for_any_k_h_w
 
 
 def test_export_of_the_ablation_names_it_and_scores_against_the_copy_baseline(colorize_data, tmp_path):
-    train_colorize(get_colorize_recipe("lcmftn_nocmft", "smoke", steps=1), data_root=colorize_data,
-                   out_dir=tmp_path, device="cpu")
+    train_colorize(get_colorize_recipe("lcmftn_nocmft", "smoke", steps=1, align_references=False),
+                   data_root=colorize_data, out_dir=tmp_path, device="cpu")
     metrics = score_colorizer(tmp_path / NETWORK_NAME, colorize_data, pairs=2, crop_size=32, windows=(4,))
     result = export_colorizer(tmp_path / NETWORK_NAME, tmp_path / "ablation.onnx", metrics=metrics)
     assert result.card["architecture"] == "lcmftn_nocmft" and result.card["cmft"] is False
+    assert result.card["reference_alignment"] == "none" and "keyframe" in metrics["heldout_references"]
     assert set(result.card["attention"].values()) <= {"concat", "none"}
     assert result.parity_max_abs_diff < 1e-4 and "window_4" in result.card["metrics"]["heldout_psnr_db"]
 
