@@ -88,14 +88,14 @@ def score_colorizer(network_path: Path, data_root: Path, *, pairs: int = 64, cro
     window of that many frames), against copying the reference colour as the network gets it (flow-warped for a
     recipe with aligned references): the numbers recorded in the card."""
     network, meta = load_colorizer(network_path)
+    aligned = _aligned(meta["recipe"])
     scores = {}
     for window in windows:
         held_out = held_out_pairs(Path(data_root), count=pairs, crop_size=crop_size, seed=1234, window=window,
-                                  stride=meta["recipe"]["pair_stride"],
-                                  align_references=_aligned(meta["recipe"]))
+                                  stride=meta["recipe"]["pair_stride"], align_references=aligned)
         scores[f"window_{window}"] = evaluate_colorizer(network, held_out)
     references = ("warped by DIS flow (reference_alignment dis): psnr_copy_reference is that warp"
-                  if _aligned(meta["recipe"]) else "as they are: psnr_copy_reference is copying the keyframe")
+                  if aligned else "as they are: psnr_copy_reference is copying the keyframe")
     return {"heldout_psnr_db": scores, "heldout_references": references, "heldout_crop": crop_size,
             "heldout_split": "test", "heldout_seed": 1234}
 

@@ -19,6 +19,8 @@ from typing import Sequence
 import cv2
 import numpy as np
 
+from engine.optical_flow import DIS_PRESETS, dis_flow, warp_by_flow
+
 __all__ = [
     "FlowPair",
     "DIS_PRESETS",
@@ -34,11 +36,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DIS_PRESETS: dict[str, int] = {
-    "ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
-    "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
-    "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
-}
 DEFAULT_PRESET = "medium"
 
 
@@ -73,11 +70,8 @@ def to_gray(frame: np.ndarray) -> np.ndarray:
 
 
 def estimate_flow(gray_a: np.ndarray, gray_b: np.ndarray, *, preset: str = DEFAULT_PRESET) -> np.ndarray:
-    """DIS flow F from gray frame a to gray frame b: float32 [H, W, 2], a(x) ~ b(x + F(x))."""
-    if preset not in DIS_PRESETS:
-        raise ValueError(f"unknown DIS preset {preset!r}; choose from {sorted(DIS_PRESETS)}")
-    dis = cv2.DISOpticalFlow_create(DIS_PRESETS[preset])
-    return dis.calc(gray_a, gray_b, None).astype(np.float32, copy=False)
+    """DIS flow F from gray frame a to gray frame b: float32 [H, W, 2], a(x) ~ b(x + F(x)) (the engine's flow)."""
+    return dis_flow(gray_a, gray_b, preset)
 
 
 def _sample_maps(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -88,10 +82,7 @@ def _sample_maps(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def sample_bilinear(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
     """Sample `image` bilinearly at x + flow(x) (border replicated); float32 out, same channels as in."""
-    map_x, map_y = _sample_maps(flow)
-    return cv2.remap(
-        np.ascontiguousarray(image, dtype=np.float32), map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-    )
+    return warp_by_flow(np.ascontiguousarray(image, dtype=np.float32), flow)
 
 
 def inside_mask(flow: np.ndarray) -> np.ndarray:
