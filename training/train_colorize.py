@@ -79,9 +79,11 @@ def evaluate_colorizer(
 
 def held_out_pairs(data_root: Path, *, count: int, crop_size: int, seed: int, window: int = 40,
                    stride: int = 5, styles=None, align_references: bool = False) -> dict[str, torch.Tensor]:
-    """`count` fixed test-split pairs, stacked per field (references flow-aligned to the target if asked)."""
+    """`count` fixed test-split pairs, each a window's first frame (reference) and last frame (target), stacked per
+    field (references flow-aligned to the target if asked)."""
     dataset = ColorizeDataset(data_root, split="test", crop_size=crop_size, window=window, stride=stride,
-                              styles=styles, length=count, seed=seed, align_references=align_references)
+                              styles=styles, length=count, seed=seed, align_references=align_references,
+                              gap_prob=0.0, reverse_prob=0.0)
     items = [dataset[i] for i in range(count)]
     return {name: torch.stack([item[name] for item in items]) for name in items[0]}
 
@@ -115,7 +117,8 @@ class _ColorizeTrainer:
 
         per_step = recipe.batch_size * self.dist.world_size
         data_options = dict(crop_size=recipe.crop_size, window=recipe.pair_window, stride=recipe.pair_stride,
-                            styles=recipe.styles, seed=recipe.seed, align_references=recipe.align_references)
+                            styles=recipe.styles, seed=recipe.seed, align_references=recipe.align_references,
+                            gap_prob=recipe.gap_prob, short_side_range=recipe.short_side_range)
         if recipe.steps is not None:
             self.total_steps = recipe.steps
             dataset = ColorizeDataset(data_root, split="train", length=recipe.steps * per_step, **data_options)

@@ -7,10 +7,12 @@ Reads the folders written by ``python -m training bootstrap-colorize``::
 Pairs follow the paper: a sliding window (``stride`` 5, ``window`` 40 frames) inside each shot; the reference is
 the window's first frame and the target its last (clamped to the shot's last frame for short shots). For
 variety some pairs take a random earlier target inside the window, and some swap the two ends (a keyframe may
-follow the frame to colour).
+follow the frame to colour). Earlier targets are drawn log-uniformly over the gap (1 to the window's span), so that
+gaps of 1-5 frames, where the reference is almost right and the network must learn to keep it, are not a rarity.
 """
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -105,7 +107,7 @@ class ColorizeDataset(Dataset):
     Item (dict of float32 tensors in [-1, 1]; line art: white paper = +1, lines = -1):
     ``sketch`` [1, S, S] and ``color`` [3, S, S] of the target frame, ``reference_sketch`` [1, S, S] and
     ``reference_color`` [3, S, S] of the reference frame. Both sketches use the same style and the same random
-    line perturbation; all four share one resize (short side = S * uniform(1.0, 1.5)), crop and flip.
+    line perturbation; all four share one resize (short side = S * uniform(*short_side_range)), crop and flip.
     Item i is deterministic given (seed, i).
 
     Args:
@@ -116,7 +118,9 @@ class ColorizeDataset(Dataset):
         styles: line-art styles to draw from (None: every style a sequence has).
         length: items per epoch; None = one item per window (window i is item i), else windows drawn at random.
         seed: seed of every random choice.
-        gap_prob: share of pairs whose target is a random frame inside the window instead of its last one.
+        gap_prob: share of pairs whose target is a random frame inside the window (log-uniform gap) instead of its
+            last one.
+        short_side_range: the frames' short side after resizing, in crop sizes (drawn uniformly; lower bound >= 1).
         reverse_prob: share of pairs whose reference is the later frame.
         vary_lines: perturb line thickness / threshold / blur (default: on for train, off for test).
         align_references: warp the reference into the target's geometry by DIS flow between the two line arts
@@ -127,7 +131,7 @@ class ColorizeDataset(Dataset):
     def __init__(self, root: Path, *, split: str = "train", crop_size: int = 256, window: int = 40,
                  stride: int = 5, styles: Sequence[str] | None = None, length: int | None = None, seed: int = 0,
                  gap_prob: float = 0.3, reverse_prob: float = 0.2, vary_lines: bool | None = None,
-                 align_references: bool = False) -> None:
+                 align_references: bool = False, short_side_range: tuple[float, float] = (1.0, 1.5)) -> None:
         if split not in ("train", "test"):
             raise ValueError(f"split must be 'train' or 'test', got {split!r}")
         if crop_size < 8:
@@ -135,6 +139,8 @@ class ColorizeDataset(Dataset):
         for name, p in (("gap_prob", gap_prob), ("reverse_prob", reverse_prob)):
             if not 0.0 <= p <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {p}")
+        if not 1.0 <= short_side_range[0] <= short_side_range[1]:
+            raise ValueError(f"short_side_range must be (low, high) with 1 <= low <= high, got {short_side_range}")
         self.sequences = list_sequences(Path(root) / split, None if styles is None else tuple(styles))
         self.windows = [(k, first, last) for k, seq in enumerate(self.sequences)
                         for first, last in pair_windows(seq.frames, window, stride)]
@@ -142,6 +148,7 @@ class ColorizeDataset(Dataset):
         self.gap_prob, self.reverse_prob = gap_prob, reverse_prob
         self.vary_lines = split == "train" if vary_lines is None else vary_lines
         self.align_references = align_references
+        self.short_side_range = short_side_range
 
     def __len__(self) -> int:
         return len(self.windows) if self.length is None else self.length
@@ -156,7 +163,7 @@ class ColorizeDataset(Dataset):
         style = rng.choice(sequence.styles)
         reference, target = first, last
         if rng.random() < self.gap_prob and last - first > 1:
-            target = rng.randint(first + 1, last)
+            target = first + min(last - first, int(math.exp(rng.uniform(0.0, math.log(last - first + 1)))))
         if rng.random() < self.reverse_prob:
             reference, target = target, reference
         return sequence, style, reference, target, rng
@@ -174,7 +181,7 @@ class ColorizeDataset(Dataset):
             sketches = [vary_style(s, line_style) for s in sketches]
         size = self.crop_size
         height, width = colours[0].shape[:2]
-        scale = size * rng.uniform(1.0, 1.5) / min(height, width)
+        scale = size * rng.uniform(*self.short_side_range) / min(height, width)
         new_size = (max(size, round(width * scale)), max(size, round(height * scale)))
         top, left = rng.randint(0, new_size[1] - size), rng.randint(0, new_size[0] - size)
         flip = rng.random() < 0.5

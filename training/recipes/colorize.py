@@ -24,6 +24,13 @@ class ColorizeRecipe:
     betas: tuple[float, float] = (0.5, 0.9)  # paper
     pair_window: int = 40  # frames between reference and target: the paper's sliding-window width
     pair_stride: int = 5  # sliding-window stride (paper: 5)
+    # Share of pairs whose target is a random earlier frame of the window, gap drawn log-uniformly (our extension;
+    # the paper pairs only the window's ends, so gaps of 1-5 frames are never seen, and the session-5 weights, at 0.3
+    # with uniform gaps, edited an almost exact reference at those gaps: see docs/TRAINING.md).
+    gap_prob: float = 0.5
+    # Frames are resized so that their short side is crop_size times a uniform draw from this range before cropping:
+    # the range of scales the network sees (our choice; the paper does not say).
+    short_side_range: tuple[float, float] = (1.0, 1.5)
     styles: tuple[str, ...] | None = None  # line-art styles to train on (None: every style in the data)
     # Warp each reference into the target's geometry by DIS flow between the line arts before the network (our
     # extension; engine/reference_alignment.py). The exported card tells the engine to do the same.
@@ -44,6 +51,7 @@ COLORIZE_SCALES: dict[str, dict] = {
     "cpu": {
         "network": {"width": 16, "key_dim": 32},
         "crop_size": 128,
+        "short_side_range": (1.0, 2.25),  # 128-288 px: down to the benchmark's 192 and up to the frames' own 288
         "steps": 3000,
         "checkpoint_every": 100,
     },
