@@ -77,6 +77,16 @@ def test_pairs_are_window_ends_unless_gaps_or_reversal_are_drawn(colorize_root: 
         assert 0 <= min(r, t) and max(r, t) < sequence.frames and abs(r - t) <= 39
 
 
+def test_earlier_targets_favour_short_gaps(colorize_root: Path) -> None:
+    # Log-uniform gaps: about half of the drawn gaps are 1-5 frames in a 40-frame window (uniform: 13 %).
+    drawn = ColorizeDataset(colorize_root, crop_size=32, length=400, gap_prob=1.0, reverse_prob=0.0)
+    gaps = [t - r for _, _, r, t, _ in (drawn.pair(i) for i in range(400))]
+    assert min(gaps) == 1 and sum(g <= 5 for g in gaps) > 0.35 * len(gaps)
+    for bad in ((0.5, 1.5), (2.0, 1.5)):
+        with pytest.raises(ValueError, match="short_side_range"):
+            ColorizeDataset(colorize_root, crop_size=32, short_side_range=bad)
+
+
 def test_both_sketches_share_one_style_and_styles_can_be_chosen(colorize_root: Path) -> None:
     data = ColorizeDataset(colorize_root, crop_size=32, length=40, vary_lines=False)
     styles = set()

@@ -203,3 +203,25 @@ def test_colour_skip_base_is_the_transferred_reference_colour():
             assert torch.allclose(out, 0.999 * flat[:, 0], atol=1e-5)
     without = LCMFTN(config=LCMFTNConfig(**_SMALL, color_skip=False))
     assert without(sketch, reference_sketch, reference_color).shape == (1, 3, 32, 40)
+
+
+def test_head_sees_the_line_art_and_the_reference_line_art_moved_with_the_base_colour():
+    # Grey references whose colour is their line art: the matched line art the head gets must equal the base (the
+    # same attention weights move both), so the head can tell where the base agrees with the line art.
+    sketch, reference_sketch, _ = _inputs(k=2)
+    grey = reference_sketch.expand(-1, -1, 3, -1, -1)
+    for cmft in (False, True):
+        network = LCMFTN(config=LCMFTNConfig(**_SMALL, cmft=cmft)).eval()
+        torch.nn.init.zeros_(network.head[-1].weight)
+        torch.nn.init.zeros_(network.head[-1].bias)
+        seen = {}
+        network.head.register_forward_pre_hook(lambda module, args: seen.update(x=args[0]))
+        with torch.no_grad():
+            base = network(sketch, reference_sketch, grey)
+        current, matched = seen["x"][:, -2:-1], seen["x"][:, -1:]
+        assert torch.equal(current, sketch)
+        assert torch.allclose(0.999 * matched, base[:, :1], atol=1e-5)
+        if not cmft:  # the ablation moves nothing: the references' line art as given, averaged over K
+            assert torch.allclose(matched, reference_sketch.mean(dim=1), atol=1e-6)
+    without = LCMFTN(config=LCMFTNConfig(**_SMALL, head_sees_lines=False))
+    assert without.head[0].in_channels == network.head[0].in_channels - 2
