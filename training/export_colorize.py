@@ -83,7 +83,7 @@ def _aligned(recipe: dict) -> bool:
 
 
 def score_colorizer(network_path: Path, data_root: Path, *, pairs: int = 64, crop_size: int = 256,
-                    windows: tuple[int, ...] = (10, 40)) -> dict:
+                    windows: tuple[int, ...] = (2, 10, 40)) -> dict:
     """PSNR on `pairs` held-out test pairs per pairing window (reference = first frame, target = last frame of a
     window of that many frames), against copying the reference colour as the network gets it (flow-warped for a
     recipe with aligned references): the numbers recorded in the card."""

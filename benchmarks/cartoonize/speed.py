@@ -11,7 +11,7 @@ import platform
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -95,6 +95,20 @@ def time_calls(fn: Callable[[], object], repeats: int) -> Timing:
         fn()
         times.append(time.perf_counter() - start)
     return Timing(float(np.median(times)), len(times))
+
+
+def time_calls_interleaved(fns: Mapping[str, Callable[[], object]], repeats: int) -> dict[str, Timing]:
+    """Like :func:`time_calls` for several functions, taking turns call by call, so that a load spike on a shared
+    machine slows every one of them rather than whichever ran at that moment."""
+    for fn in fns.values():
+        fn()
+    times: dict[str, list[float]] = {key: [] for key in fns}
+    for _ in range(max(1, repeats)):
+        for key, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[key].append(time.perf_counter() - start)
+    return {key: Timing(float(np.median(t)), len(t)) for key, t in times.items()}
 
 
 def measure_matmul_rate(size: int = 2048, repeats: int = 5) -> MatmulRate:

