@@ -9,9 +9,9 @@ import logging
 import os
 import platform
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Callable, Mapping
 
 import numpy as np
 

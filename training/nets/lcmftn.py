@@ -72,7 +72,7 @@ class LCMFTNConfig:
     semantic_layer: str = "relu3_1"  # VGG19 layer of E_I (relu3_1 at 1/4: 0.55 M frozen weights; relu4_1: 3.5 M)
     leaky_slope: float = 0.2
     color_skip: bool = True  # values carry the reference RGB blocks; the finest transferred ones are the output base
-    head_sees_lines: bool = True  # with color_skip: the head also gets the line art and the matched reference's
+    head_sees_lines: bool = True  # with color_skip: the head also gets both line arts (the reference's as matched)
 
     def __post_init__(self) -> None:
         if len(self.attention) != _LEVELS or any(mode not in ATTENTION_MODES for mode in self.attention):
