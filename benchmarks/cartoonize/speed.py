@@ -21,6 +21,7 @@ __all__ = [
     "machine_description",
     "measure_matmul_rate",
     "time_calls",
+    "time_calls_interleaved",
     "engine_fps",
     "onnxruntime_fps",
     "torch_fps",
@@ -88,18 +89,13 @@ def machine_description() -> dict[str, str]:
 
 def time_calls(fn: Callable[[], object], repeats: int) -> Timing:
     """Median wall time of `fn()` over `repeats` calls after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(max(1, repeats)):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return Timing(float(np.median(times)), len(times))
+    return time_calls_interleaved({"": fn}, repeats)[""]
 
 
 def time_calls_interleaved(fns: Mapping[str, Callable[[], object]], repeats: int) -> dict[str, Timing]:
-    """Like :func:`time_calls` for several functions, taking turns call by call, so that a load spike on a shared
-    machine slows every one of them rather than whichever ran at that moment."""
+    """Median wall time of each function over `repeats` calls after one warm-up call each, the functions taking
+    turns call by call, so that a load spike on a shared machine slows every one of them rather than whichever ran
+    at that moment."""
     for fn in fns.values():
         fn()
     times: dict[str, list[float]] = {key: [] for key in fns}
