@@ -8,7 +8,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["DIS_PRESETS", "dis_flow", "warp_by_flow"]
+__all__ = ["DIS_PRESETS", "dis_flow", "sample_positions", "warp_by_flow"]
 
 #: DIS presets by name, fastest first.
 DIS_PRESETS: dict[str, int] = {
@@ -25,9 +25,14 @@ def dis_flow(gray_a: np.ndarray, gray_b: np.ndarray, preset: str = "medium") -> 
     return cv2.DISOpticalFlow_create(DIS_PRESETS[preset]).calc(gray_a, gray_b, None)
 
 
-def warp_by_flow(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """Sample ``image`` at ``x + flow(x)``: bilinear, edges clamped; same dtype and size as ``image``."""
+def sample_positions(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The positions ``x + flow(x)`` a backward warp samples: float32 maps (x, y), each ``(H, W)``."""
     height, width = flow.shape[:2]
     grid_x, grid_y = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
-    return cv2.remap(image, grid_x + flow[..., 0], grid_y + flow[..., 1], interpolation=cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REPLICATE)
+    return grid_x + flow[..., 0], grid_y + flow[..., 1]
+
+
+def warp_by_flow(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """Sample ``image`` at ``x + flow(x)``: bilinear, edges clamped; same dtype and size as ``image``."""
+    map_x, map_y = sample_positions(flow)
+    return cv2.remap(image, map_x, map_y, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)

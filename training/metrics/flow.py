@@ -19,7 +19,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from engine.optical_flow import DIS_PRESETS, dis_flow, warp_by_flow
+from engine.optical_flow import DIS_PRESETS, dis_flow, sample_positions, warp_by_flow
 
 __all__ = [
     "FlowPair",
@@ -74,12 +74,6 @@ def estimate_flow(gray_a: np.ndarray, gray_b: np.ndarray, *, preset: str = DEFAU
     return dis_flow(gray_a, gray_b, preset)
 
 
-def _sample_maps(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    h, w = flow.shape[:2]
-    grid_x, grid_y = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return grid_x + flow[..., 0], grid_y + flow[..., 1]
-
-
 def sample_bilinear(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
     """Sample `image` bilinearly at x + flow(x) (border replicated); float32 out, same channels as in."""
     return warp_by_flow(np.ascontiguousarray(image, dtype=np.float32), flow)
@@ -88,7 +82,7 @@ def sample_bilinear(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
 def inside_mask(flow: np.ndarray) -> np.ndarray:
     """True where x + flow(x) lies inside the frame (bilinear support included)."""
     h, w = flow.shape[:2]
-    map_x, map_y = _sample_maps(flow)
+    map_x, map_y = sample_positions(flow)
     return (map_x >= 0) & (map_x <= w - 1) & (map_y >= 0) & (map_y <= h - 1)
 
 
