@@ -44,10 +44,7 @@ _SHEET_COLUMNS = 4
 def load_colorizer(path: Path) -> tuple[LCMFTN, dict]:
     """A network rebuilt from `network.safetensors` (its config is in the file's metadata), in eval mode."""
     state, meta = load_generator_state(Path(path))
-    fields = meta["recipe"]["network"]
-    # JSON turned the tuples into lists; the config is frozen and compared, so restore them.
-    config = LCMFTNConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
-    network = LCMFTN(config=config)
+    network = LCMFTN(config=LCMFTNConfig.from_saved(meta["recipe"]["network"]))
     network.load_state_dict(state)
     return network.eval(), meta
 

@@ -225,3 +225,33 @@ def test_head_sees_the_line_art_and_the_reference_line_art_moved_with_the_base_c
             assert torch.allclose(matched, reference_sketch.mean(dim=1), atol=1e-6)
     without = LCMFTN(config=LCMFTNConfig(**_SMALL, head_sees_lines=False))
     assert without.head[0].in_channels == network.head[0].in_channels - 2
+
+
+def test_dead_zone_lets_the_base_through_unless_the_correction_is_definite():
+    # Ablation with K=1: the base is the reference colour itself. A head correction of a constant 0.02 (inside the
+    # 0.03 dead zone) leaves it exactly; 0.5 is applied shrunk by 0.03. In training the gradient reaches the head
+    # even inside the dead zone (straight through), else a head that starts at exactly 0 could never learn.
+    sketch, reference_sketch, reference_color = _inputs(k=1)
+    network = LCMFTN(config=LCMFTNConfig(**_SMALL, cmft=False, correction_deadzone=0.03)).eval()
+    base = torch.atanh(0.999 * reference_color[:, 0])
+    for correction, applied in ((0.02, 0.0), (0.5, 0.47), (-0.5, -0.47)):
+        torch.nn.init.zeros_(network.head[-1].weight)
+        torch.nn.init.constant_(network.head[-1].bias, correction)
+        with torch.no_grad():
+            out = network(sketch, reference_sketch, reference_color)
+        assert torch.allclose(out, torch.tanh(base + applied), atol=1e-5), correction
+    torch.nn.init.constant_(network.head[-1].bias, 0.0)
+    network.train()
+    network(sketch, reference_sketch, reference_color).sum().backward()
+    assert network.head[-1].bias.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="correction_deadzone"):
+        LCMFTNConfig(correction_deadzone=-0.1)
+
+
+def test_saved_configs_rebuild_the_network_they_were_trained_as():
+    # A network saved before a field existed did what the field's "off" value does, not what today's default does.
+    old = LCMFTNConfig.from_saved({"width": 16, "attention": ["global", "global", "window", "none"]})
+    assert old.attention == ("global", "global", "window", "none")
+    assert (old.width, old.head_sees_lines, old.correction_deadzone) == (16, False, 0.0)
+    new = LCMFTNConfig.from_saved({"width": 16, "head_sees_lines": True, "correction_deadzone": 0.03})
+    assert (new.head_sees_lines, new.correction_deadzone) == (True, 0.03)

@@ -40,6 +40,11 @@ beside the current line art (both at full resolution; the ablation gets the refe
 the two agree the base is right and the head should leave it; where they differ it must correct. Without this cue
 the head only sees the current sketch's features, and the session-5 weights (trained mostly on 40-frame gaps) edited
 an almost exact base between neighbouring frames: base alone 38.6 dB, with the head 35.8 dB at 1-frame gaps.
+
+Dead zone on the head's correction (`correction_deadzone`, with the colour skip; our extension): corrections under
+the threshold are dropped and larger ones shrunk by it. The session-6 weights corrected a base that was already exact
+by small amounts everywhere, which capped near-still pairs at ~47 dB where the aligned reference scored 52-62 dB
+(the mean PSNR over pairs weighs those heavily); dropping those small corrections lets the exact base through.
 """
 from __future__ import annotations
 
@@ -55,6 +60,8 @@ from .vgg import VGG19Features
 __all__ = ["LCMFTNConfig", "LCMFTN", "LCMFTNExport"]
 
 _LEVELS = 4  # 1/8, 1/4, 1/2, 1
+# Config fields added after networks were saved, with the value that reproduces those networks.
+_BEFORE_FIELD_EXISTED = {"head_sees_lines": False, "correction_deadzone": 0.0}
 
 
 @dataclass(frozen=True)
@@ -63,9 +70,10 @@ class LCMFTNConfig:
     key_dim: int = 64  # channels Q and K are projected to before the dot products
     attention: tuple[str, ...] = ("global", "global", "window", "none")  # mode per level 1/8, 1/4, 1/2, 1
     window: int = 7  # side of the neighbourhood of "window" attention, in positions of that level
-    # Initial window logits -window_prior * d^2 (d: offset in positions). 4 (own position ~93 %) suits flow-aligned
-    # references; the session-4 weights started from 2 (~60 %), which blurred the matched colour of aligned pairs.
-    window_prior: float = 4.0
+    # Initial window logits -window_prior * d^2 (d: offset in positions). 6 (own position ~99 %) suits flow-aligned
+    # references: at 2 (~60 %, session 4) and 4 (~93 %, sessions 5-6) the matched colour of aligned pairs was blurred,
+    # and at the cpu scale's learning rate the bias moves by less than 0.1 in 3000 steps (docs/TRAINING.md).
+    window_prior: float = 6.0
     resnext_blocks: tuple[int, ...] = (2, 2, 1)  # ResNeXt blocks before the x2 upsampling of levels 1/8, 1/4, 1/2
     cardinality: int = 8  # groups of the ResNeXt 3x3 convs
     cmft: bool = True  # False: the no-CMFT ablation (reference colour features concatenated, no attention)
@@ -73,6 +81,9 @@ class LCMFTNConfig:
     leaky_slope: float = 0.2
     color_skip: bool = True  # values carry the reference RGB blocks; the finest transferred ones are the output base
     head_sees_lines: bool = True  # with color_skip: the head also gets both line arts (the reference's as matched)
+    # With color_skip: head corrections smaller than this (pre-tanh units) are dropped, the rest shrunk by it, so
+    # where the head has nothing definite to add the base passes exactly (0: off).
+    correction_deadzone: float = 0.03
 
     def __post_init__(self) -> None:
         if len(self.attention) != _LEVELS or any(mode not in ATTENTION_MODES for mode in self.attention):
@@ -84,6 +95,15 @@ class LCMFTNConfig:
             raise ValueError(f"window_prior must be >= 0 (0: no position prior), got {self.window_prior}")
         if self.width % self.cardinality:
             raise ValueError(f"width {self.width} must be a multiple of cardinality {self.cardinality}")
+        if self.correction_deadzone < 0:
+            raise ValueError(f"correction_deadzone must be >= 0 (0: off), got {self.correction_deadzone}")
+
+    @classmethod
+    def from_saved(cls, fields: dict) -> "LCMFTNConfig":
+        """The config a saved network was trained with: JSON lists back to tuples, and fields added after the file
+        was written set to what the network did before they existed."""
+        restored = {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()}
+        return cls(**{**_BEFORE_FIELD_EXISTED, **restored})
 
 
 def _conv(in_ch: int, out_ch: int, *, stride: int = 1, dilation: int = 1) -> nn.Conv2d:
@@ -288,9 +308,19 @@ class LCMFTN(nn.Module):
         residual = self.head(x)
         if base_blocks is None:
             return torch.tanh(residual)
+        if self.config.correction_deadzone:
+            residual = _dead_zone(residual, self.config.correction_deadzone, straight_through=self.training)
         base = 0.999 * F.pixel_shuffle(base_blocks, _block_side(self.base_level))
         # atanh(base), written out: the ONNX exporter (opset 17, dynamo=False) has no aten::atanh.
         return torch.tanh(0.5 * torch.log((1 + base) / (1 - base)) + residual)
+
+
+def _dead_zone(residual: torch.Tensor, width: float, *, straight_through: bool) -> torch.Tensor:
+    """Soft threshold: 0 inside [-width, width], shrunk towards 0 by `width` outside. In training the gradient
+    passes straight through (as if there were no dead zone): the head starts at exactly 0, where the threshold's own
+    gradient is 0 and the head would never learn."""
+    shrunk = F.relu(residual - width) - F.relu(-residual - width)
+    return residual + (shrunk - residual).detach() if straight_through else shrunk
 
 
 def _block_side(level: int) -> int:
