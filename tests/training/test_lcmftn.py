@@ -229,8 +229,8 @@ def test_head_sees_the_line_art_and_the_reference_line_art_moved_with_the_base_c
 
 def test_dead_zone_lets_the_base_through_unless_the_correction_is_definite():
     # Ablation with K=1: the base is the reference colour itself. A head correction of a constant 0.02 (inside the
-    # 0.03 dead zone) leaves it exactly; 0.5 is applied shrunk by 0.03. In training the gradient reaches the head
-    # even inside the dead zone (straight through), else a head that starts at exactly 0 could never learn.
+    # 0.03 dead zone) leaves it exactly; 0.5 is applied shrunk by 0.03. A fresh network's head starts with
+    # corrections on both sides of the threshold, so it gets a gradient (an all-zero start would get none).
     sketch, reference_sketch, reference_color = _inputs(k=1)
     network = LCMFTN(config=LCMFTNConfig(**_SMALL, cmft=False, correction_deadzone=0.03)).eval()
     base = torch.atanh(0.999 * reference_color[:, 0])
@@ -240,10 +240,9 @@ def test_dead_zone_lets_the_base_through_unless_the_correction_is_definite():
         with torch.no_grad():
             out = network(sketch, reference_sketch, reference_color)
         assert torch.allclose(out, torch.tanh(base + applied), atol=1e-5), correction
-    torch.nn.init.constant_(network.head[-1].bias, 0.0)
-    network.train()
-    network(sketch, reference_sketch, reference_color).sum().backward()
-    assert network.head[-1].bias.grad.abs().sum() > 0
+    fresh = LCMFTN(config=LCMFTNConfig(**_SMALL, cmft=False, correction_deadzone=0.03)).train()
+    fresh(sketch, reference_sketch, reference_color).sum().backward()
+    assert fresh.head[-1].weight.grad.abs().sum() > 0
     with pytest.raises(ValueError, match="correction_deadzone"):
         LCMFTNConfig(correction_deadzone=-0.1)
 
