@@ -124,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     z.add_argument("--max-side", type=_non_negative_int, default=None, metavar="N",
                    help="colour frames whose longer side exceeds N at that size, then restore full size with the "
                         "full-resolution lines (default: the model card's max_side; 0: never)")
+    z.add_argument("--no-reuse-holds", dest="reuse_holds", action="store_false",
+                   help="colour every frame anew, even one that holds the previous frame's drawing (by default "
+                        "such a frame repeats the previous output exactly)")
     z.add_argument("--fps", type=_positive_float, default=None,
                    help="frame rate for image-sequence input (default 24)")
     z.add_argument("--crf", type=int, choices=range(0, 52), default=18, metavar="0-51",
@@ -180,12 +183,13 @@ def _cmd_colorize(args: argparse.Namespace) -> int:
     try:
         result = colorize_file(
             args.input, args.output, keys, model=args.model, device=args.device, max_side=args.max_side,
-            extra_model_dirs=args.model_dir, audio=args.audio, crf=args.crf, fps=args.fps, progress=progress)
+            reuse_holds=args.reuse_holds, extra_model_dirs=args.model_dir, audio=args.audio, crf=args.crf, fps=args.fps, progress=progress)
     finally:
         bar.close()
     cuts = f", {len(result.cuts)} shot cut{'s' if len(result.cuts) != 1 else ''}" if result.cuts else ""
+    holds = f", {len(result.holds)} held frame{'s' if len(result.holds) != 1 else ''}" if result.holds else ""
     print(f"wrote {result.output} ({result.frames} frames, {len(result.keyframes)} keyframe"
-          f"{'s' if len(result.keyframes) != 1 else ''}{cuts}, {result.input.fps:.3g} fps, "
+          f"{'s' if len(result.keyframes) != 1 else ''}{cuts}{holds}, {result.input.fps:.3g} fps, "
           f"{', '.join(p.replace('ExecutionProvider', '') for p in result.providers)})")
     return EXIT_OK
 

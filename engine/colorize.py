@@ -4,7 +4,8 @@ Each frame is coloured by the network from references, pairs of (line art, colou
 line-art frame and its colour) and the previous coloured output (line art i-1 and output i-1), so colour follows the
 drawing from frame to frame. A shot cut detected on the line art (:func:`engine.lineart.is_shot_cut`) drops the
 previous output for that frame: the chain restarts from the keyframe alone. A keyframe's own index outputs the
-keyframe's colour unchanged. A model whose card asks for reference alignment (``reference_alignment: "dis"``) gets
+keyframe's colour unchanged, and a frame that holds the previous frame's drawing (animation on twos or threes;
+:func:`engine.lineart.is_held_drawing`) repeats the previous output exactly. A model whose card asks for reference alignment (``reference_alignment: "dis"``) gets
 every reference warped into the frame's geometry by optical flow between the line arts first
 (:mod:`engine.reference_alignment`).
 
@@ -27,7 +28,7 @@ import numpy as np
 
 from .errors import InputError, SettingsError
 from .frames import from_network, to_network, to_rgb8
-from .lineart import DEFAULT_CUT_THRESHOLD, is_shot_cut, to_lineart_gray
+from .lineart import DEFAULT_CUT_THRESHOLD, is_held_drawing, is_shot_cut, to_lineart_gray
 from .models import ModelCard, resolve_model
 from .reference_alignment import align_reference
 from .runtime import DEVICES, ModelSession, get_session
@@ -97,6 +98,9 @@ class Colorizer:
         max_side: longest side fed to the network; larger frames are coloured at this size and brought back to full
             size (see module docstring). ``None``: the model card's ``max_side``; ``0``: no limit.
         cut_threshold: ink correlation below which two consecutive line-art frames are a shot cut.
+        reuse_holds: a frame that holds the previous frame's drawing (:func:`engine.lineart.is_held_drawing`)
+            repeats the previous output exactly instead of being coloured again: no flicker on held drawings, and
+            animation on twos costs half the network runs.
         extra_model_dirs: more folders to search for models.
 
     Raises:
@@ -105,7 +109,7 @@ class Colorizer:
     """
 
     def __init__(self, model: str | os.PathLike[str] | None = None, *, device: str = "auto",
-                 max_side: int | None = None, cut_threshold: float = DEFAULT_CUT_THRESHOLD,
+                 max_side: int | None = None, cut_threshold: float = DEFAULT_CUT_THRESHOLD, reuse_holds: bool = True,
                  extra_model_dirs: Sequence[str | os.PathLike[str]] = ()) -> None:
         if device not in DEVICES:
             raise SettingsError(f"unknown device {device!r}; use one of {', '.join(DEVICES)}")
@@ -121,10 +125,13 @@ class Colorizer:
                                 f"{self.card.size_multiple}, or 0 for no limit")
         self.max_side = int(max_side)
         self.cut_threshold = float(cut_threshold)
+        self.reuse_holds = reuse_holds
         self.device = device
         self._session: ModelSession = get_session(self.card, device)
         #: shot cuts found by the last :meth:`colorize` run
         self.cuts: list[int] = []
+        #: frames of the last :meth:`colorize` run that repeated the previous output (held drawings)
+        self.holds: list[int] = []
 
     @property
     def providers(self) -> list[str]:
@@ -229,7 +236,7 @@ class Colorizer:
                             rgb.shape[1], rgb.shape[0], gray.shape[1], gray.shape[0])
                 rgb = _resize(rgb, *gray.shape)
             keys[k] = _Ref(gray, rgb)
-        self.cuts = []
+        self.cuts, self.holds = [], []
         return self._stream(lineart, keys, total, source, progress)
 
     def _stream(self, lineart: Sequence[np.ndarray], keys: Mapping[int, _Ref], total: int, source: str,
@@ -246,6 +253,9 @@ class Colorizer:
                 out = keys[i].rgb
                 if out.shape[:2] != gray.shape:
                     out = _resize(out, *gray.shape)
+            elif self.reuse_holds and previous is not None and is_held_drawing(previous[1].gray, gray):
+                out = previous[1].rgb
+                self.holds.append(i)
             else:
                 nearest = min(order, key=lambda k: (abs(k - i), k))
                 key = keys[nearest]

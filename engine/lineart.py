@@ -6,6 +6,10 @@ Line art is dark lines on white paper. Frames may come as gray, RGB or RGBA (tra
 The check catches the commonest mistake, colour frames passed where line art is expected: line art is
 near-grayscale (few pixels whose channels differ much) and mostly near-white paper.
 
+Held drawings: animation often shows one drawing for two or three frames ("on twos"). Two frames hold the same
+drawing when no pixel of their 3 x 3 box-blurred difference exceeds a tolerance: the blur absorbs a codec's noise
+around the lines; a line that moves by one pixel still differs by far more.
+
 Shot cuts: a colour-histogram distance (as :mod:`engine.temporal` uses for footage) says little about line art,
 whose histogram is almost all paper white in every shot. Instead the ink (1 - gray) of both frames is shrunk to a
 thumbnail, blurred so that the small motion between frames of one shot still overlaps, and correlated: frames of one
@@ -24,7 +28,7 @@ from .errors import InputError
 from .frames import to_rgb8
 
 __all__ = ["LineartStats", "lineart_stats", "to_lineart_gray", "ink_correlation", "is_shot_cut",
-           "DEFAULT_CUT_THRESHOLD"]
+           "DEFAULT_CUT_THRESHOLD", "is_held_drawing", "DEFAULT_HOLD_TOLERANCE"]
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +137,21 @@ def ink_correlation(a: np.ndarray, b: np.ndarray) -> float:
     if na < 1e-6 or nb < 1e-6:
         return 0.0
     return float((da * db).sum() / (na * nb))
+
+
+#: largest blurred difference (0-255) between two frames of one held drawing. Two JPEG encodings (quality 85 and 95)
+#: of one drawing differ by 5, while a long line of ink 200 levels dark moved by one pixel gives about 67 and a single
+#: such pixel 22. Heavier compression (quality 75 against 95: 13) can exceed it: such frames are coloured anew.
+DEFAULT_HOLD_TOLERANCE = 12.0
+
+
+def is_held_drawing(previous: np.ndarray, current: np.ndarray, tolerance: float = DEFAULT_HOLD_TOLERANCE) -> bool:
+    """True when two gray line-art frames show the same drawing: same size, and no pixel of their 3 x 3 box-blurred
+    difference above ``tolerance`` (0-255)."""
+    if previous.shape != current.shape:
+        return False
+    difference = cv2.blur(current.astype(np.float32) - previous.astype(np.float32), (3, 3))
+    return float(np.abs(difference).max()) <= tolerance
 
 
 def is_shot_cut(previous: np.ndarray, current: np.ndarray, threshold: float = DEFAULT_CUT_THRESHOLD) -> bool:

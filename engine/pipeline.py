@@ -84,6 +84,7 @@ class ColorizeResult:
     providers: list[str]
     keyframes: tuple[int, ...]
     cuts: tuple[int, ...]
+    holds: tuple[int, ...]  # frames that repeated the previous output (held drawings)
 
 
 def _png_names(names: Sequence[str] | None) -> list[str] | None:
@@ -99,8 +100,8 @@ def _png_names(names: Sequence[str] | None) -> list[str] | None:
 def colorize_file(lineart: str | os.PathLike[str], out: str | os.PathLike[str],
                   keyframes: Mapping[int, str | os.PathLike[str] | np.ndarray], *,
                   model: str | os.PathLike[str] | None = None, device: str = "auto", max_side: int | None = None,
-                  extra_model_dirs: Sequence[str | os.PathLike[str]] = (), audio: bool = True, crf: int = 18,
-                  fps: float | None = None, progress: ProgressFn | None = None,
+                  reuse_holds: bool = True, extra_model_dirs: Sequence[str | os.PathLike[str]] = (),
+                  audio: bool = True, crf: int = 18, fps: float | None = None, progress: ProgressFn | None = None,
                   colorizer: Colorizer | None = None) -> ColorizeResult:
     """Colour a line-art video or image folder from coloured keyframes into ``out``.
 
@@ -109,8 +110,8 @@ def colorize_file(lineart: str | os.PathLike[str], out: str | os.PathLike[str],
         out: a video file (H.264, the input's frame rate) or a folder of PNGs, named like the input's images
             (``frame_000001.png``, ... for video input); written atomically, never over the input.
         keyframes: line-art frame index (from 0) -> coloured image file or uint8 RGB array.
-        model, device, max_side, extra_model_dirs: as for :class:`~engine.colorize.Colorizer` (or pass a ready
-            ``colorizer``).
+        model, device, max_side, reuse_holds, extra_model_dirs: as for :class:`~engine.colorize.Colorizer` (or
+            pass a ready ``colorizer``).
         audio, crf, fps: as for :func:`cartoonize_file`.
         progress: called after each frame with (frames done, total).
 
@@ -135,7 +136,8 @@ def colorize_file(lineart: str | os.PathLike[str], out: str | os.PathLike[str],
                 colours[index] = read_image(key_path)
             except InputError as exc:
                 raise InputError(f"keyframe {index}: {exc}") from exc
-        col = colorizer or Colorizer(model, device=device, max_side=max_side, extra_model_dirs=extra_model_dirs)
+        col = colorizer or Colorizer(model, device=device, max_side=max_side, reuse_holds=reuse_holds,
+                                     extra_model_dirs=extra_model_dirs)
         frames = col.colorize(sequence, colours, progress=progress)  # checks the keyframes before any output
         log.info("%s: %d line-art frames %dx%d, keyframes %s -> %s (%s)", info.path, info.frame_count, info.width,
                  info.height, sorted(colours), out, kind)
@@ -147,4 +149,5 @@ def colorize_file(lineart: str | os.PathLike[str], out: str | os.PathLike[str],
     finally:
         sequence.close()
     return ColorizeResult(input=info, output=Path(out), frames=done, providers=col.providers,
-                          keyframes=tuple(sorted(colours)), cuts=tuple(col.cuts))
+                          keyframes=tuple(sorted(colours)), cuts=tuple(col.cuts),
+                          holds=tuple(col.holds))

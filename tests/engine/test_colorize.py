@@ -90,6 +90,24 @@ def test_shot_cut_resets_chain_to_keyframe(colorizer: Colorizer, monkeypatch: py
     assert not np.array_equal(outs[6], without_reset)
 
 
+def test_held_drawings_repeat_the_previous_output(colorize_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Animation on twos: each drawing shown twice. A held frame repeats the previous output exactly and costs no
+    # network run, including the frame that holds the keyframe's drawing; --no-reuse-holds colours every frame.
+    lines, colours = clip(3, 40, 56)
+    on_twos = [lines[0], lines[0], lines[1], lines[1], lines[2], lines[2]]
+    col = Colorizer(colorize_model, device="cpu")
+    calls = _spy_references(col, monkeypatch)
+    outs = list(col.colorize(on_twos, {0: colours[0]}))
+    assert col.holds == [1, 3, 5] and len(calls) == 2
+    for held in (1, 3, 5):
+        np.testing.assert_array_equal(outs[held], outs[held - 1])
+    every = Colorizer(colorize_model, device="cpu", reuse_holds=False)
+    calls = _spy_references(every, monkeypatch)
+    again = list(every.colorize(on_twos, {0: colours[0]}))
+    assert every.holds == [] and len(calls) == 5
+    np.testing.assert_array_equal(again[2], outs[2])  # the first frame of a drawing is coloured the same way
+
+
 def test_nearest_keyframe_is_the_reference(colorizer: Colorizer, monkeypatch: pytest.MonkeyPatch) -> None:
     lines, colours = clip(12, 40, 56)
     calls = _spy_references(colorizer, monkeypatch)
@@ -237,6 +255,24 @@ def test_lineart_checks_and_cut_score() -> None:
     assert not is_shot_cut(line_a, line_next) and is_shot_cut(line_a, line_b)
     blank = np.full((60, 80), 255, np.uint8)
     assert ink_correlation(blank, blank) == 1.0 and is_shot_cut(blank, line_a)
+
+
+def test_held_drawing_survives_codec_noise_but_not_a_one_pixel_move() -> None:
+    import cv2
+
+    from engine.lineart import is_held_drawing
+
+    line, _ = scene(0, 60, 80)
+    recoded = [cv2.imdecode(cv2.imencode(".jpg", line, [cv2.IMWRITE_JPEG_QUALITY, q])[1], cv2.IMREAD_GRAYSCALE)
+               for q in (85, 95)]
+    assert is_held_drawing(line, line.copy())
+    assert is_held_drawing(recoded[0], recoded[1])  # one drawing, two encodings (blurred difference 5)
+    assert not is_held_drawing(line, np.roll(line, 1, axis=1))
+    dot = np.full((60, 80), 255, np.uint8)
+    moved = dot.copy()
+    dot[30, 40] = moved[30, 41] = 55  # one pixel of ink 200 levels dark, moved by one pixel
+    assert not is_held_drawing(dot, moved)
+    assert not is_held_drawing(line, line[:, :-1])
 
 
 def test_multi_input_card_and_io_binding_path(colorize_model: Path, tmp_path: Path) -> None:

@@ -115,6 +115,20 @@ def test_cli_colorize_folder_and_video(capsys: pytest.CaptureFixture[str], line_
     assert len(frames) == 8 and meta["rate"] == 12
 
 
+def test_cli_colorize_reports_held_frames_and_can_colour_them_anew(capsys: pytest.CaptureFixture[str],
+                                                                     colorize_model: Path, tmp_path: Path) -> None:
+    lines, colours = clip(3, 40, 56)
+    folder = write_frames(tmp_path / "twos", [lines[0], lines[0], lines[1], lines[1], lines[2]], "ink_{:04d}.png")
+    key = write_frames(tmp_path / "keys", [colours[0]], "key{}.png") / "key0.png"
+    base = ["colorize", folder, "--key", f"0={key}", "--model", colorize_model, "--device", "cpu"]
+    code, out, err = _cli(capsys, *base, "-o", tmp_path / "held")
+    assert code == 0, err
+    assert "5 frames, 1 keyframe, 2 held frames" in out
+    code, out, err = _cli(capsys, *base, "-o", tmp_path / "anew", "--no-reuse-holds")
+    assert code == 0, err
+    assert "5 frames, 1 keyframe, 24 fps" in out
+
+
 @pytest.mark.parametrize("args, message", [
     (["--key", "zero=k.png"], "keyframe index must be a whole number"),
     (["--key", "0"], "expected INDEX=IMAGE"),
