@@ -3,7 +3,8 @@
 
 It follows the engine's colour chain exactly (``engine.Colorizer.colorize``): line-art frame ``i`` is coloured from
 its nearest keyframe and, with ``temporal``, from the coloured frame ``i - 1`` (unless that is the keyframe itself or
-a shot cut lies between them); a keyframe's own frame shows the keyframe. The previous coloured frame comes from the
+a shot cut lies between them); a keyframe's own frame shows the keyframe, and with ``temporal`` a frame that holds
+the previous frame's drawing repeats that frame's colour (the engine's ``reuse_holds``). The previous coloured frame comes from the
 cache, so rendering frame ``i`` needs frames ``first .. i - 1`` cached: the missing ones are computed first, in order.
 
 Cache: the clip key covers the line-art source, the keyframes' content, the model and the settings; each frame file
@@ -53,6 +54,9 @@ class ColorizeEngine(Protocol):
     def colorize(self, gray: np.ndarray, references: Sequence[RefPair]) -> np.ndarray: ...
 
     def is_cut(self, previous: np.ndarray, current: np.ndarray) -> bool: ...
+
+    def is_held(self, previous: np.ndarray, current: np.ndarray) -> bool:
+        """True when the two line arts show the same drawing (the frame repeats the previous colour)."""
 
 
 class ColorizeRunner(CachedClipFrames):
@@ -219,6 +223,8 @@ class ColorizeRunner(CachedClipFrames):
         key_gray, key_rgb = self._key_pair(key)
         if index == key:
             return key_rgb if key_rgb.shape[:2] == gray.shape else self.processor.resize(key_rgb, *gray.shape)
+        if self.temporal and index - 1 >= self.chain_start and self.processor.is_held(self._gray(index - 1), gray):
+            return self._output(index - 1)
         refs = [(key_gray, key_rgb)]
         if prev is not None:
             prev_gray = self._gray(prev)

@@ -86,6 +86,11 @@ class ColorizeEngineAdapter:
 
         return is_shot_cut(previous, current, self._get().cut_threshold)
 
+    def is_held(self, previous: np.ndarray, current: np.ndarray) -> bool:
+        from ..engine.lineart import is_held_drawing
+
+        return is_held_drawing(previous, current)
+
 
 def resolve_model(settings: ProcessSettings, model_dirs: tuple[str, ...]) -> Any:
     from ..engine.models import resolve_model as _resolve

@@ -22,7 +22,7 @@ from blender_addon.keyframes import (Keyframe, KeyframeError, check_keyframes, k
 from blender_addon.sources import SequenceSource
 from engine import Colorizer, Reference
 from engine.frames import to_rgb8
-from engine.lineart import is_shot_cut, to_lineart_gray
+from engine.lineart import is_held_drawing, is_shot_cut, to_lineart_gray
 from tests.engine.colorize_fixtures import clip, write_colorize_model
 
 H, W, N = 48, 64, 8
@@ -51,6 +51,9 @@ class EngineAdapter:
 
     def is_cut(self, previous: np.ndarray, current: np.ndarray) -> bool:
         return is_shot_cut(previous, current, self.colorizer.cut_threshold)
+
+    def is_held(self, previous: np.ndarray, current: np.ndarray) -> bool:
+        return is_held_drawing(previous, current)
 
 
 @pytest.fixture(scope="module")
@@ -161,6 +164,26 @@ def test_temporal_chain_equals_engine_colorize(lineart: dict, colorizer: Coloriz
     r2.ensure(list(range(1, N + 1)))
     # frame 2: previous is key 1 (one reference); 3-5 chain; 6 after the cut and 8 after key 7: keyframe only
     assert adapter.passes == [1, 2, 2, 2, 1, 1], adapter.passes
+
+
+def test_held_drawings_follow_the_engine(lineart: dict, colorizer: Colorizer, tmp_path: Path) -> None:
+    """On twos (each drawing shown twice, the first one the keyframe's): the cached chain repeats the held frames'
+    colour exactly as the engine does, with the same network passes."""
+    folder = tmp_path / "twos"
+    folder.mkdir()
+    twos = [lineart["lines"][i // 2] for i in range(N)]
+    for i, line in enumerate(twos, start=1):
+        cv2.imwrite(str(folder / f"lines_{i:04d}.png"), line)
+    expected = list(colorizer.colorize(twos, {0: lineart["colours"][0]}))
+    assert colorizer.holds == [1, 3, 5, 7]
+    twos_clip = {**lineart, "first": folder / "lines_0001.png"}
+    runner = _runner(twos_clip, colorizer, tmp_path / "cache", temporal=True, keys={1: lineart["keys"][1]})
+    adapter = EngineAdapter(colorizer)
+    runner.processor = adapter
+    runner.ensure(list(range(1, N + 1)))
+    for f in range(1, N + 1):
+        assert np.array_equal(_read(runner.frame_path(f)), expected[f - 1]), f"frame {f}"
+    assert adapter.passes == [2, 2, 2]  # frames 3, 5, 7; 2, 4, 6, 8 hold the drawing before them
 
 
 def test_no_temporal_is_keyframe_only(lineart: dict, colorizer: Colorizer, tmp_path: Path) -> None:
