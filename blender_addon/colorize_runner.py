@@ -4,7 +4,8 @@
 It follows the engine's colour chain exactly (``engine.Colorizer.colorize``): line-art frame ``i`` is coloured from
 its nearest keyframe and, with ``temporal``, from the coloured frame ``i - 1`` (unless that is the keyframe itself or
 a shot cut lies between them); a keyframe's own frame shows the keyframe, and with ``temporal`` a frame that holds
-the previous frame's drawing repeats that frame's colour (the engine's ``reuse_holds``). The previous coloured frame comes from the
+the drawing of the last coloured frame repeats its colour (the engine's ``reuse_holds``; that frame, not a held one,
+is then the previous reference). The previous coloured frame comes from the
 cache, so rendering frame ``i`` needs frames ``first .. i - 1`` cached: the missing ones are computed first, in order.
 
 Cache: the clip key covers the line-art source, the keyframes' content, the model and the settings; each frame file
@@ -90,6 +91,9 @@ class ColorizeRunner(CachedClipFrames):
         self._grays: dict[int, np.ndarray] = {}
         self._keys: dict[int, RefPair] = {}
         self._last: tuple[int, np.ndarray] | None = None
+        # signature of a frame -> the frame whose drawing and colour it shows (itself, or the last coloured frame
+        # for a held one); a signature covers the chain's line art, so this survives between ensure calls
+        self._drawn: dict[str, int] = {}
 
     @property
     def chain_start(self) -> int:
@@ -217,16 +221,34 @@ class ColorizeRunner(CachedClipFrames):
         img = read_png(self.index_path(index))
         return img[..., :3]
 
+    def _drawn_frame(self, index: int) -> int:
+        """The frame whose drawing (and colour) frame ``index`` shows: ``index`` itself, or for a held frame the last
+        coloured frame before it. Only with ``temporal``."""
+        todo = []
+        j = index
+        while j >= self.chain_start and self.signature(j) not in self._drawn:
+            todo.append(j)
+            j -= 1
+        for j in reversed(todo):
+            drawn = j
+            if j > self.chain_start and j not in self.keyframes:
+                before = self._drawn[self.signature(j - 1)]
+                if self.processor.is_held(self._gray(before), self._gray(j)):
+                    drawn = before
+            self._drawn[self.signature(j)] = drawn
+        return self._drawn[self.signature(index)]
+
     def _colour_of(self, index: int) -> np.ndarray:
         gray = self._gray(index)
         key, prev = references_for(index, self.key_indices, temporal=self.temporal, chain_start=self.chain_start)
         key_gray, key_rgb = self._key_pair(key)
         if index == key:
             return key_rgb if key_rgb.shape[:2] == gray.shape else self.processor.resize(key_rgb, *gray.shape)
-        if self.temporal and index - 1 >= self.chain_start and self.processor.is_held(self._gray(index - 1), gray):
-            return self._output(index - 1)
+        if self.temporal and (drawn := self._drawn_frame(index)) != index:
+            return self._output(drawn)
         refs = [(key_gray, key_rgb)]
-        if prev is not None:
+        if prev is not None and self._drawn_frame(prev) != key:
+            prev = self._drawn_frame(prev)
             prev_gray = self._gray(prev)
             if not self.processor.is_cut(prev_gray, gray):
                 refs.append((prev_gray, self._output(prev)))

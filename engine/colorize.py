@@ -5,7 +5,9 @@ line-art frame and its colour) and the previous coloured output (line art i-1 an
 drawing from frame to frame. A shot cut detected on the line art (:func:`engine.lineart.is_shot_cut`) drops the
 previous output for that frame: the chain restarts from the keyframe alone. A keyframe's own index outputs the
 keyframe's colour unchanged, and a frame that holds the previous frame's drawing (animation on twos or threes;
-:func:`engine.lineart.is_held_drawing`) repeats the previous output exactly. A model whose card asks for reference alignment (``reference_alignment: "dis"``) gets
+:func:`engine.lineart.is_held_drawing`) repeats the previous output exactly. A hold is judged against the drawing
+that colour was made for, not the frame just before, so many small steps (a slow drift) add up to a change. A model
+whose card asks for reference alignment (``reference_alignment: "dis"``) gets
 every reference warped into the frame's geometry by optical flow between the line arts first
 (:mod:`engine.reference_alignment`).
 
@@ -242,6 +244,8 @@ class Colorizer:
     def _stream(self, lineart: Sequence[np.ndarray], keys: Mapping[int, _Ref], total: int, source: str,
                 progress: ProgressFn | None) -> Iterator[np.ndarray]:
         order = sorted(keys)
+        # The last coloured frame: its index, and its line art with the colour made for that line art. Held frames
+        # repeat its colour and leave it in place.
         previous: tuple[int, _Ref] | None = None
         for i, frame in enumerate(lineart):
             gray = to_lineart_gray(frame, i, source)
@@ -249,11 +253,13 @@ class Colorizer:
             if cut:
                 log.info("%s: shot cut before frame %d; colour chain restarts from the keyframe", source, i)
                 self.cuts.append(i)
+            held = (i not in keys and self.reuse_holds and previous is not None
+                    and is_held_drawing(previous[1].gray, gray))
             if i in keys:
                 out = keys[i].rgb
                 if out.shape[:2] != gray.shape:
                     out = _resize(out, *gray.shape)
-            elif self.reuse_holds and previous is not None and is_held_drawing(previous[1].gray, gray):
+            elif held:
                 out = previous[1].rgb
                 self.holds.append(i)
             else:
@@ -265,7 +271,8 @@ class Colorizer:
                 if previous is not None and not cut and previous[0] != nearest:
                     refs.append(previous[1])
                 out = self._colorize_gray(gray, refs)
-            previous = (i, _Ref(gray, out))
+            if not held:
+                previous = (i, _Ref(gray, out))
             if progress is not None:
                 progress(i + 1, max(total, i + 1))
             yield out

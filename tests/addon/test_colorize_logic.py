@@ -166,24 +166,33 @@ def test_temporal_chain_equals_engine_colorize(lineart: dict, colorizer: Coloriz
     assert adapter.passes == [1, 2, 2, 2, 1, 1], adapter.passes
 
 
-def test_held_drawings_follow_the_engine(lineart: dict, colorizer: Colorizer, tmp_path: Path) -> None:
-    """On twos (each drawing shown twice, the first one the keyframe's): the cached chain repeats the held frames'
-    colour exactly as the engine does, with the same network passes."""
-    folder = tmp_path / "twos"
+@pytest.mark.parametrize("kind", ["twos", "drift"])
+def test_held_drawings_follow_the_engine(lineart: dict, colorizer: Colorizer, tmp_path: Path, kind: str) -> None:
+    """On twos (each drawing shown twice, the first one the keyframe's), and on a drawing that drifts by steps each
+    under the hold tolerance: the cached chain (asked for frame 6 first, then all) repeats exactly the engine's
+    held frames and colours, with the same network passes."""
+    lines = lineart["lines"]
+    if kind == "twos":
+        frames = [lines[i // 2] for i in range(N)]
+    else:  # cross-fades to itself moved by one pixel over 20 frames
+        moved = np.roll(lines[0], 1, axis=1).astype(np.float32)
+        frames = [np.rint(lines[0] + (moved - lines[0]) * t / 20).astype(np.uint8) for t in range(N)]
+    folder = tmp_path / kind
     folder.mkdir()
-    twos = [lineart["lines"][i // 2] for i in range(N)]
-    for i, line in enumerate(twos, start=1):
+    for i, line in enumerate(frames, start=1):
         cv2.imwrite(str(folder / f"lines_{i:04d}.png"), line)
-    expected = list(colorizer.colorize(twos, {0: lineart["colours"][0]}))
-    assert colorizer.holds == [1, 3, 5, 7]
-    twos_clip = {**lineart, "first": folder / "lines_0001.png"}
-    runner = _runner(twos_clip, colorizer, tmp_path / "cache", temporal=True, keys={1: lineart["keys"][1]})
+    expected = list(colorizer.colorize(frames, {0: lineart["colours"][0]}))
+    holds = list(colorizer.holds)
+    assert holds == [1, 3, 5, 7]  # drift: two steps add up past the tolerance (consecutive checks would hold 1-7)
+    runner = _runner({**lineart, "first": folder / "lines_0001.png"}, colorizer, tmp_path / "cache", temporal=True,
+                     keys={1: lineart["keys"][1]})
     adapter = EngineAdapter(colorizer)
     runner.processor = adapter
+    runner.ensure([6])
     runner.ensure(list(range(1, N + 1)))
     for f in range(1, N + 1):
         assert np.array_equal(_read(runner.frame_path(f)), expected[f - 1]), f"frame {f}"
-    assert adapter.passes == [2, 2, 2]  # frames 3, 5, 7; 2, 4, 6, 8 hold the drawing before them
+    assert len(adapter.passes) == N - 1 - len(holds)  # one network pass per frame neither keyframe nor held
 
 
 def test_no_temporal_is_keyframe_only(lineart: dict, colorizer: Colorizer, tmp_path: Path) -> None:

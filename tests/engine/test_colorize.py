@@ -108,6 +108,24 @@ def test_held_drawings_repeat_the_previous_output(colorize_model: Path, monkeypa
     np.testing.assert_array_equal(again[2], outs[2])  # the first frame of a drawing is coloured the same way
 
 
+def test_a_slow_drift_is_not_one_long_hold(colorize_model: Path) -> None:
+    # The drawing cross-fades to itself moved by one pixel over 20 frames: each step is under the hold tolerance,
+    # their sum is not. Holds are judged against the drawing the repeated colour was made for.
+    line, colour = scene(0, 40, 56)
+    moved = np.roll(line, 1, axis=1)
+    drift = [np.rint(line + (moved.astype(np.float32) - line) * min(t / 20, 1)).astype(np.uint8) for t in range(24)]
+    from engine.lineart import is_held_drawing
+
+    assert all(is_held_drawing(a, b) for a, b in zip(drift, drift[1:]))  # every step alone looks like a hold
+    assert not is_held_drawing(drift[0], drift[-1])
+    col = Colorizer(colorize_model, device="cpu")
+    list(col.colorize(drift, {0: colour}))
+    coloured = [i for i in range(24) if i not in col.holds]
+    assert col.holds and len(coloured) > 2
+    for i in col.holds:  # each held frame is within tolerance of the frame whose colour it repeats
+        assert is_held_drawing(drift[max(c for c in coloured if c < i)], drift[i]), i
+
+
 def test_nearest_keyframe_is_the_reference(colorizer: Colorizer, monkeypatch: pytest.MonkeyPatch) -> None:
     lines, colours = clip(12, 40, 56)
     calls = _spy_references(colorizer, monkeypatch)
