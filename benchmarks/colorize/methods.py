@@ -9,8 +9,9 @@
 * models: `engine.Colorizer.colorize_frame(target, [reference])` with an ONNX colorize model (the paper's
   protocol: one reference, the interval's first frame).
 * `<model>+chain` (optional): the engine's own sequence path, `Colorizer.colorize` over every frame after the
-  reference (references: the keyframe and the previous output); one run from the sequence's first frame serves
-  every interval, the output at frame d is scored at interval d.
+  reference (references: the keyframe and the previous output; a frame that holds the drawing of the last coloured
+  frame repeats its colour, as the engine does by default); one run from the sequence's first frame serves every
+  interval, the output at frame d is scored at interval d.
 """
 from __future__ import annotations
 
@@ -86,4 +87,4 @@ def chain_method(key: str, path: Path, colorizer: Colorizer | None = None) -> Me
         return outputs
 
     return Method(f"{key}+chain", f"{key}: engine sequence path from frame 0 (keyframe + previous output, every "
-                                  "frame)", chain=chain)
+                                  "frame; held drawings repeat the previous output)", chain=chain)
