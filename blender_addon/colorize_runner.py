@@ -247,8 +247,7 @@ class ColorizeRunner(CachedClipFrames):
         if self.temporal and (drawn := self._drawn_frame(index)) != index:
             return self._output(drawn)
         refs = [(key_gray, key_rgb)]
-        if prev is not None and self._drawn_frame(prev) != key:
-            prev = self._drawn_frame(prev)
+        if prev is not None and (prev := self._drawn_frame(prev)) != key:  # a held keyframe drawing: key only
             prev_gray = self._gray(prev)
             if not self.processor.is_cut(prev_gray, gray):
                 refs.append((prev_gray, self._output(prev)))
