@@ -183,7 +183,8 @@ def _cmd_colorize(args: argparse.Namespace) -> int:
     try:
         result = colorize_file(
             args.input, args.output, keys, model=args.model, device=args.device, max_side=args.max_side,
-            reuse_holds=args.reuse_holds, extra_model_dirs=args.model_dir, audio=args.audio, crf=args.crf, fps=args.fps, progress=progress)
+            reuse_holds=args.reuse_holds, extra_model_dirs=args.model_dir, audio=args.audio, crf=args.crf,
+            fps=args.fps, progress=progress)
     finally:
         bar.close()
     cuts = f", {len(result.cuts)} shot cut{'s' if len(result.cuts) != 1 else ''}" if result.cuts else ""
