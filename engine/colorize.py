@@ -1,14 +1,14 @@
 """The Colorizer: line-art frames plus coloured keyframes in, coloured frames out, in order.
 
 Each frame is coloured by the network from references, pairs of (line art, colour): the nearest keyframe (its own
-line-art frame and its colour) and the previous coloured output (the line art and colour of the last frame that
-was not a held one, normally i-1), so colour follows the drawing from frame to frame. A shot cut detected on the
-line art (:func:`engine.lineart.is_shot_cut`) drops the previous output for that frame: the chain restarts from the keyframe alone. A keyframe's own index outputs the
-keyframe's colour unchanged, and a frame that holds the previous frame's drawing (animation on twos or threes;
-:func:`engine.lineart.is_held_drawing`) repeats the previous output exactly. A hold is judged against the drawing
-that colour was made for, not the frame just before, so many small steps (a slow drift) add up to a change. A model
-whose card asks for reference alignment (``reference_alignment: "dis"``) gets
-every reference warped into the frame's geometry by optical flow between the line arts first
+line-art frame and its colour) and the previous coloured output (the line art and colour of the last frame that was
+not a held one, normally i-1), so colour follows the drawing from frame to frame. A shot cut detected on the line
+art (:func:`engine.lineart.is_shot_cut`) drops the previous output for that frame: the chain restarts from the
+keyframe alone. A keyframe's own index outputs the keyframe's colour unchanged, and a frame that holds the previous
+frame's drawing (animation on twos or threes; :func:`engine.lineart.is_held_drawing`) repeats the previous output
+exactly. A hold is judged against the drawing that colour was made for, not the frame just before, so many small
+steps (a slow drift) add up to a change. A model whose card asks for reference alignment (``reference_alignment:
+"dis"``) gets every reference warped into the frame's geometry by optical flow between the line arts first
 (:mod:`engine.reference_alignment`).
 
 Large frames: the network's global matching is quadratic in the number of positions, so frames whose longer side
