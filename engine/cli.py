@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import SettingsError, ToonflowError
+from .lineart import DEFAULT_HOLD_TOLERANCE, VIDEO_HOLD_TOLERANCE
 from .models import DEFAULT_MODELS, MODEL_PATH_ENV, WEIGHTS_DIR, find_models
 from .pipeline import cartoonize_file, colorize_file
 from .runtime import DEVICES
@@ -46,6 +47,7 @@ def _number_type(parse: Callable[[str], float], expected: str, valid: Callable[[
 _strength = _number_type(float, "a number between 0 and 1", lambda v: 0.0 <= v <= 1.0, "between 0 and 1")
 _non_negative_int = _number_type(int, "a whole number", lambda v: v >= 0, ">= 0")
 _positive_float = _number_type(float, "a number", lambda v: v > 0, "> 0")
+_hold_tolerance = _number_type(float, "a number between 0 and 255", lambda v: 0.0 <= v <= 255.0, "between 0 and 255")
 
 
 def _keyframe(text: str) -> tuple[int, Path]:
@@ -127,6 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
     z.add_argument("--no-reuse-holds", dest="reuse_holds", action="store_false",
                    help="colour every frame anew, even one that holds the previous frame's drawing (by default "
                         "such a frame repeats the previous output exactly)")
+    z.add_argument("--hold-tolerance", type=_hold_tolerance, default=None, metavar="0-255",
+                   help="largest blurred difference (levels) between two frames of one held drawing (default: "
+                        f"{VIDEO_HOLD_TOLERANCE:g} for video input, whose coding noise is larger, "
+                        f"{DEFAULT_HOLD_TOLERANCE:g} for image files)")
     z.add_argument("--fps", type=_positive_float, default=None,
                    help="frame rate for image-sequence input (default 24)")
     z.add_argument("--crf", type=int, choices=range(0, 52), default=18, metavar="0-51",
@@ -183,8 +189,8 @@ def _cmd_colorize(args: argparse.Namespace) -> int:
     try:
         result = colorize_file(
             args.input, args.output, keys, model=args.model, device=args.device, max_side=args.max_side,
-            reuse_holds=args.reuse_holds, extra_model_dirs=args.model_dir, audio=args.audio, crf=args.crf,
-            fps=args.fps, progress=progress)
+            reuse_holds=args.reuse_holds, hold_tolerance=args.hold_tolerance, extra_model_dirs=args.model_dir,
+            audio=args.audio, crf=args.crf, fps=args.fps, progress=progress)
     finally:
         bar.close()
     cuts = f", {len(result.cuts)} shot cut{'s' if len(result.cuts) != 1 else ''}" if result.cuts else ""

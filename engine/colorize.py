@@ -30,7 +30,7 @@ import numpy as np
 
 from .errors import InputError, SettingsError
 from .frames import from_network, to_network, to_rgb8
-from .lineart import DEFAULT_CUT_THRESHOLD, is_held_drawing, is_shot_cut, to_lineart_gray
+from .lineart import DEFAULT_CUT_THRESHOLD, DEFAULT_HOLD_TOLERANCE, is_held_drawing, is_shot_cut, to_lineart_gray
 from .models import ModelCard, resolve_model
 from .reference_alignment import align_reference
 from .runtime import DEVICES, ModelSession, get_session
@@ -103,6 +103,8 @@ class Colorizer:
         reuse_holds: a frame that holds the previous frame's drawing (:func:`engine.lineart.is_held_drawing`)
             repeats the previous output exactly instead of being coloured again: no flicker on held drawings, and
             animation on twos costs half the network runs.
+        hold_tolerance: largest 3 x 3 blurred difference (0-255) between two line arts of one held drawing; raise
+            it for compressed input (:data:`engine.lineart.VIDEO_HOLD_TOLERANCE` for H.264 video).
         extra_model_dirs: more folders to search for models.
 
     Raises:
@@ -112,11 +114,14 @@ class Colorizer:
 
     def __init__(self, model: str | os.PathLike[str] | None = None, *, device: str = "auto",
                  max_side: int | None = None, cut_threshold: float = DEFAULT_CUT_THRESHOLD, reuse_holds: bool = True,
+                 hold_tolerance: float = DEFAULT_HOLD_TOLERANCE,
                  extra_model_dirs: Sequence[str | os.PathLike[str]] = ()) -> None:
         if device not in DEVICES:
             raise SettingsError(f"unknown device {device!r}; use one of {', '.join(DEVICES)}")
         if not -1.0 <= cut_threshold <= 1.0:
             raise SettingsError(f"cut threshold must be in [-1, 1], got {cut_threshold}")
+        if not 0.0 <= hold_tolerance <= 255.0:
+            raise SettingsError(f"hold tolerance must be in [0, 255] (levels of difference), got {hold_tolerance}")
         self.card: ModelCard = resolve_model(model, "colorize", extra_model_dirs)
         if max_side is None:
             max_side = self.card.max_side
@@ -128,6 +133,7 @@ class Colorizer:
         self.max_side = int(max_side)
         self.cut_threshold = float(cut_threshold)
         self.reuse_holds = reuse_holds
+        self.hold_tolerance = float(hold_tolerance)
         self.device = device
         self._session: ModelSession = get_session(self.card, device)
         #: shot cuts found by the last :meth:`colorize` run
@@ -254,7 +260,7 @@ class Colorizer:
                 log.info("%s: shot cut before frame %d; colour chain restarts from the keyframe", source, i)
                 self.cuts.append(i)
             held = (i not in keys and self.reuse_holds and previous is not None
-                    and is_held_drawing(previous[1].gray, gray))
+                    and is_held_drawing(previous[1].gray, gray, self.hold_tolerance))
             if i in keys:
                 out = keys[i].rgb
                 if out.shape[:2] != gray.shape:

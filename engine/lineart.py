@@ -28,7 +28,7 @@ from .errors import InputError
 from .frames import to_rgb8
 
 __all__ = ["LineartStats", "lineart_stats", "to_lineart_gray", "ink_correlation", "is_shot_cut",
-           "DEFAULT_CUT_THRESHOLD", "is_held_drawing", "DEFAULT_HOLD_TOLERANCE"]
+           "DEFAULT_CUT_THRESHOLD", "is_held_drawing", "DEFAULT_HOLD_TOLERANCE", "VIDEO_HOLD_TOLERANCE"]
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +143,12 @@ def ink_correlation(a: np.ndarray, b: np.ndarray) -> float:
 #: of one drawing differ by 5, while a long line of ink 200 levels dark moved by one pixel gives about 67 and a single
 #: such pixel 22. Heavier compression (quality 75 against 95: 13) can exceed it: such frames are coloured anew.
 DEFAULT_HOLD_TOLERANCE = 12.0
+
+#: the same for line art decoded from H.264 video, whose coding noise around the lines of a repeated drawing reaches
+#: 20-33 levels. Measured on the held-out line-art sequences put on twos and encoded at CRF 18 / 23 / 28: 12 kept
+#: 73 / 75 / 61 % of the holds (none of HED's soft lines), 20 kept 90 / 93 / 92 %; what 20 also took for holds were
+#: changes of at most 22 levels before encoding (under one pixel of ink moved), but for 2 of 879 (31, 34).
+VIDEO_HOLD_TOLERANCE = 20.0
 
 
 def is_held_drawing(previous: np.ndarray, current: np.ndarray, tolerance: float = DEFAULT_HOLD_TOLERANCE) -> bool:

@@ -15,6 +15,7 @@ from .colorize import Colorizer
 from .errors import InputError
 from .sequence import FrameSequence
 from .image_files import read_image
+from .lineart import DEFAULT_HOLD_TOLERANCE, VIDEO_HOLD_TOLERANCE
 from .media_input import VideoInfo, open_frames
 from .media_output import check_output_path, open_writer
 
@@ -100,7 +101,8 @@ def _png_names(names: Sequence[str] | None) -> list[str] | None:
 def colorize_file(lineart: str | os.PathLike[str], out: str | os.PathLike[str],
                   keyframes: Mapping[int, str | os.PathLike[str] | np.ndarray], *,
                   model: str | os.PathLike[str] | None = None, device: str = "auto", max_side: int | None = None,
-                  reuse_holds: bool = True, extra_model_dirs: Sequence[str | os.PathLike[str]] = (),
+                  reuse_holds: bool = True, hold_tolerance: float | None = None,
+                  extra_model_dirs: Sequence[str | os.PathLike[str]] = (),
                   audio: bool = True, crf: int = 18, fps: float | None = None, progress: ProgressFn | None = None,
                   colorizer: Colorizer | None = None) -> ColorizeResult:
     """Colour a line-art video or image folder from coloured keyframes into ``out``.
@@ -110,8 +112,9 @@ def colorize_file(lineart: str | os.PathLike[str], out: str | os.PathLike[str],
         out: a video file (H.264, the input's frame rate) or a folder of PNGs, named like the input's images
             (``frame_000001.png``, ... for video input); written atomically, never over the input.
         keyframes: line-art frame index (from 0) -> coloured image file or uint8 RGB array.
-        model, device, max_side, reuse_holds, extra_model_dirs: as for :class:`~engine.colorize.Colorizer` (or
-            pass a ready ``colorizer``).
+        model, device, max_side, reuse_holds, hold_tolerance, extra_model_dirs: as for
+            :class:`~engine.colorize.Colorizer` (or pass a ready ``colorizer``); ``hold_tolerance=None`` picks by
+            input: :data:`~engine.lineart.VIDEO_HOLD_TOLERANCE` for a video, the default for image files.
         audio, crf, fps: as for :func:`cartoonize_file`.
         progress: called after each frame with (frames done, total).
 
@@ -136,8 +139,10 @@ def colorize_file(lineart: str | os.PathLike[str], out: str | os.PathLike[str],
                 colours[index] = read_image(key_path)
             except InputError as exc:
                 raise InputError(f"keyframe {index}: {exc}") from exc
+        if hold_tolerance is None:
+            hold_tolerance = VIDEO_HOLD_TOLERANCE if info.kind == "video" else DEFAULT_HOLD_TOLERANCE
         col = colorizer or Colorizer(model, device=device, max_side=max_side, reuse_holds=reuse_holds,
-                                     extra_model_dirs=extra_model_dirs)
+                                     hold_tolerance=hold_tolerance, extra_model_dirs=extra_model_dirs)
         frames = col.colorize(sequence, colours, progress=progress)  # checks the keyframes before any output
         log.info("%s: %d line-art frames %dx%d, keyframes %s -> %s (%s)", info.path, info.frame_count, info.width,
                  info.height, sorted(colours), out, kind)

@@ -238,6 +238,8 @@ def test_alpha_lineart_is_paper_where_transparent(colorizer: Colorizer) -> None:
 def test_settings_and_model_errors(colorize_model: Path, tiny_model: Path, tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="max side 4 is too small"):
         Colorizer(colorize_model, device="cpu", max_side=4)
+    with pytest.raises(SettingsError, match="hold tolerance must be in"):
+        Colorizer(colorize_model, device="cpu", hold_tolerance=-1)
     with pytest.raises(SettingsError, match="unknown device"):
         Colorizer(colorize_model, device="tpu")
     with pytest.raises(ModelError, match="is a 'cartoonize' model, not a 'colorize' model"):

@@ -129,7 +129,28 @@ def test_cli_colorize_reports_held_frames_and_can_colour_them_anew(capsys: pytes
     assert "5 frames, 1 keyframe, 24 fps" in out
 
 
+def test_video_input_gets_the_looser_hold_tolerance(colorize_model: Path, tmp_path: Path) -> None:
+    # Each drawing twice, the copy 16 levels darker in one patch (coding noise on a hold): held for video input
+    # (tolerance 20), coloured anew for image files (12) and when the tolerance is set to 12.
+    lines, colours = clip(3, 40, 56)
+    frames = []
+    for line in lines:
+        noisy = line.copy()
+        noisy[4:14, 4:14] = np.clip(noisy[4:14, 4:14].astype(np.int16) - 16, 0, 255).astype(np.uint8)
+        frames += [line, noisy]
+    video = write_video(tmp_path / "twos.mkv", frames)
+    folder = write_frames(tmp_path / "twos", frames)
+    keys = {0: colours[0]}
+    from_video = colorize_file(video, tmp_path / "v", keys, model=colorize_model, device="cpu")
+    assert from_video.holds == (1, 3, 5)
+    from_files = colorize_file(folder, tmp_path / "f", keys, model=colorize_model, device="cpu")
+    assert from_files.holds == ()
+    strict = colorize_file(video, tmp_path / "s", keys, model=colorize_model, device="cpu", hold_tolerance=12)
+    assert strict.holds == ()
+
+
 @pytest.mark.parametrize("args, message", [
+    (["--hold-tolerance", "300"], "must be between 0 and 255"),
     (["--key", "zero=k.png"], "keyframe index must be a whole number"),
     (["--key", "0"], "expected INDEX=IMAGE"),
     ([], "the following arguments are required: --key"),
