@@ -21,7 +21,7 @@ from .keyframes import Keyframe, KeyframeError, keyframes_identity
 from .keys import ProcessSettings, clip_key
 from .model_choices import model_choices as _model_choices
 from .runner import ClipRunner
-from .sources import FrameSource
+from .sources import FrameSource, MovieSource
 
 __all__ = ["engine_module", "engine_errors", "resolve_model", "model_hash", "make_processor", "open_clip",
            "open_colorize_clip", "ColorizeEngineAdapter", "list_models", "model_choices", "device_note"]
@@ -49,8 +49,10 @@ def engine_errors() -> tuple[type[BaseException], ...]:
 class ColorizeEngineAdapter:
     """The engine's Colorizer behind :class:`colorize_runner.ColorizeEngine`; the model loads on first use."""
 
-    def __init__(self, settings: ProcessSettings, model_dirs: tuple[str, ...], device: str) -> None:
+    def __init__(self, settings: ProcessSettings, model_dirs: tuple[str, ...], device: str, *,
+                 movie: bool = False) -> None:
         self._settings, self._model_dirs, self._device = settings, model_dirs, device
+        self._movie = movie  # line art decoded from a movie: the engine's looser hold tolerance for video
         self._colorizer: Any = None
 
     def _get(self) -> Any:
@@ -87,9 +89,9 @@ class ColorizeEngineAdapter:
         return is_shot_cut(previous, current, self._get().cut_threshold)
 
     def is_held(self, previous: np.ndarray, current: np.ndarray) -> bool:
-        from ..engine.lineart import is_held_drawing
+        from ..engine.lineart import DEFAULT_HOLD_TOLERANCE, VIDEO_HOLD_TOLERANCE, is_held_drawing
 
-        return is_held_drawing(previous, current)
+        return is_held_drawing(previous, current, VIDEO_HOLD_TOLERANCE if self._movie else DEFAULT_HOLD_TOLERANCE)
 
 
 def resolve_model(settings: ProcessSettings, model_dirs: tuple[str, ...]) -> Any:
@@ -206,7 +208,7 @@ def open_colorize_clip(source: FrameSource, settings: ProcessSettings, keyframes
         cache.write_info({"source": source.identity, "settings": settings.as_key_dict(), "model": card.name,
                           "model_path": str(card.onnx_path),
                           "keyframes": {str(k.frame): str(k.path) for k in keyframes}, **(info or {})})
-    adapter = ColorizeEngineAdapter(settings, model_dirs, device)
+    adapter = ColorizeEngineAdapter(settings, model_dirs, device, movie=isinstance(source, MovieSource))
     return ColorizeRunner(source, cache, adapter, by_index, index_of, temporal=settings.temporal,
                           first_frame=first_frame)
 

@@ -181,6 +181,21 @@ def _strip_scene(media: dict, name: str) -> tuple[bpy.types.Scene, object]:
     return scene, lines
 
 
+class _CountingPasses:
+    """Counts the real engine's network passes."""
+
+    def __init__(self, inner) -> None:  # noqa: ANN001
+        self.inner = inner
+        self.passes = 0
+
+    def __getattr__(self, name: str):  # noqa: ANN204
+        return getattr(self.inner, name)
+
+    def colorize(self, gray, refs):  # noqa: ANN001, ANN201
+        self.passes += 1
+        return self.inner.colorize(gray, refs)
+
+
 class _Slow:
     """Slows the real engine's network passes down so a cancel lands midway."""
 
@@ -331,6 +346,29 @@ def sc_colorize_cli(args: argparse.Namespace, media: dict) -> str:
            "--device reaches the engine"
 
 
+def sc_colorize_movie_holds(args: argparse.Namespace, media: dict) -> str:
+    """Each drawing twice, the copy 16 levels darker in one patch (coding noise on a hold), through
+    open_colorize_clip with Temporal on: from a movie the copy holds (the engine's video tolerance, 20) and repeats
+    the colour without a network pass; from an image sequence (tolerance 12) it is coloured anew."""
+    bridge, sources = mod("blender_addon.engine_bridge"), mod("blender_addon.sources")
+    settings = mod("blender_addon.keys").ProcessSettings(task="colorize", model=media["color_model"], temporal=True)
+    key = mod("blender_addon.keyframes").Keyframe(frame=1, path=Path(media["key1"]))
+    passes = {}
+    for kind, path in (("movie", media["hold_movie"]), ("sequence", media["hold_lines"])):
+        runner = bridge.open_colorize_clip(
+            sources.open_source(path, kind), settings, [key], model_dirs=(media["model_dir"],), device="cpu",
+            cache_root=Path(args.work) / f"holds_{kind}", index_of=lambda frame: frame - 1, first_frame=1,
+            owner=f"{kind} holds")
+        runner.processor = _CountingPasses(runner.processor)
+        runner.ensure([1, 2, 3, 4])
+        out = [read_rgb(runner.frame_path(f)) for f in (1, 2, 3, 4)]
+        passes[kind] = runner.processor.passes
+        assert np.array_equal(out[0], out[1]) and np.array_equal(out[2], out[3]), kind
+    # frame 1 is the keyframe; the movie colours frame 3 only, the sequence frames 2, 3 and 4
+    assert passes == {"movie": 1, "sequence": 3}, passes
+    return f"network passes for 3 frames after the keyframe: {passes}"
+
+
 def sc_colorize_shipped(args: argparse.Namespace, media: dict) -> str:
     """The shipped colorize model (default model name) in an F12 render, when it is in the extension."""
     engine = mod("engine")
@@ -354,4 +392,5 @@ def sc_colorize_shipped(args: argparse.Namespace, media: dict) -> str:
 
 
 SCENARIOS = {f.__name__[3:]: f for f in (sc_colorize_node, sc_colorize_animation, sc_colorize_strip,
-                                          sc_colorize_bad_inputs, sc_colorize_cli, sc_colorize_shipped)}
+                                          sc_colorize_bad_inputs, sc_colorize_cli, sc_colorize_movie_holds,
+                                          sc_colorize_shipped)}

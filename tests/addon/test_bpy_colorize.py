@@ -8,13 +8,14 @@ with a contract-conforming fixture model (fixed weights, not trained) in the add
 from __future__ import annotations
 
 import cv2
+import numpy as np
 import pytest
 
 from conftest import H, W, assert_clean_exit, doubled_prefix_lines, scenario_result
-from tests.engine.colorize_fixtures import clip, write_colorize_model
+from tests.engine.colorize_fixtures import clip, write_colorize_model, write_video
 
 SCENARIOS = ["install", "model_search", "colorize_node", "colorize_animation", "colorize_strip", "colorize_bad_inputs",
-             "colorize_cli", "colorize_shipped", "unregister"]
+             "colorize_cli", "colorize_movie_holds", "colorize_shipped", "unregister"]
 N_LINES = 6
 
 
@@ -41,7 +42,19 @@ def scenario_media(tmp_path_factory: pytest.TempPathFactory, media: dict) -> dic
         keys[frame] = str(p)
     big = root / "key_big.png"
     cv2.imwrite(str(big), cv2.resize(cv2.cvtColor(colours[0], cv2.COLOR_RGB2BGR), (W * 2, H * 2)))
+    # two drawings, each twice: the copy 16 levels darker in one patch (coding noise on a hold)
+    twos = []
+    for line in lines[:2]:
+        noisy = line.copy()
+        noisy[4:14, 4:14] = np.clip(noisy[4:14, 4:14].astype(np.int16) - 16, 0, 255).astype(np.uint8)
+        twos += [line, noisy]
+    hold_movie = write_video(root / "hold_twos.mkv", twos)
+    hold_folder = root / "hold_twos"
+    hold_folder.mkdir()
+    for i, line in enumerate(twos):  # numbered from 0 like the movie's frames
+        cv2.imwrite(str(hold_folder / f"hold_{i:04d}.png"), line)
     return {**media, "root": str(root), "model_dir": str(model_dir), "color_model": "mix", "color_model_copy": "mix2",
+            "hold_movie": str(hold_movie), "hold_lines": str(hold_folder / "hold_0000.png"),
             "lines": paths, "key1": keys[1], "key6": keys[N_LINES],
             "key_big": str(big), "n_frames": N_LINES}
 
