@@ -145,9 +145,10 @@ def ink_correlation(a: np.ndarray, b: np.ndarray) -> float:
 DEFAULT_HOLD_TOLERANCE = 12.0
 
 #: the same for line art decoded from H.264 video, whose coding noise around the lines of a repeated drawing reaches
-#: 20-33 levels. Measured on the held-out line-art sequences put on twos and encoded at CRF 18 / 23 / 28: 12 kept
-#: 73 / 75 / 61 % of the holds (none of HED's soft lines), 20 kept 90 / 93 / 92 %; what 20 also took for holds were
-#: changes of at most 22 levels before encoding (under one pixel of ink moved), but for 2 of 879 (31, 34).
+#: 20-30 levels. On the 18 held-out line-art sequences put on twos and encoded at CRF 18 / 23 / 28
+#: (benchmarks/colorize/HOLDS.md), 12 found 57 / 60 / 53 % of the holds and 20 found 78 / 85 / 87 %; what 20 also
+#: took for holds (4 % of the changed pairs) had changed by at most 21.2 / 21.7 / 30.8 levels before encoding. It
+#: stays under the 22 of one pixel of ink moved by one pixel.
 VIDEO_HOLD_TOLERANCE = 20.0
 
 
