@@ -89,9 +89,9 @@ class ColorizeEngineAdapter:
         return is_shot_cut(previous, current, self._get().cut_threshold)
 
     def is_held(self, previous: np.ndarray, current: np.ndarray) -> bool:
-        from ..engine.lineart import DEFAULT_HOLD_TOLERANCE, VIDEO_HOLD_TOLERANCE, is_held_drawing
+        from ..engine.lineart import hold_tolerance_for, is_held_drawing
 
-        return is_held_drawing(previous, current, VIDEO_HOLD_TOLERANCE if self._movie else DEFAULT_HOLD_TOLERANCE)
+        return is_held_drawing(previous, current, hold_tolerance_for(video=self._movie))
 
 
 def resolve_model(settings: ProcessSettings, model_dirs: tuple[str, ...]) -> Any:

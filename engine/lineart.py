@@ -28,7 +28,8 @@ from .errors import InputError
 from .frames import to_rgb8
 
 __all__ = ["LineartStats", "lineart_stats", "to_lineart_gray", "ink_correlation", "is_shot_cut",
-           "DEFAULT_CUT_THRESHOLD", "is_held_drawing", "DEFAULT_HOLD_TOLERANCE", "VIDEO_HOLD_TOLERANCE"]
+           "DEFAULT_CUT_THRESHOLD", "is_held_drawing", "held_drawing_difference", "hold_tolerance_for",
+           "DEFAULT_HOLD_TOLERANCE", "VIDEO_HOLD_TOLERANCE"]
 
 log = logging.getLogger(__name__)
 
@@ -152,13 +153,22 @@ DEFAULT_HOLD_TOLERANCE = 12.0
 VIDEO_HOLD_TOLERANCE = 20.0
 
 
+def hold_tolerance_for(video: bool) -> float:
+    """The hold tolerance for line art read from a video (H.264 noise) or from image files."""
+    return VIDEO_HOLD_TOLERANCE if video else DEFAULT_HOLD_TOLERANCE
+
+
+def held_drawing_difference(previous: np.ndarray, current: np.ndarray) -> float:
+    """The largest pixel of the 3 x 3 box-blurred difference (0-255) of two gray line-art frames of one size: the
+    statistic :func:`is_held_drawing` compares with its tolerance."""
+    difference = cv2.blur(current.astype(np.float32) - previous.astype(np.float32), (3, 3))
+    return float(np.abs(difference).max())
+
+
 def is_held_drawing(previous: np.ndarray, current: np.ndarray, tolerance: float = DEFAULT_HOLD_TOLERANCE) -> bool:
     """True when two gray line-art frames show the same drawing: same size, and no pixel of their 3 x 3 box-blurred
     difference above ``tolerance`` (0-255)."""
-    if previous.shape != current.shape:
-        return False
-    difference = cv2.blur(current.astype(np.float32) - previous.astype(np.float32), (3, 3))
-    return float(np.abs(difference).max()) <= tolerance
+    return previous.shape == current.shape and held_drawing_difference(previous, current) <= tolerance
 
 
 def is_shot_cut(previous: np.ndarray, current: np.ndarray, threshold: float = DEFAULT_CUT_THRESHOLD) -> bool:

@@ -15,7 +15,7 @@ from .colorize import Colorizer
 from .errors import InputError
 from .sequence import FrameSequence
 from .image_files import read_image
-from .lineart import DEFAULT_HOLD_TOLERANCE, VIDEO_HOLD_TOLERANCE
+from .lineart import hold_tolerance_for
 from .media_input import VideoInfo, open_frames
 from .media_output import check_output_path, open_writer
 
@@ -114,7 +114,7 @@ def colorize_file(lineart: str | os.PathLike[str], out: str | os.PathLike[str],
         keyframes: line-art frame index (from 0) -> coloured image file or uint8 RGB array.
         model, device, max_side, reuse_holds, hold_tolerance, extra_model_dirs: as for
             :class:`~engine.colorize.Colorizer` (or pass a ready ``colorizer``); ``hold_tolerance=None`` picks by
-            input: :data:`~engine.lineart.VIDEO_HOLD_TOLERANCE` for a video, the default for image files.
+            input (:func:`~engine.lineart.hold_tolerance_for`: looser for a video than for image files).
         audio, crf, fps: as for :func:`cartoonize_file`.
         progress: called after each frame with (frames done, total).
 
@@ -140,7 +140,7 @@ def colorize_file(lineart: str | os.PathLike[str], out: str | os.PathLike[str],
             except InputError as exc:
                 raise InputError(f"keyframe {index}: {exc}") from exc
         if hold_tolerance is None:
-            hold_tolerance = VIDEO_HOLD_TOLERANCE if info.kind == "video" else DEFAULT_HOLD_TOLERANCE
+            hold_tolerance = hold_tolerance_for(video=info.kind == "video")
         col = colorizer or Colorizer(model, device=device, max_side=max_side, reuse_holds=reuse_holds,
                                      hold_tolerance=hold_tolerance, extra_model_dirs=extra_model_dirs)
         frames = col.colorize(sequence, colours, progress=progress)  # checks the keyframes before any output
