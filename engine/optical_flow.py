@@ -1,14 +1,20 @@
-"""Dense optical flow (OpenCV DIS) and backward warping, shared by the temporal stabiliser and reference alignment.
+"""Dense optical flow (OpenCV DIS), backward warping and the flow reliability masks, shared by the temporal
+stabiliser, reference alignment and the warping-error metric (training.metrics.flow).
 
 Convention: the flow F from frame a to frame b satisfies a(x) ~ b(x + F(x)), so sampling b at x + F(x) brings b into
 a's geometry (a backward warp: every pixel of a gets a value, none is left as a hole).
+
+Masks (Sundaram et al. / Ruder et al. consistency checks, thresholds from SPEC section 5):
+- occlusion: with B~(x) = B(x + F(x)), occluded where |F + B~|^2 > 0.01 (|F|^2 + |B~|^2) + 0.5;
+- motion boundary: |grad F_u|^2 + |grad F_v|^2 > 0.01 |F|^2 + 0.002 (forward differences, zero at the last
+  row / column).
 """
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
-__all__ = ["DIS_PRESETS", "dis_flow", "sample_positions", "warp_by_flow"]
+__all__ = ["DIS_PRESETS", "dis_flow", "sample_positions", "warp_by_flow", "occlusion_mask", "motion_boundary_mask"]
 
 #: DIS presets by name, fastest first.
 DIS_PRESETS: dict[str, int] = {
@@ -36,3 +42,23 @@ def warp_by_flow(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
     """Sample ``image`` at ``x + flow(x)``: bilinear, edges clamped; same dtype and size as ``image``."""
     map_x, map_y = sample_positions(flow)
     return cv2.remap(image, map_x, map_y, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def occlusion_mask(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
+    """Boolean ``(H, W)``: True where ``forward`` (a -> b) and ``backward`` (b -> a) flows, both ``(H, W, 2)``, fail
+    to cancel: ``|F + B~|^2 > 0.01 (|F|^2 + |B~|^2) + 0.5`` with ``B~(x) = B(x + F(x))``."""
+    back_warped = warp_by_flow(np.ascontiguousarray(backward, dtype=np.float32), forward)
+    total = forward + back_warped
+    lhs = (total**2).sum(axis=2)
+    rhs = 0.01 * ((forward**2).sum(axis=2) + (back_warped**2).sum(axis=2)) + 0.5
+    return lhs > rhs
+
+
+def motion_boundary_mask(forward: np.ndarray) -> np.ndarray:
+    """Boolean ``(H, W)``: True where ``|grad F_u|^2 + |grad F_v|^2 > 0.01 |F|^2 + 0.002`` (forward differences)."""
+    dx = np.zeros_like(forward)
+    dy = np.zeros_like(forward)
+    dx[:, :-1] = forward[:, 1:] - forward[:, :-1]
+    dy[:-1] = forward[1:] - forward[:-1]
+    grad_sq = (dx**2 + dy**2).sum(axis=2)
+    return grad_sq > 0.01 * (forward**2).sum(axis=2) + 0.002

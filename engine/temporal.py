@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from .errors import SettingsError
-from .optical_flow import DIS_PRESETS, warp_by_flow
+from .optical_flow import DIS_PRESETS, motion_boundary_mask, occlusion_mask, warp_by_flow
 
 __all__ = ["TemporalStabilizer", "histogram_distance", "reliability_mask"]
 
@@ -40,20 +40,9 @@ def histogram_distance(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def reliability_mask(flow: np.ndarray, flow_back: np.ndarray) -> np.ndarray:
-    """Boolean ``(H, W)``: True where ``flow`` (current -> reference) passes the occlusion and boundary tests.
-
-    Args:
-        flow: ``(H, W, 2)`` flow from the current frame to the reference frame.
-        flow_back: ``(H, W, 2)`` flow from the reference frame to the current frame.
-    """
-    back_at = warp_by_flow(flow_back, flow)
-    total = flow + back_at
-    occluded = (total ** 2).sum(-1) > 0.01 * ((flow ** 2).sum(-1) + (back_at ** 2).sum(-1)) + 0.5
-    du = np.gradient(flow[..., 0])
-    dv = np.gradient(flow[..., 1])
-    grad2 = du[0] ** 2 + du[1] ** 2 + dv[0] ** 2 + dv[1] ** 2
-    boundary = grad2 > 0.01 * (flow ** 2).sum(-1) + 0.002
-    return ~(occluded | boundary)
+    """Boolean ``(H, W)``: True where ``flow`` (current -> reference) passes the occlusion and motion-boundary tests
+    against ``flow_back`` (reference -> current), both ``(H, W, 2)``."""
+    return ~(occlusion_mask(flow, flow_back) | motion_boundary_mask(flow))
 
 
 class TemporalStabilizer:

@@ -6,8 +6,9 @@ import importlib.util
 import numpy as np
 import pytest
 
+from engine.optical_flow import motion_boundary_mask, occlusion_mask
 from training.metrics import flow_pairs, warping_error, warping_error_from_pairs
-from training.metrics.flow import motion_boundary_mask, occlusion_mask, valid_mask
+from training.metrics.flow import valid_mask
 
 
 def _texture(h: int = 96, w: int = 128, seed: int = 0) -> np.ndarray:

@@ -4,11 +4,9 @@ Flow is OpenCV DIS (Dense Inverse Search) on grayscale source frames with the ME
 640x272 pair on one CPU core, and markedly more accurate than ULTRAFAST/FAST on real footage (the paper used RAFT,
 which is not available offline). The flow F from frame a to frame b satisfies a(x) ~ b(x + F(x)).
 
-Masks (Sundaram et al. / Ruder et al. consistency checks, thresholds from SPEC section 5):
-- occlusion: with B~(x) = B(x + F(x)), occluded where |F + B~|^2 > 0.01 (|F|^2 + |B~|^2) + 0.5;
-- motion boundary: |grad F_u|^2 + |grad F_v|^2 > 0.01 |F|^2 + 0.002 (forward differences, zero at the last
-  row / column);
-- pixels whose target x + F(x) falls outside the frame are also invalid (nothing to compare them with).
+Masks: the occlusion and motion-boundary checks of SPEC section 5 (`engine.optical_flow`, which the engine's
+temporal stabiliser uses too); pixels whose target x + F(x) falls outside the frame are also invalid (nothing to
+compare them with).
 """
 from __future__ import annotations
 
@@ -19,7 +17,8 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from engine.optical_flow import DIS_PRESETS, dis_flow, sample_positions, warp_by_flow
+from engine.optical_flow import (DIS_PRESETS, dis_flow, motion_boundary_mask, occlusion_mask, sample_positions,
+                                 warp_by_flow)
 
 __all__ = [
     "FlowPair",
@@ -28,8 +27,6 @@ __all__ = [
     "estimate_flow",
     "sample_bilinear",
     "inside_mask",
-    "occlusion_mask",
-    "motion_boundary_mask",
     "valid_mask",
     "flow_pairs",
 ]
@@ -84,25 +81,6 @@ def inside_mask(flow: np.ndarray) -> np.ndarray:
     h, w = flow.shape[:2]
     map_x, map_y = sample_positions(flow)
     return (map_x >= 0) & (map_x <= w - 1) & (map_y >= 0) & (map_y <= h - 1)
-
-
-def occlusion_mask(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
-    """Forward-backward check: True where |F + B~|^2 > 0.01 (|F|^2 + |B~|^2) + 0.5 with B~(x) = B(x + F(x))."""
-    back_warped = sample_bilinear(backward, forward)
-    total = forward + back_warped
-    lhs = (total**2).sum(axis=2)
-    rhs = 0.01 * ((forward**2).sum(axis=2) + (back_warped**2).sum(axis=2)) + 0.5
-    return lhs > rhs
-
-
-def motion_boundary_mask(forward: np.ndarray) -> np.ndarray:
-    """True where |grad F_u|^2 + |grad F_v|^2 > 0.01 |F|^2 + 0.002 (forward differences)."""
-    dx = np.zeros_like(forward)
-    dy = np.zeros_like(forward)
-    dx[:, :-1] = forward[:, 1:] - forward[:, :-1]
-    dy[:-1] = forward[1:] - forward[:-1]
-    grad_sq = (dx**2 + dy**2).sum(axis=2)
-    return grad_sq > 0.01 * (forward**2).sum(axis=2) + 0.002
 
 
 def valid_mask(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
