@@ -25,7 +25,11 @@ from engine import Colorizer, Reference
 from engine.reference_alignment import LINEART_BLUR_SIGMA, align_reference
 from training.metrics.flow import estimate_flow, sample_bilinear
 
-__all__ = ["Method", "copy_method", "warp_method", "aligned_warp_method", "model_method", "chain_method"]
+__all__ = ["Method", "BASELINE_KEYS", "copy_method", "warp_method", "aligned_warp_method", "model_method",
+           "chain_method"]
+
+#: keys of the model-free rows (copy_method, warp_method, aligned_warp_method)
+BASELINE_KEYS = ("copy", "warp", "warp_aligned")
 
 #: (reference line art, reference colour, target line art) -> colour of the target
 PredictFn = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]

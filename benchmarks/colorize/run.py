@@ -26,8 +26,8 @@ from benchmarks.cli_options import (add_run_switches, add_speed_options, apply_s
 from training.metrics.flow import DIS_PRESETS
 
 from .data import choose_style, load_sequences, read_manifest
-from .methods import (Method, aligned_warp_method, chain_method, copy_method, make_colorizer, model_method,
-                      warp_method)
+from .methods import (BASELINE_KEYS, Method, aligned_warp_method, chain_method, copy_method, make_colorizer,
+                      model_method, warp_method)
 from .plots import plot_quality, plot_speed
 from .quality import evaluate
 from .report import RunInfo, write_report
@@ -112,9 +112,9 @@ def run_benchmark(config: BenchmarkConfig, *, command: str = "") -> Path:
     notes = []
     if not config.models:
         notes.append("**No colorize model was available to this run** (neither engine/weights/lcmftn.onnx nor "
-                     "benchmarks/colorize/models/lcmftn_nocmft.onnx existed): only the baseline rows `copy`, "
-                     "`warp` and `warp_aligned` are measured and the targets are not evaluated. Re-run the command once the weights "
-                     "exist.")
+                     "benchmarks/colorize/models/lcmftn_nocmft.onnx existed): only the baseline rows "
+                     f"{', '.join(f'`{k}`' for k in BASELINE_KEYS)} are measured and the targets are not evaluated. "
+                     "Re-run the command once the weights exist.")
     if manifest:
         notes.append("data manifest: " + ", ".join(f"{k}={manifest[k]}" for k in ("version", "split_rule", "counts")
                                                     if k in manifest))

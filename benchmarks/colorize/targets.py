@@ -10,13 +10,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from .methods import BASELINE_KEYS
 from .quality import QualityResults
 
-__all__ = ["Target", "evaluate_targets", "FULL", "ABLATION", "BASELINES", "MARGIN_DB", "MARGIN_FROM"]
+__all__ = ["Target", "evaluate_targets", "FULL", "ABLATION", "MARGIN_DB", "MARGIN_FROM"]
 
 FULL = "lcmftn"
 ABLATION = "lcmftn_nocmft"
-BASELINES = ("copy", "warp", "warp_aligned")  # the model-free rows of `methods`
 MARGIN_DB = 1.5
 MARGIN_FROM = 10
 
@@ -30,7 +30,7 @@ class Target:
 
 def evaluate_targets(q: QualityResults) -> list[Target]:
     """One row per target and interval; empty when the full model was not run."""
-    keys = [k for k, _ in q.methods if k in (FULL, ABLATION, *BASELINES)]
+    keys = [k for k, _ in q.methods if k in (FULL, ABLATION, *BASELINE_KEYS)]
     if FULL not in keys:
         return []
     rows = []

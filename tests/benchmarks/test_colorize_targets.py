@@ -1,6 +1,7 @@
 """The colorize benchmark's targets: which rows compete with the full model, and the CMFT margin."""
 from __future__ import annotations
 
+from benchmarks.colorize.methods import BASELINE_KEYS, aligned_warp_method, copy_method, warp_method
 from benchmarks.colorize.quality import PairScore, QualityResults
 from benchmarks.colorize.targets import evaluate_targets
 
@@ -37,3 +38,7 @@ def test_margin_below_target_fails_and_no_full_model_gives_no_targets() -> None:
     assert _status(q) == {"interval 20: `lcmftn` has the highest PSNR": True,
                           "interval 20: `lcmftn` >= `lcmftn_nocmft` + 1.5 dB": False}
     assert evaluate_targets(_results({"warp": {5: 30.0}, "lcmftn_nocmft": {5: 31.0}})) == []
+
+
+def test_baseline_keys_name_the_model_free_rows() -> None:
+    assert tuple(m.key for m in (copy_method(), warp_method(), aligned_warp_method())) == BASELINE_KEYS
