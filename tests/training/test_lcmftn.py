@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 import torch
@@ -10,6 +11,7 @@ from training.losses.perceptual import PerceptualLoss
 from training.metrics.psnr import psnr
 from training.nets.attention import CorrelationTransfer, global_attention, window_attention
 from training.nets.lcmftn import LCMFTN, LCMFTNConfig
+from training.nets.reference_gate import ReferenceGate
 from training.recipes.colorize import get_colorize_recipe
 
 _SMALL = dict(width=8, key_dim=8, resnext_blocks=(1, 1, 1))
@@ -189,7 +191,7 @@ def test_colour_skip_base_is_the_transferred_reference_colour():
     # full resolution (blocks are moved whole, not pooled); with CMFT, a convex mix of reference colours.
     sketch, reference_sketch, reference_color = _inputs(k=1)
     for cmft in (False, True):
-        network = LCMFTN(config=LCMFTNConfig(**_SMALL, cmft=cmft)).eval()
+        network = LCMFTN(config=LCMFTNConfig(**_SMALL, cmft=cmft, gate_width=0)).eval()
         torch.nn.init.zeros_(network.head[-1].weight)
         torch.nn.init.zeros_(network.head[-1].bias)
         with torch.no_grad():
@@ -211,7 +213,7 @@ def test_head_sees_the_line_art_and_the_reference_line_art_moved_with_the_base_c
     sketch, reference_sketch, _ = _inputs(k=2)
     grey = reference_sketch.expand(-1, -1, 3, -1, -1)
     for cmft in (False, True):
-        network = LCMFTN(config=LCMFTNConfig(**_SMALL, cmft=cmft)).eval()
+        network = LCMFTN(config=LCMFTNConfig(**_SMALL, cmft=cmft, gate_width=0)).eval()
         torch.nn.init.zeros_(network.head[-1].weight)
         torch.nn.init.zeros_(network.head[-1].bias)
         seen = {}
@@ -232,7 +234,7 @@ def test_dead_zone_lets_the_base_through_unless_the_correction_is_definite():
     # 0.03 dead zone) leaves it exactly; 0.5 is applied shrunk by 0.03. A fresh network's head starts with
     # corrections on both sides of the threshold, so it gets a gradient (an all-zero start would get none).
     sketch, reference_sketch, reference_color = _inputs(k=1)
-    network = LCMFTN(config=LCMFTNConfig(**_SMALL, cmft=False, correction_deadzone=0.03)).eval()
+    network = LCMFTN(config=LCMFTNConfig(**_SMALL, cmft=False, correction_deadzone=0.03, gate_width=0)).eval()
     base = torch.atanh(0.999 * reference_color[:, 0])
     for correction, applied in ((0.02, 0.0), (0.5, 0.47), (-0.5, -0.47)):
         torch.nn.init.zeros_(network.head[-1].weight)
@@ -251,6 +253,55 @@ def test_saved_configs_rebuild_the_network_they_were_trained_as():
     # A network saved before a field existed did what the field's "off" value does, not what today's default does.
     old = LCMFTNConfig.from_saved({"width": 16, "attention": ["global", "global", "window", "none"]})
     assert old.attention == ("global", "global", "window", "none")
-    assert (old.width, old.head_sees_lines, old.correction_deadzone) == (16, False, 0.0)
-    new = LCMFTNConfig.from_saved({"width": 16, "head_sees_lines": True, "correction_deadzone": 0.03})
-    assert (new.head_sees_lines, new.correction_deadzone) == (True, 0.03)
+    assert (old.width, old.head_sees_lines, old.correction_deadzone, old.gate_width) == (16, False, 0.0, 0)
+    assert LCMFTN(config=replace(old, **_SMALL)).gate is None
+    new = LCMFTNConfig.from_saved({"width": 16, "head_sees_lines": True, "correction_deadzone": 0.03,
+                                   "gate_width": 8})
+    assert (new.head_sees_lines, new.correction_deadzone, new.gate_width) == (True, 0.03, 8)
+
+
+def _two_references_one_agreeing(h: int = 32, w: int = 40):
+    """A current line art, reference 0 with the same line art and reference 1 with a line moved, flat colours."""
+    sketch = torch.ones(1, 1, h, w)
+    sketch[..., 10, :] = -1
+    moved = torch.ones(1, 1, h, w)
+    moved[..., 20, :] = -1
+    reference_sketch = torch.stack([sketch, moved], dim=1)  # [1, 2, 1, H, W]
+    colours = torch.tensor([[0.6, -0.4, 0.2], [-0.5, 0.3, 0.7]]).view(1, 2, 3, 1, 1).expand(1, 2, 3, h, w)
+    return sketch, reference_sketch, colours.contiguous()
+
+
+def test_reference_gate_passes_an_agreeing_reference_exactly_and_leaves_the_rest_to_the_network():
+    # Fresh gate (its learned convs start at zero): where a reference's line art matches the current one throughout
+    # the neighbourhood, that reference's colour comes through; where none matches, the network's output; where
+    # two match, both (a convex mix, ~99.8 % together).
+    sketch, reference_sketch, reference_color = _two_references_one_agreeing()
+    gate = ReferenceGate(8)
+    network_output = torch.zeros(1, 3, 32, 40)
+    with torch.no_grad():
+        out = gate(sketch, reference_sketch, reference_color, network_output)
+    for row in (10, 20):  # reference 1's line art differs within the radius (3) of rows 10 and 20
+        assert torch.allclose(out[..., row - 3 : row + 4, :], reference_color[:, 0, :, row - 3 : row + 4], atol=0.01)
+    assert torch.allclose(out[..., 0:6, :], reference_color[:, :, :, 0:6].mean(dim=1), atol=0.01)
+    with torch.no_grad():  # reference 0 withdrawn: reference 1 where it agrees, the network at the moved line
+        out = gate(sketch, reference_sketch[:, 1:], reference_color[:, 1:], network_output)
+    assert torch.allclose(out[..., 0:6, :], reference_color[:, 1, :, 0:6], atol=0.01)
+    assert torch.allclose(out[..., 10, :], network_output[..., 10, :], atol=0.01)
+    assert torch.allclose(out[..., 20, :], network_output[..., 20, :], atol=0.01)
+    # Inside the network the gate is the last step: one reference that agrees everywhere comes through.
+    network = LCMFTN(config=LCMFTNConfig(**_SMALL)).eval()
+    with torch.no_grad():
+        out = network(sketch, reference_sketch[:, :1], reference_color[:, :1])
+    assert torch.allclose(out, reference_color[:, 0], atol=0.01)
+
+
+def test_reference_gate_learns_from_its_prior_and_rejects_bad_widths():
+    sketch, reference_sketch, reference_color = _two_references_one_agreeing()
+    gate = ReferenceGate(8)
+    network_output = torch.zeros(1, 3, 32, 40, requires_grad=True)
+    gate(sketch, reference_sketch[:, 1:], reference_color[:, 1:], network_output).square().sum().backward()
+    assert gate.convs[-1].weight.grad.abs().sum() > 0  # the zero-initialised correction gets a gradient
+    assert gate.prior_bias.grad != 0 and gate.prior_slope.grad != 0
+    assert network_output.grad[..., 10, :].abs().min() > 0  # where the gate defers, the network is trained
+    with pytest.raises(ValueError, match="gate_width"):
+        LCMFTNConfig(gate_width=-1)

@@ -55,13 +55,14 @@ from torch import nn
 import torch.nn.functional as F
 
 from .attention import ATTENTION_MODES, CorrelationTransfer, split_references
+from .reference_gate import ReferenceGate
 from .vgg import VGG19Features
 
 __all__ = ["LCMFTNConfig", "LCMFTN", "LCMFTNExport"]
 
 _LEVELS = 4  # 1/8, 1/4, 1/2, 1
 # Config fields added after networks were saved, with the value that reproduces those networks.
-_BEFORE_FIELD_EXISTED = {"head_sees_lines": False, "correction_deadzone": 0.0}
+_BEFORE_FIELD_EXISTED = {"head_sees_lines": False, "correction_deadzone": 0.0, "gate_width": 0}
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,9 @@ class LCMFTNConfig:
     # With color_skip: head corrections smaller than this (pre-tanh units) are dropped, the rest shrunk by it, so
     # where the head has nothing definite to add the base passes exactly (0: off).
     correction_deadzone: float = 0.03
+    # Channels of the reference gate's learned convs (training/nets/reference_gate.py; 0: no gate): per pixel, each
+    # reference's colour as given or the network's output, so that what the flow aligned exactly passes exactly.
+    gate_width: int = 8
 
     def __post_init__(self) -> None:
         if len(self.attention) != _LEVELS or any(mode not in ATTENTION_MODES for mode in self.attention):
@@ -97,6 +101,8 @@ class LCMFTNConfig:
             raise ValueError(f"width {self.width} must be a multiple of cardinality {self.cardinality}")
         if self.correction_deadzone < 0:
             raise ValueError(f"correction_deadzone must be >= 0 (0: off), got {self.correction_deadzone}")
+        if self.gate_width < 0:
+            raise ValueError(f"gate_width must be >= 0 (0: no gate), got {self.gate_width}")
 
     @classmethod
     def from_saved(cls, fields: dict) -> "LCMFTNConfig":
@@ -236,6 +242,7 @@ class LCMFTN(nn.Module):
             nn.init.zeros_(self.head[-1].bias)
             if not config.correction_deadzone:
                 nn.init.zeros_(self.head[-1].weight)
+        self.gate = ReferenceGate(config.gate_width, slope=slope) if config.gate_width else None
 
     def _transferred_channels(self, channels: int, transfers: bool) -> int:
         """Channels a level adds to the decoder: attention output (values), or reference colour + sketch maps, and
@@ -310,12 +317,16 @@ class LCMFTN(nn.Module):
             x = torch.cat([x, sketch, matched_lines], dim=1)
         residual = self.head(x)
         if base_blocks is None:
-            return torch.tanh(residual)
-        if self.config.correction_deadzone:
-            residual = _dead_zone(residual, self.config.correction_deadzone)
-        base = 0.999 * F.pixel_shuffle(base_blocks, _block_side(self.base_level))
-        # atanh(base), written out: the ONNX exporter (opset 17, dynamo=False) has no aten::atanh.
-        return torch.tanh(0.5 * torch.log((1 + base) / (1 - base)) + residual)
+            output = torch.tanh(residual)
+        else:
+            if self.config.correction_deadzone:
+                residual = _dead_zone(residual, self.config.correction_deadzone)
+            base = 0.999 * F.pixel_shuffle(base_blocks, _block_side(self.base_level))
+            # atanh(base), written out: the ONNX exporter (opset 17, dynamo=False) has no aten::atanh.
+            output = torch.tanh(0.5 * torch.log((1 + base) / (1 - base)) + residual)
+        if self.gate is None:
+            return output
+        return self.gate(sketch, reference_sketch, reference_color, output)
 
 
 def _dead_zone(residual: torch.Tensor, width: float) -> torch.Tensor:
