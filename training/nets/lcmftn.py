@@ -45,6 +45,12 @@ Dead zone on the head's correction (`correction_deadzone`, with the colour skip;
 the threshold are dropped and larger ones shrunk by it. The session-6 weights corrected a base that was already exact
 by small amounts everywhere, which capped near-still pairs at ~47 dB where the aligned reference scored 52-62 dB
 (the mean PSNR over pairs weighs those heavily); dropping those small corrections lets the exact base through.
+
+Reference gate (`gate_width`, our extension; training/nets/reference_gate.py): the last step mixes, per pixel, each
+(flow-aligned) reference's colour as given with the network's output, by softmax logits that start high where the
+reference's line art agrees with the current one throughout a neighbourhood. The attention base cannot reproduce an
+exact match exactly (the 1/2-scale window attention leaks a few per cent of weight to neighbouring positions), so
+near-still pairs stayed 3-7 dB under the aligned warp with the dead zone alone.
 """
 from __future__ import annotations
 
