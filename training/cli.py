@@ -138,7 +138,7 @@ def _run_export_colorize(args: argparse.Namespace) -> None:
         metrics = score_colorizer(network_path, args.data, pairs=args.eval_pairs, crop_size=args.eval_crop)
     result = export_colorizer(
         network_path, args.out, name=args.name, description=args.description, command=args.training_command,
-        data_manifest=args.data_manifest, metrics=metrics,
+        data_manifest=args.data_manifest, data_root=args.data if metrics else None, metrics=metrics,
     )
     print(f"wrote {result.onnx_path} and {result.card_path} (ONNX parity {result.parity_max_abs_diff:.1e})")
     if metrics:

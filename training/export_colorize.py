@@ -12,7 +12,7 @@ import torch
 
 from engine.models import file_sha256
 
-from .manifest_summary import card_sources
+from .manifest_summary import build_provenance, card_sources
 from .nets.lcmftn import LCMFTN, LCMFTNExport
 from .train_colorize import evaluate_colorizer, held_out_pairs, load_colorizer
 
@@ -108,10 +108,14 @@ def export_colorizer(
     description: str = "",
     command: str = "",
     data_manifest: Path | None = None,
+    data_root: Path | None = None,
     metrics: dict | None = None,
     max_side: int = DEFAULT_MAX_SIDE,
 ) -> ColorizeExportResult:
-    """Write `out_path` (.onnx) and its card (.json) from a `network.safetensors` written by the trainer."""
+    """Write `out_path` (.onnx) and its card (.json) from a `network.safetensors` written by the trainer.
+
+    `data_root`: the local build that `metrics` were scored on; the card records whether its manifest is the
+    committed `data_manifest`, so a reader knows the scores come from the data the card describes."""
     network, meta = load_colorizer(network_path)
     recipe = meta["recipe"]
     config = network.config
@@ -162,7 +166,8 @@ def export_colorizer(
             "world_size": meta["world_size"],
             "config": recipe,
         },
-        "data": {"manifest": str(data_manifest) if data_manifest else None, "sources": sources},
+        "data": {"manifest": str(data_manifest) if data_manifest else None, "sources": sources,
+                 "scored_build": build_provenance(data_root, data_manifest) if data_root is not None else None},
         "metrics": {"onnx_parity_max_abs_diff": worst, "validation_at_last_checkpoint": meta.get("validation"),
                     **(metrics or {})},
         "licence": "GPL-3.0-or-later (trained by the Toonflow project)",

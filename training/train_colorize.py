@@ -1,6 +1,8 @@
 """Trainer for the colorization recipes (`lcmftn`, `lcmftn_nocmft`): CPU, one GPU, or `torchrun` DDP, same code.
 
-One loss: l1_weight * L1 + perceptual_weight * VGG19 perceptual, Adam (SPEC section 4). Every `checkpoint_every`
+Loss: l1_weight * L1 + perceptual_weight * VGG19 perceptual, Adam (SPEC section 4); with a reference gate also
+the gate selection cross-entropy and an L1 on the network's output before the gate (our extension, see the recipe's
+fields). Every `checkpoint_every`
 steps: a resumable safetensors checkpoint, the network alone, a PNG sheet of held-out samples and a validation line
 (PSNR of the output and of the "copy the reference colour" baseline on fixed test pairs) in `losses.jsonl`.
 Every `log_every` steps: a line of losses. Re-running the same command resumes.
@@ -26,10 +28,12 @@ from .checkpoint import load_checkpoint, load_generator_state, save_checkpoint, 
 from .data.colorize_dataset import ColorizeDataset
 from .distributed import Distributed, process_device
 from .losses.content import FeatureL1Loss
+from .losses.gate_selection import GateSelectionLoss
 from .losses.perceptual import PerceptualLoss
 from .methods.base import optimizer_step
 from .metrics.psnr import psnr
 from .nets.lcmftn import LCMFTN, LCMFTNConfig
+from .nets.reference_gate import candidates
 from .recipes.colorize import ColorizeRecipe
 
 __all__ = ["train_colorize", "evaluate_colorizer", "load_colorizer", "CHECKPOINT_NAME", "NETWORK_NAME"]
@@ -49,9 +53,21 @@ def load_colorizer(path: Path) -> tuple[LCMFTN, dict]:
     return network.eval(), meta
 
 
-def _forward(network: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+def _forward(network: torch.nn.Module, batch: dict[str, torch.Tensor], *, with_parts: bool = False):
     """One reference per item: the dataset's [N, C, H, W] references become [N, 1, C, H, W]."""
-    return network(batch["sketch"], batch["reference_sketch"].unsqueeze(1), batch["reference_color"].unsqueeze(1))
+    return network(batch["sketch"], batch["reference_sketch"].unsqueeze(1), batch["reference_color"].unsqueeze(1),
+                   with_parts=with_parts)
+
+
+def _parameter_groups(network: LCMFTN, recipe: ColorizeRecipe) -> list[dict]:
+    """Adam parameter groups: the reference gate at `gate_lr_scale` times the learning rate, the rest at it.
+    E_I (VGG19) is frozen and left out."""
+    gate = {id(p) for p in network.gate.parameters()} if network.gate is not None else set()
+    trainable = [p for p in network.parameters() if p.requires_grad]
+    groups = [{"params": [p for p in trainable if id(p) not in gate]}]
+    if gate:
+        groups.append({"params": [p for p in trainable if id(p) in gate], "lr": recipe.lr * recipe.gate_lr_scale})
+    return groups
 
 
 @torch.no_grad()
@@ -107,8 +123,9 @@ class _ColorizeTrainer:
         self.model = self.dist.wrap(self.network)
         self.l1 = FeatureL1Loss(loss_weight=recipe.l1_weight)
         self.perceptual = PerceptualLoss(loss_weight=recipe.perceptual_weight).to(device)
-        trainable = [p for p in self.network.parameters() if p.requires_grad]  # E_I (VGG19) stays frozen
-        self.optimizer = torch.optim.Adam(trainable, lr=recipe.lr, betas=recipe.betas)
+        self.gate_selection = GateSelectionLoss(loss_weight=recipe.gate_selection_weight)
+        self.network_l1 = FeatureL1Loss(loss_weight=recipe.network_l1_weight)
+        self.optimizer = torch.optim.Adam(_parameter_groups(self.network, recipe), lr=recipe.lr, betas=recipe.betas)
         self.modules = {"network": self.network}
         self.optimizers = {"opt": self.optimizer}
 
@@ -142,8 +159,15 @@ class _ColorizeTrainer:
             epoch += 1
 
     def _step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
-        output = _forward(self.model, batch)
-        terms = {"l1": self.l1(output, batch["color"]), "perceptual": self.perceptual(output, batch["color"])}
+        parts = _forward(self.model, batch, with_parts=True)
+        target = batch["color"]
+        terms = {"l1": self.l1(parts.output, target), "perceptual": self.perceptual(parts.output, target)}
+        if parts.gate_logits is not None:
+            if self.recipe.gate_selection_weight:
+                gate_candidates = candidates(batch["reference_color"].unsqueeze(1), parts.network_output)
+                terms["gate"] = self.gate_selection(parts.gate_logits, gate_candidates, target)
+            if self.recipe.network_l1_weight:
+                terms["network_l1"] = self.network_l1(parts.network_output, target)
         loss = sum(terms.values())
         optimizer_step(self.optimizer, loss)
         return {"loss": loss.item(), **{name: value.item() for name, value in terms.items()}}
@@ -186,7 +210,8 @@ class _ColorizeTrainer:
         _, saved_meta = load_generator_state(self.out_dir / NETWORK_NAME)
         saved = saved_meta["recipe"]
         current = json.loads(json.dumps(asdict(self.recipe)))
-        fixed_fields = ("name", "network", "l1_weight", "perceptual_weight", "crop_size", "batch_size")
+        fixed_fields = ("name", "network", "l1_weight", "perceptual_weight", "gate_selection_weight",
+                        "network_l1_weight", "gate_lr_scale", "crop_size", "batch_size")
         changed = [name for name in fixed_fields if saved.get(name) != current.get(name)]
         if changed:
             raise ValueError(

@@ -19,7 +19,8 @@ from training.checkpoint import load_generator_state
 from training.cli import main as training_main
 from training.export_colorize import INPUT_NAMES, export_colorizer, score_colorizer
 from training.recipes.colorize import get_colorize_recipe
-from training.train_colorize import CHECKPOINT_NAME, NETWORK_NAME, train_colorize
+from training.nets.lcmftn import LCMFTN
+from training.train_colorize import CHECKPOINT_NAME, NETWORK_NAME, _parameter_groups, train_colorize
 
 
 def _frame(seed: int, t: int, size: int = 48) -> tuple[np.ndarray, np.ndarray]:
@@ -74,6 +75,25 @@ def test_smoke_training_writes_checkpoint_log_samples_and_validation(name, color
     assert sheet.shape == (4 * 32, 2 * 32, 3)  # 4 rows (reference, line art, output, truth) x 2 validation pairs
 
 
+def test_gate_training_logs_its_terms_and_learns_at_its_own_rate(colorize_data, tmp_path):
+    recipe = get_colorize_recipe("lcmftn", "smoke", steps=2, gate_lr_scale=5.0)
+    train_colorize(recipe, data_root=colorize_data, out_dir=tmp_path, device="cpu")
+    first = _records(tmp_path)[0]
+    assert first["gate"] > 0 and first["network_l1"] > 0
+    assert first["loss"] == pytest.approx(first["l1"] + first["perceptual"] + first["gate"] + first["network_l1"],
+                                          rel=1e-5)
+    network = LCMFTN(config=recipe.network)
+    groups = _parameter_groups(network, recipe)
+    assert groups[1]["lr"] == 5.0 * recipe.lr and "lr" not in groups[0]
+    assert {id(p) for p in groups[1]["params"]} == {id(p) for p in network.gate.parameters()}
+    assert sum(len(g["params"]) for g in groups) == sum(p.requires_grad for p in network.parameters())
+    # Without a gate the gate terms are not computed, and one group remains.
+    plain = get_colorize_recipe("lcmftn", "smoke", steps=1, network={"gate_width": 0})
+    train_colorize(plain, data_root=colorize_data, out_dir=tmp_path / "plain", device="cpu")
+    assert "gate" not in _records(tmp_path / "plain")[0]
+    assert len(_parameter_groups(LCMFTN(config=plain.network), plain)) == 1
+
+
 def test_resume_continues_and_refuses_another_network(colorize_data, tmp_path):
     train_colorize(get_colorize_recipe("lcmftn", "smoke", steps=2), data_root=colorize_data, out_dir=tmp_path,
                    device="cpu")
@@ -85,6 +105,9 @@ def test_resume_continues_and_refuses_another_network(colorize_data, tmp_path):
     assert [r["step"] for r in _records(tmp_path) if r["phase"] == "train"] == [1, 2, 3, 4]
     with pytest.raises(ValueError, match="different"):
         train_colorize(get_colorize_recipe("lcmftn_nocmft", "smoke", steps=6), data_root=colorize_data,
+                       out_dir=tmp_path, device="cpu")
+    with pytest.raises(ValueError, match="different gate_lr_scale"):  # the optimiser's groups would not match
+        train_colorize(get_colorize_recipe("lcmftn", "smoke", steps=6, gate_lr_scale=1.0), data_root=colorize_data,
                        out_dir=tmp_path, device="cpu")
 
 
@@ -108,6 +131,7 @@ def test_cli_trains_and_exports_an_onnx_model_that_matches_pytorch_for_any_k_h_w
     scores = card["metrics"]["heldout_psnr_db"]["window_10"]
     assert scores["pairs"] == 2 and np.isfinite(scores["psnr"]) and np.isfinite(scores["psnr_copy_reference"])
     assert card["data"]["sources"] == [{"name": "test fixture", "licence": "n/a"}]
+    assert card["data"]["scored_build"]["same_as_manifest"] is True  # scored on the build the manifest describes
     verify_model_file(load_card(onnx_path))  # the engine accepts the file and its hash
 
     session = onnxruntime.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])

@@ -305,3 +305,17 @@ def test_reference_gate_learns_from_its_prior_and_rejects_bad_widths():
     assert network_output.grad[..., 10, :].abs().min() > 0  # where the gate defers, the network is trained
     with pytest.raises(ValueError, match="gate_width"):
         LCMFTNConfig(gate_width=-1)
+
+
+def test_forward_with_parts_exposes_what_the_gate_mixed():
+    sketch, reference_sketch, reference_color = _two_references_one_agreeing()
+    network = LCMFTN(config=LCMFTNConfig(**_SMALL)).eval()
+    with torch.no_grad():
+        parts = network(sketch, reference_sketch, reference_color, with_parts=True)
+        assert torch.equal(parts.output, network(sketch, reference_sketch, reference_color))
+        assert torch.allclose(parts.output, network.gate.mix(parts.gate_logits, reference_color, parts.network_output))
+    assert parts.gate_logits.shape == (1, 2, 32, 40) and parts.network_output.shape == (1, 3, 32, 40)
+    ungated = LCMFTN(config=LCMFTNConfig(**{**_SMALL, "gate_width": 0})).eval()
+    with torch.no_grad():
+        parts = ungated(sketch, reference_sketch, reference_color, with_parts=True)
+    assert parts.gate_logits is None and parts.output is parts.network_output

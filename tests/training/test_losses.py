@@ -7,6 +7,7 @@ import torch
 
 from training.losses import (
     ContentLoss,
+    GateSelectionLoss,
     LSGANLoss,
     MotionConsistencyLoss,
     StructureLoss,
@@ -55,7 +56,8 @@ def test_lsgan_values_at_the_optimum():
     assert loss.discriminator(zeros, ones).item() == pytest.approx(2.0)
 
 
-@pytest.mark.parametrize("loss_cls", [LSGANLoss, ContentLoss, StructureLoss, TotalVariationLoss, MotionConsistencyLoss])
+@pytest.mark.parametrize("loss_cls", [LSGANLoss, ContentLoss, StructureLoss, TotalVariationLoss, MotionConsistencyLoss,
+                                      GateSelectionLoss])
 def test_negative_weight_is_refused(loss_cls):
     with pytest.raises(ValueError):
         loss_cls(loss_weight=-1.0)
@@ -153,3 +155,36 @@ def test_motion_loss_gradients_reach_both_cartoon_frames_and_bad_inputs_fail():
     bad = _features(5, shapes=((2, 16, 40, 40), (2, 32, 8, 9)))
     with pytest.raises(ValueError):
         loss(_features(1), _features(2), _features(3), bad)
+
+
+def test_gate_selection_picks_the_closest_candidate_weighted_by_how_much_it_matters():
+    # One reference: at pixel (0, 0) it is exact and the network is off by 0.5; at (0, 1) the reverse; at (0, 2) both
+    # are exact (margin 0: does not count); at (0, 3) both are off by the same amount (margin 0).
+    target = torch.zeros(1, 3, 1, 4)
+    reference = torch.tensor([0.0, 0.5, 0.0, 0.3]).view(1, 1, 1, 1, 4).expand(1, 1, 3, 1, 4)
+    network = torch.tensor([0.5, 0.0, 0.0, -0.3]).view(1, 1, 1, 4).expand(1, 3, 1, 4)
+    candidates = torch.cat([reference, network.unsqueeze(1)], dim=1)
+    loss = GateSelectionLoss(loss_weight=2.0)
+    right = torch.tensor([20.0, -20.0, 0.0, 0.0]).view(1, 1, 1, 4)  # keeps the reference at 0, defers at 1
+    assert loss(right, candidates, target).item() < 1e-6
+    wrong = -right
+    expected = 2.0 * (torch.nn.functional.softplus(torch.tensor(20.0)).item())  # -log(sigmoid(-20)) at both pixels
+    assert loss(wrong, candidates, target).item() == pytest.approx(expected, rel=1e-5)
+    logits = torch.zeros(1, 1, 1, 4, requires_grad=True)
+    candidates = candidates.clone().requires_grad_()
+    loss(logits, candidates, target).backward()
+    assert logits.grad[0, 0, 0, 0] < 0 < logits.grad[0, 0, 0, 1]  # raise the reference at 0, lower it at 1
+    assert logits.grad[0, 0, 0, 2:].abs().max() == 0  # margin 0: no push either way
+    assert candidates.grad is None  # the choice trains the gate only, not the network through the margins
+
+
+def test_gate_selection_rejects_mismatched_shapes():
+    loss = GateSelectionLoss()
+    logits, target = torch.zeros(2, 2, 8, 8), torch.zeros(2, 3, 8, 8)
+    assert loss(logits, torch.rand(2, 3, 3, 8, 8), target).dim() == 0  # K = 2 references + the network
+    with pytest.raises(ValueError, match="K \\+ 1"):
+        loss(logits, torch.rand(2, 2, 3, 8, 8), target)  # the network's candidate is missing
+    with pytest.raises(ValueError, match="K \\+ 1"):
+        loss(logits, torch.rand(2, 3, 3, 8, 8), torch.zeros(2, 3, 8, 9))
+    with pytest.raises(ValueError):
+        loss(torch.zeros(2, 8, 8), torch.rand(2, 3, 3, 8, 8), target)

@@ -1,10 +1,10 @@
-"""Model cards quote a manifest's sources without their per-file lists."""
+"""Model cards quote a manifest's sources without their per-file lists, and say which data build they were scored on."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from training.manifest_summary import card_sources
+from training.manifest_summary import build_provenance, card_sources
 
 
 def test_card_sources_keep_provenance_and_drop_file_lists(tmp_path: Path) -> None:
@@ -16,3 +16,16 @@ def test_card_sources_keep_provenance_and_drop_file_lists(tmp_path: Path) -> Non
     assert "files" not in summary
     assert summary["package"]["licence"] == "BSD-3-Clause" and summary["counts"] == {"train": 5, "test": 1}
     assert card_sources(tmp_path / "missing.json") == [] and card_sources(None) == []
+
+
+def test_build_provenance_says_whether_a_local_build_is_the_committed_one(tmp_path: Path) -> None:
+    build, committed = tmp_path / "data", tmp_path / "committed.json"
+    build.mkdir()
+    assert build_provenance(build, committed) is None  # no manifest in the folder: nothing to compare
+    (build / "manifest.json").write_text('{"sources": []}')
+    committed.write_text('{"sources": []}')
+    same = build_provenance(build, committed)
+    assert same["same_as_manifest"] is True and same["folder"] == str(build) and len(same["manifest_sha256"]) == 64
+    committed.write_text('{"sources": [] }')  # one byte differs
+    assert build_provenance(build, committed)["same_as_manifest"] is False
+    assert build_provenance(build, tmp_path / "missing.json")["same_as_manifest"] is None

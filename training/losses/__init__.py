@@ -3,6 +3,7 @@ from .adversarial import LSGANLoss
 from .anime_adversarial import AnimeAdversarialLoss
 from .color import ColorLoss, grayscale, rgb_to_yuv
 from .content import ContentLoss
+from .gate_selection import GateSelectionLoss
 from .gram import GramStyleLoss, gram_matrix
 from .guided_filter import guided_filter
 from .motion import MotionConsistencyLoss
@@ -16,6 +17,7 @@ __all__ = [
     "AnimeAdversarialLoss",
     "ColorLoss",
     "ContentLoss",
+    "GateSelectionLoss",
     "GramStyleLoss",
     "LSGANLoss",
     "MotionConsistencyLoss",

@@ -55,6 +55,7 @@ near-still pairs stayed 3-7 dB under the aligned warp with the dead zone alone.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -64,7 +65,7 @@ from .attention import ATTENTION_MODES, CorrelationTransfer, split_references
 from .reference_gate import ReferenceGate
 from .vgg import VGG19Features
 
-__all__ = ["LCMFTNConfig", "LCMFTN", "LCMFTNExport"]
+__all__ = ["LCMFTNConfig", "LCMFTN", "LCMFTNExport", "GatedOutput"]
 
 _LEVELS = 4  # 1/8, 1/4, 1/2, 1
 # Config fields added after networks were saved, with the value that reproduces those networks.
@@ -194,6 +195,14 @@ class _UpLevel(nn.Module):
         return F.leaky_relu(self.shuffle(self.expand(x)), self.slope)
 
 
+class GatedOutput(NamedTuple):
+    """The network's output with the gate's inputs (`LCMFTN.forward(..., with_parts=True)`)."""
+
+    output: torch.Tensor  # [N, 3, H, W]: what forward returns
+    network_output: torch.Tensor  # [N, 3, H, W]: before the gate (the output itself without one)
+    gate_logits: torch.Tensor | None  # [N, K, H, W]: each reference's logit (the network's is 0); None: no gate
+
+
 class LCMFTN(nn.Module):
     """sketch [N, 1, H, W], reference_sketch [N, K, 1, H, W], reference_color [N, K, 3, H, W] -> [N, 3, H, W].
 
@@ -263,7 +272,9 @@ class LCMFTN(nn.Module):
         factor = features.shape[-1] * 8 // sketch.shape[-1]  # VGG layers sit at 1/1 .. 1/16
         return F.avg_pool2d(features, factor) if factor > 1 else features
 
-    def forward(self, sketch: torch.Tensor, reference_sketch: torch.Tensor, reference_color: torch.Tensor) -> torch.Tensor:
+    def forward(self, sketch: torch.Tensor, reference_sketch: torch.Tensor, reference_color: torch.Tensor, *,
+                with_parts: bool = False) -> torch.Tensor | GatedOutput:
+        """The coloured frame; with `with_parts`, a GatedOutput (what the trainer's gate supervision needs)."""
         _check_inputs(sketch, reference_sketch, reference_color)
         n = sketch.shape[0]
         per_reference = lambda maps: [split_references(m, n) for m in maps]  # noqa: E731
@@ -331,8 +342,10 @@ class LCMFTN(nn.Module):
             # atanh(base), written out: the ONNX exporter (opset 17, dynamo=False) has no aten::atanh.
             output = torch.tanh(0.5 * torch.log((1 + base) / (1 - base)) + residual)
         if self.gate is None:
-            return output
-        return self.gate(sketch, reference_sketch, reference_color, output)
+            return GatedOutput(output, output, None) if with_parts else output
+        gate_logits = self.gate.logits(sketch, reference_sketch)
+        gated = self.gate.mix(gate_logits, reference_color, output)
+        return GatedOutput(gated, output, gate_logits) if with_parts else gated
 
 
 def _dead_zone(residual: torch.Tensor, width: float) -> torch.Tensor:

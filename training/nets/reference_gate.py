@@ -24,7 +24,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-__all__ = ["ReferenceGate"]
+__all__ = ["ReferenceGate", "candidates"]
 
 
 class ReferenceGate(nn.Module):
@@ -68,10 +68,18 @@ class ReferenceGate(nn.Module):
         learned = self.convs(torch.cat([current, reference, difference, local_worst], dim=1))
         return (prior + learned).reshape(n, k, height, width)
 
-    def forward(self, sketch: torch.Tensor, reference_sketch: torch.Tensor, reference_color: torch.Tensor,
-                network_output: torch.Tensor) -> torch.Tensor:
-        logits = self.logits(sketch, reference_sketch)
+    @staticmethod
+    def mix(logits: torch.Tensor, reference_color: torch.Tensor, network_output: torch.Tensor) -> torch.Tensor:
+        """The gated output [N, 3, H, W] from `logits` [N, K, H, W] (see `logits`)."""
         logits = torch.cat([logits, torch.zeros_like(logits[:, :1])], dim=1)
         weights = torch.softmax(logits, dim=1).unsqueeze(2)  # [N, K + 1, 1, H, W]
-        candidates = torch.cat([reference_color, network_output.unsqueeze(1)], dim=1)
-        return (weights * candidates).sum(dim=1)
+        return (weights * candidates(reference_color, network_output)).sum(dim=1)
+
+    def forward(self, sketch: torch.Tensor, reference_sketch: torch.Tensor, reference_color: torch.Tensor,
+                network_output: torch.Tensor) -> torch.Tensor:
+        return self.mix(self.logits(sketch, reference_sketch), reference_color, network_output)
+
+
+def candidates(reference_color: torch.Tensor, network_output: torch.Tensor) -> torch.Tensor:
+    """[N, K + 1, 3, H, W]: what the gate chooses between, in the order of its logits (references, then network)."""
+    return torch.cat([reference_color, network_output.unsqueeze(1)], dim=1)

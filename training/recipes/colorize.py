@@ -16,6 +16,16 @@ class ColorizeRecipe:
     network: LCMFTNConfig = LCMFTNConfig()  # architecture (CMFT on/off, attention mode per level, width)
     l1_weight: float = 10.0  # lambda_1 of the pixel L1 term (paper: 10)
     perceptual_weight: float = 2e-2  # lambda_2 of the VGG19 perceptual term (paper: 2e-2)
+    # The reference gate's training (our extension; networks with gate_width > 0, else unused). Weight of the
+    # cross-entropy that tells the gate which candidate is closest to the truth per pixel
+    # (training/losses/gate_selection.py); 0 leaves the gate to the pixel loss alone, as the session-10 weights were.
+    gate_selection_weight: float = 1.0
+    # Weight of an L1 term on the network's output before the gate, so the network learns everywhere and not only
+    # where the gate already defers to it (the selection loss above only hands it pixels it is better at); 0: none.
+    network_l1_weight: float = 10.0
+    # The gate's learning rate as a multiple of `lr`: at 1e-4 Adam moves its prior's bias and slope by at most
+    # 0.3 in 3000 steps, too little to move the hand-off threshold (session 10: slope 12 vs a better 6 on test).
+    gate_lr_scale: float = 10.0
     crop_size: int = 256  # square training crops (paper: 256)
     batch_size: int = 2  # per process (paper: 2)
     epochs: float = 40.0  # passes over the training pairs (paper: 40); ignored when `steps` is set
