@@ -88,10 +88,17 @@ class ColorizeEngineAdapter:
 
         return is_shot_cut(previous, current, self._get().cut_threshold)
 
-    def is_held(self, previous: np.ndarray, current: np.ndarray) -> bool:
-        from ..engine.lineart import hold_tolerance_for, is_held_drawing
+    @property
+    def hold_tolerance(self) -> float:
+        """The engine's hold tolerance for this line art (looser for a movie's coding noise)."""
+        from ..engine.lineart import hold_tolerance_for
 
-        return is_held_drawing(previous, current, hold_tolerance_for(video=self._movie))
+        return hold_tolerance_for(video=self._movie)
+
+    def is_held(self, previous: np.ndarray, current: np.ndarray) -> bool:
+        from ..engine.lineart import is_held_drawing
+
+        return is_held_drawing(previous, current, self.hold_tolerance)
 
 
 def resolve_model(settings: ProcessSettings, model_dirs: tuple[str, ...]) -> Any:
@@ -202,13 +209,16 @@ def open_colorize_clip(source: FrameSource, settings: ProcessSettings, keyframes
             raise KeyframeError(f"{owner}: keyframes at frames {by_index[index].frame} and {key.frame} fall on the "
                                 f"same line-art frame ({index}); keep one")
         by_index[index] = key
-    identity = f"{source.identity}|keys:{keyframes_identity({i: k.path for i, k in by_index.items()})}"
+    adapter = ColorizeEngineAdapter(settings, model_dirs, device, movie=isinstance(source, MovieSource))
+    # The hold tolerance decides which frames repeat the previous colour, so it is part of the key: caches made
+    # before movies got the video tolerance (20, not 12) must not be reused.
+    identity = (f"{source.identity}|keys:{keyframes_identity({i: k.path for i, k in by_index.items()})}"
+                f"|holds:{adapter.hold_tolerance}")
     cache = ClipCache(cache_root, settings.task, clip_key(identity, settings, model_hash(card)))
     if not cache.read_info():
         cache.write_info({"source": source.identity, "settings": settings.as_key_dict(), "model": card.name,
                           "model_path": str(card.onnx_path),
                           "keyframes": {str(k.frame): str(k.path) for k in keyframes}, **(info or {})})
-    adapter = ColorizeEngineAdapter(settings, model_dirs, device, movie=isinstance(source, MovieSource))
     return ColorizeRunner(source, cache, adapter, by_index, index_of, temporal=settings.temporal,
                           first_frame=first_frame)
 

@@ -349,23 +349,35 @@ def sc_colorize_cli(args: argparse.Namespace, media: dict) -> str:
 def sc_colorize_movie_holds(args: argparse.Namespace, media: dict) -> str:
     """Each drawing twice, the copy 16 levels darker in one patch (coding noise on a hold), through
     open_colorize_clip with Temporal on: from a movie the copy holds (the engine's video tolerance, 20) and repeats
-    the colour without a network pass; from an image sequence (tolerance 12) it is coloured anew."""
+    the colour without a network pass; from an image sequence (tolerance 12) it is coloured anew. The tolerance is
+    part of the cache key: with the movie tolerance set back to 12 (as before session 8) the movie's cached clip is
+    not reused, and every frame is coloured anew."""
     bridge, sources = mod("blender_addon.engine_bridge"), mod("blender_addon.sources")
+    lineart = mod("engine.lineart")
     settings = mod("blender_addon.keys").ProcessSettings(task="colorize", model=media["color_model"], temporal=True)
     key = mod("blender_addon.keyframes").Keyframe(frame=1, path=Path(media["key1"]))
-    passes = {}
-    for kind, path in (("movie", media["hold_movie"]), ("sequence", media["hold_lines"])):
-        runner = bridge.open_colorize_clip(
-            sources.open_source(path, kind), settings, [key], model_dirs=(media["model_dir"],), device="cpu",
-            cache_root=Path(args.work) / f"holds_{kind}", index_of=lambda frame: frame - 1, first_frame=1,
-            owner=f"{kind} holds")
-        runner.processor = _CountingPasses(runner.processor)
-        runner.ensure([1, 2, 3, 4])
+    passes, folders = {}, {}
+    video_tolerance = lineart.VIDEO_HOLD_TOLERANCE
+    for kind, path, tolerance in (("movie", media["hold_movie"], video_tolerance),
+                                  ("sequence", media["hold_lines"], video_tolerance),
+                                  ("movie at 12", media["hold_movie"], lineart.DEFAULT_HOLD_TOLERANCE)):
+        lineart.VIDEO_HOLD_TOLERANCE = tolerance
+        try:
+            runner = bridge.open_colorize_clip(
+                sources.open_source(path, kind.split()[0]), settings, [key], model_dirs=(media["model_dir"],),
+                device="cpu", cache_root=Path(args.work) / "holds", index_of=lambda frame: frame - 1, first_frame=1,
+                owner=f"{kind} holds")
+            runner.processor = _CountingPasses(runner.processor)
+            runner.ensure([1, 2, 3, 4])
+        finally:
+            lineart.VIDEO_HOLD_TOLERANCE = video_tolerance
         out = [read_rgb(runner.frame_path(f)) for f in (1, 2, 3, 4)]
-        passes[kind] = runner.processor.passes
-        assert np.array_equal(out[0], out[1]) and np.array_equal(out[2], out[3]), kind
+        passes[kind], folders[kind] = runner.processor.passes, runner.cache.dir
+        if kind != "movie at 12":  # coloured anew from the movie's noisy frames, so not pixel-equal
+            assert np.array_equal(out[0], out[1]) and np.array_equal(out[2], out[3]), kind
     # frame 1 is the keyframe; the movie colours frame 3 only, the sequence frames 2, 3 and 4
-    assert passes == {"movie": 1, "sequence": 3}, passes
+    assert passes == {"movie": 1, "sequence": 3, "movie at 12": 3}, passes
+    assert folders["movie"] != folders["movie at 12"], folders
     return f"network passes for 3 frames after the keyframe: {passes}"
 
 
