@@ -23,8 +23,8 @@ class ColorizeRecipe:
     # Weight of an L1 term on the network's output before the gate, so the network learns everywhere and not only
     # where the gate already defers to it (the selection loss above only hands it pixels it is better at); 0: none.
     network_l1_weight: float = 10.0
-    # The gate's learning rate as a multiple of `lr`: at 1e-4 Adam moves its prior's bias and slope by at most
-    # 0.3 in 3000 steps, too little to move the hand-off threshold (session 10: slope 12 vs a better 6 on test).
+    # The gate's learning rate as a multiple of `lr`: at 1e-4 Adam moves a parameter by at most ~0.3 in 3000 steps,
+    # and the session-10 gate had barely left its prior (docs/TRAINING.md, sessions 10 and 11).
     gate_lr_scale: float = 10.0
     crop_size: int = 256  # square training crops (paper: 256)
     batch_size: int = 2  # per process (paper: 2)
