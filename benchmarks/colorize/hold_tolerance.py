@@ -71,7 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{sequence.parent.parent.name}/{sequence.name}: {len(truth)} pairs, {held} holds")
     truth = np.concatenate(truth_parts)
     holds = truth <= DEFAULT_HOLD_TOLERANCE
-    print(f"\n{len(sequences)} sequences, {len(truth)} pairs, {int(holds.sum())} holds, {int((~holds).sum())} changes\n")
+    print(f"\n{len(sequences)} sequences, {len(truth)} pairs, {int(holds.sum())} holds, "
+          f"{int((~holds).sum())} changes\n")
     print("| CRF | tolerance | holds still found | changes taken for holds | largest such change before encoding |")
     print("|---|---|---|---|---|")
     for crf in args.crf:

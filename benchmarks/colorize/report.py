@@ -103,9 +103,9 @@ def write_report(path: Path, info: RunInfo, q: QualityResults, targets: Sequence
     L += ["| row | what it is |", "|---|---|"] + [f"| `{k}` | {label} |" for k, label in q.methods]
     L += ["", "PSNR (dB, higher is better):", ""] + _metric_table(q, "psnr", 2)
     L += ["", "SSIM (higher is better):", ""] + _metric_table(q, "ssim", 4)
-    L += ["", "Pairs per interval: " + ", ".join(
-        f"{d}: {len(q.pairs(q.methods[0][0], d))}" for d in q.intervals) + ". Seconds per pair (mean): " + ", ".join(
-        f"`{k}` {_fmt(q.mean(k, q.intervals[0], 'seconds'), 3)}" for k, _ in q.methods) + f" (interval {q.intervals[0]})."]
+    pairs = ", ".join(f"{d}: {len(q.pairs(q.methods[0][0], d))}" for d in q.intervals)
+    seconds = ", ".join(f"`{k}` {_fmt(q.mean(k, q.intervals[0], 'seconds'), 3)}" for k, _ in q.methods)
+    L += ["", f"Pairs per interval: {pairs}. Seconds per pair (mean): {seconds} (interval {q.intervals[0]})."]
     L += ["", "Sequences: " + ", ".join(f"`{n}` ({count} frames, {w}x{h})" for n, count, (w, h) in q.sequences) + "."]
     L += ["", f"![PSNR and SSIM]({plots.get('quality', 'quality.png')})", ""]
     L += ["Paper (their anime test set, 256x256; for reference only):", "",

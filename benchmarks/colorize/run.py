@@ -39,7 +39,8 @@ __all__ = ["BenchmarkConfig", "run_benchmark", "main"]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MODELS = {FULL: Path("engine/weights/lcmftn.onnx"), ABLATION: Path("benchmarks/colorize/models/lcmftn_nocmft.onnx")}
+DEFAULT_MODELS = {FULL: Path("engine/weights/lcmftn.onnx"),
+                  ABLATION: Path("benchmarks/colorize/models/lcmftn_nocmft.onnx")}
 
 
 @dataclass
@@ -121,7 +122,8 @@ def run_benchmark(config: BenchmarkConfig, *, command: str = "") -> Path:
     info = RunInfo(
         command=command or "run_benchmark()", started=started, total_seconds=time.perf_counter() - start,
         section_seconds=sections, machine=machine_description(), models=dict(config.models), data=str(config.data),
-        style=style, settings={"max_side": config.max_side, "pairs": config.pairs, "chain_sequences": config.chain_sequences,
+        style=style, settings={"max_side": config.max_side, "pairs": config.pairs,
+                               "chain_sequences": config.chain_sequences,
                                "intervals": config.intervals, "flow_preset": config.flow_preset,
                                "speed_sizes": [f"{w}x{h}" for h, w in config.speed_sizes],
                                "speed_repeats": config.speed_repeats},
