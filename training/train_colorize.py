@@ -33,7 +33,7 @@ from .losses.perceptual import PerceptualLoss
 from .methods.base import optimizer_step
 from .metrics.psnr import psnr
 from .nets.lcmftn import LCMFTN, LCMFTNConfig
-from .nets.reference_gate import candidates
+from .nets.reference_gate import candidate_logits, candidates
 from .recipes.colorize import ColorizeRecipe
 
 __all__ = ["train_colorize", "evaluate_colorizer", "load_colorizer", "CHECKPOINT_NAME", "NETWORK_NAME"]
@@ -165,7 +165,7 @@ class _ColorizeTrainer:
         if parts.gate_logits is not None:
             if self.recipe.gate_selection_weight:
                 gate_candidates = candidates(batch["reference_color"].unsqueeze(1), parts.network_output)
-                terms["gate"] = self.gate_selection(parts.gate_logits, gate_candidates, target)
+                terms["gate"] = self.gate_selection(candidate_logits(parts.gate_logits), gate_candidates, target)
             if self.recipe.network_l1_weight:
                 terms["network_l1"] = self.network_l1(parts.network_output, target)
         loss = sum(terms.values())

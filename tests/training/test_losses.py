@@ -19,6 +19,7 @@ from training.losses import (
     superpixel_target,
 )
 from training.losses.structure import superpixel_image
+from training.nets.reference_gate import candidate_logits
 from training.nets.discriminator import PatchDiscriminator
 
 
@@ -166,13 +167,13 @@ def test_gate_selection_picks_the_closest_candidate_weighted_by_how_much_it_matt
     candidates = torch.cat([reference, network.unsqueeze(1)], dim=1)
     loss = GateSelectionLoss(loss_weight=2.0)
     right = torch.tensor([20.0, -20.0, 0.0, 0.0]).view(1, 1, 1, 4)  # keeps the reference at 0, defers at 1
-    assert loss(right, candidates, target).item() < 1e-6
+    assert loss(candidate_logits(right), candidates, target).item() < 1e-6
     wrong = -right
     expected = 2.0 * (torch.nn.functional.softplus(torch.tensor(20.0)).item())  # -log(sigmoid(-20)) at both pixels
-    assert loss(wrong, candidates, target).item() == pytest.approx(expected, rel=1e-5)
+    assert loss(candidate_logits(wrong), candidates, target).item() == pytest.approx(expected, rel=1e-5)
     logits = torch.zeros(1, 1, 1, 4, requires_grad=True)
     candidates = candidates.clone().requires_grad_()
-    loss(logits, candidates, target).backward()
+    loss(candidate_logits(logits), candidates, target).backward()
     assert logits.grad[0, 0, 0, 0] < 0 < logits.grad[0, 0, 0, 1]  # raise the reference at 0, lower it at 1
     assert logits.grad[0, 0, 0, 2:].abs().max() == 0  # margin 0: no push either way
     assert candidates.grad is None  # the choice trains the gate only, not the network through the margins
@@ -180,7 +181,7 @@ def test_gate_selection_picks_the_closest_candidate_weighted_by_how_much_it_matt
 
 def test_gate_selection_rejects_mismatched_shapes():
     loss = GateSelectionLoss()
-    logits, target = torch.zeros(2, 2, 8, 8), torch.zeros(2, 3, 8, 8)
+    logits, target = candidate_logits(torch.zeros(2, 2, 8, 8)), torch.zeros(2, 3, 8, 8)
     assert loss(logits, torch.rand(2, 3, 3, 8, 8), target).dim() == 0  # K = 2 references + the network
     with pytest.raises(ValueError, match="K \\+ 1"):
         loss(logits, torch.rand(2, 2, 3, 8, 8), target)  # the network's candidate is missing

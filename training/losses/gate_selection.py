@@ -1,6 +1,6 @@
 """Gate selection loss (our extension, for the reference gate of training/nets/reference_gate.py).
 
-The gate mixes K reference colours and the network's output by softmax over logits (g_1 .. g_K, 0). Trained by the
+The gate mixes K reference colours and the network's output by softmax over one logit per candidate. Trained by the
 pixel loss alone it learns slowly where the line arts differ a little but the warped reference is still right: the
 pixel loss there is small, and the session-10 weights handed such pixels to a network whose error was 10-40x the
 warp's (docs/TRAINING.md). This loss tells the gate directly which candidate to pick: per pixel, the one closest to
@@ -21,30 +21,29 @@ __all__ = ["GateSelectionLoss"]
 
 
 class GateSelectionLoss(nn.Module):
-    """loss_weight * cross-entropy of softmax(gate_logits, 0) against the per-pixel closest candidate, averaged with
-    each pixel weighted by its margin (runner-up's error - closest's error; 0 when every margin is 0).
+    """loss_weight * cross-entropy of softmax(logits) against the per-pixel closest candidate, averaged with each
+    pixel weighted by its margin (runner-up's error - closest's error; 0 when every margin is 0).
 
-    Shapes: gate_logits [N, K, H, W] (the references' logits; the network's is the fixed 0), candidates
-    [N, K + 1, C, H, W] (the K references, then the network's output), target [N, C, H, W].
+    Shapes: logits [N, K + 1, H, W] (one per candidate: the gate's `candidate_logits`), candidates
+    [N, K + 1, C, H, W] (the gate's `candidates`: the K references, then the network's output), target [N, C, H, W].
     """
 
     def __init__(self, *, loss_weight: float = 1.0) -> None:
         super().__init__()
         self.loss_weight = check_weight(loss_weight)
 
-    def forward(self, gate_logits: torch.Tensor, candidates: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        check_images("gate logits", gate_logits)
+    def forward(self, logits: torch.Tensor, candidates: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        check_images("logits", logits)
         check_images("target", target)
-        n, k, height, width = gate_logits.shape
-        expected = (n, k + 1, target.shape[1], height, width)
+        n, count, height, width = logits.shape
+        expected = (n, count, target.shape[1], height, width)
         if tuple(candidates.shape) != expected or tuple(target.shape[-2:]) != (height, width):
-            raise ValueError(f"candidates must be [N, K + 1, C, H, W] = {expected} for gate logits "
-                             f"{tuple(gate_logits.shape)} and target {tuple(target.shape)}, "
+            raise ValueError(f"candidates must be [N, K + 1, C, H, W] = {expected} for logits "
+                             f"{tuple(logits.shape)} and target {tuple(target.shape)}, "
                              f"got {tuple(candidates.shape)}")
         errors = (candidates.detach() - target.detach().unsqueeze(1)).abs().mean(dim=2)  # [N, K + 1, H, W]
         best_two = errors.topk(2, dim=1, largest=False).values
         margin = best_two[:, 1] - best_two[:, 0]
         closest = errors.argmin(dim=1)
-        logits = torch.cat([gate_logits, torch.zeros_like(gate_logits[:, :1])], dim=1)
         per_pixel = F.cross_entropy(logits, closest, reduction="none")
         return self.loss_weight * (margin * per_pixel).sum() / margin.sum().clamp(min=1e-8)

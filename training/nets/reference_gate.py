@@ -24,7 +24,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-__all__ = ["ReferenceGate", "candidates"]
+__all__ = ["ReferenceGate", "candidates", "candidate_logits"]
 
 
 class ReferenceGate(nn.Module):
@@ -71,8 +71,7 @@ class ReferenceGate(nn.Module):
     @staticmethod
     def mix(logits: torch.Tensor, reference_color: torch.Tensor, network_output: torch.Tensor) -> torch.Tensor:
         """The gated output [N, 3, H, W] from `logits` [N, K, H, W] (see `logits`)."""
-        logits = torch.cat([logits, torch.zeros_like(logits[:, :1])], dim=1)
-        weights = torch.softmax(logits, dim=1).unsqueeze(2)  # [N, K + 1, 1, H, W]
+        weights = torch.softmax(candidate_logits(logits), dim=1).unsqueeze(2)  # [N, K + 1, 1, H, W]
         return (weights * candidates(reference_color, network_output)).sum(dim=1)
 
     def forward(self, sketch: torch.Tensor, reference_sketch: torch.Tensor, reference_color: torch.Tensor,
@@ -83,3 +82,9 @@ class ReferenceGate(nn.Module):
 def candidates(reference_color: torch.Tensor, network_output: torch.Tensor) -> torch.Tensor:
     """[N, K + 1, 3, H, W]: what the gate chooses between, in the order of its logits (references, then network)."""
     return torch.cat([reference_color, network_output.unsqueeze(1)], dim=1)
+
+
+def candidate_logits(reference_logits: torch.Tensor) -> torch.Tensor:
+    """[N, K + 1, H, W]: the references' logits [N, K, H, W] with the network's, which is fixed at 0, last (the order
+    of `candidates`)."""
+    return torch.cat([reference_logits, torch.zeros_like(reference_logits[:, :1])], dim=1)
