@@ -209,8 +209,8 @@ def toonflow_command(argv: Sequence[str]) -> int:
         args = parse_args(argv)
     except SystemExit as exc:  # argparse printed the usage / help
         return int(exc.code or 0) if isinstance(exc.code, int) else 2
-    actions = {"strips": _cmd_strips, "colorize": _cmd_colorize, "file": _cmd_file, "render": _cmd_render, "prerender": _cmd_prerender,
-               "models": _cmd_models, "gpu": _cmd_gpu}
+    actions = {"strips": _cmd_strips, "colorize": _cmd_colorize, "file": _cmd_file, "render": _cmd_render,
+               "prerender": _cmd_prerender, "models": _cmd_models, "gpu": _cmd_gpu}
     errors = engine_bridge.engine_errors() + (LookupError,)
     try:
         return actions[args.action](args)

@@ -35,8 +35,8 @@ from .report import user_message
 from .runner import ClipRunner
 from .sources import FrameSource, MovieSource, SequenceSource, StillSource, open_source
 
-__all__ = ["error_count", "on_render_pre", "update_node", "resolve_source", "prerender", "prerender_dir", "toonflow_nodes",
-           "register", "unregister", "classes"]
+__all__ = ["error_count", "on_render_pre", "update_node", "resolve_source", "prerender", "prerender_dir",
+           "toonflow_nodes", "register", "unregister", "classes"]
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,8 @@ from . import handlers, operators, sequencer
 from .keyframe_ui import draw_keyframes
 from .nodes import ToonflowCartoonizeNode, ToonflowColorizeNode
 
-__all__ = ["SEQUENCER_PT_toonflow", "SEQUENCER_PT_toonflow_colorize", "NODE_PT_toonflow", "register", "unregister", "classes"]
+__all__ = ["SEQUENCER_PT_toonflow", "SEQUENCER_PT_toonflow_colorize", "NODE_PT_toonflow", "register", "unregister",
+           "classes"]
 
 
 def draw_node_add_menu(self: bpy.types.Menu, context: bpy.types.Context) -> None:

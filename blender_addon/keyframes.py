@@ -89,7 +89,8 @@ def nearest_keyframe(index: int, key_indices: Sequence[int]) -> int:
     return min(key_indices, key=lambda k: (abs(k - index), k))
 
 
-def references_for(index: int, key_indices: Sequence[int], *, temporal: bool, chain_start: int) -> tuple[int, int | None]:
+def references_for(index: int, key_indices: Sequence[int], *, temporal: bool,
+                   chain_start: int) -> tuple[int, int | None]:
     """(keyframe index, previous index or None) whose colours colour line-art frame ``index``.
 
     The previous coloured frame is a reference only with ``temporal``, inside the clip (``index - 1 >=

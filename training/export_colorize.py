@@ -129,7 +129,8 @@ def export_colorizer(
 
     sources = card_sources(data_manifest)
     attention = {
-        level: (mode if config.cmft or mode == "none" else "concat") for level, mode in zip(LEVEL_NAMES, config.attention)
+        level: (mode if config.cmft or mode == "none" else "concat")
+        for level, mode in zip(LEVEL_NAMES, config.attention)
     }
     card = {
         "format_version": 1,

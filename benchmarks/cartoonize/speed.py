@@ -81,7 +81,8 @@ def machine_description() -> dict[str, str]:
     try:
         import torch
 
-        info["torch"] = f"{torch.__version__} ({torch.get_num_threads()} threads, CUDA available: {torch.cuda.is_available()})"
+        info["torch"] = (f"{torch.__version__} ({torch.get_num_threads()} threads, "
+                         f"CUDA available: {torch.cuda.is_available()})")
     except ImportError:
         info["torch"] = "not installed"
     return info

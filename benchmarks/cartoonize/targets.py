@@ -60,7 +60,8 @@ def evaluate_targets(results: BenchmarkResults, *, model: str = "pmc", baseline:
         m, w = q.rows[model], q.rows[baseline]
         targets.append(Target(
             f"FD to cartoons: {model} < {baseline}",
-            f"{m.to_cartoon:.2f} vs {w.to_cartoon:.2f} (split-half floor of the cartoon set {q.split_half_cartoon:.2f})",
+            f"{m.to_cartoon:.2f} vs {w.to_cartoon:.2f} "
+            f"(split-half floor of the cartoon set {q.split_half_cartoon:.2f})",
             _fd_status(m.to_cartoon, w.to_cartoon, q.split_half_cartoon),
         ))
         targets.append(Target(

@@ -508,9 +508,9 @@ def sc_unregister(args: argparse.Namespace, media: dict) -> str:
     return "disabled cleanly"
 
 
-SCENARIOS = {f.__name__[3:]: f for f in (sc_install, sc_model_search, sc_node_still, sc_node_animation, sc_node_sequence,
-                                          sc_render_layers, sc_bad_inputs, sc_strip, sc_strip_cancel_resume, sc_cli,
-                                          sc_unregister)}
+SCENARIOS = {f.__name__[3:]: f for f in (sc_install, sc_model_search, sc_node_still, sc_node_animation,
+                                          sc_node_sequence, sc_render_layers, sc_bad_inputs, sc_strip,
+                                          sc_strip_cancel_resume, sc_cli, sc_unregister)}
 
 
 def main() -> int:

@@ -152,7 +152,8 @@ def test_perceptual_loss_values_weight_and_arguments():
     assert loss(image, image).item() == 0.0
     different = loss(image, image.flip(-1))
     assert different.item() > 0
-    assert PerceptualLoss(loss_weight=4e-2)(image, image.flip(-1)).item() == pytest.approx(2 * different.item(), rel=1e-5)
+    assert PerceptualLoss(loss_weight=4e-2)(image, image.flip(-1)).item() == pytest.approx(
+        2 * different.item(), rel=1e-5)
     with pytest.raises(ValueError):
         PerceptualLoss(loss_weight=-1.0)
     with pytest.raises(ValueError, match="16"):

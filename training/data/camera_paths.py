@@ -15,7 +15,8 @@ import numpy as np
 __all__ = ["camera_path", "film"]
 
 
-def camera_path(rng: random.Random, frames: int, still_hw: tuple[int, int], out_hw: tuple[int, int]) -> list[np.ndarray]:
+def camera_path(rng: random.Random, frames: int, still_hw: tuple[int, int],
+                out_hw: tuple[int, int]) -> list[np.ndarray]:
     """Smooth random camera over a still: 2x3 matrices mapping still pixels to output pixels, one per frame.
 
     The camera eases (smoothstep) between two random poses (centre, zoom, small rotation), with a slow sine wobble,

@@ -77,7 +77,8 @@ def _video_part(writer: SequenceWriter, options: BuildOptions, name: str, path: 
         for split, a, b in shot_segments(shot_id, len(shot), test_frames=options.test_frames, gap=options.gap,
                                          seed=options.seed):
             first, end = shot.start + a, shot.start + b
-            record = SequenceRecord(f"{shot_id}_f{first:04d}", split, name, 0, 0, 0, [], f"{path}#frames={first}-{end - 1}")
+            record = SequenceRecord(f"{shot_id}_f{first:04d}", split, name, 0, 0, 0, [],
+                                    f"{path}#frames={first}-{end - 1}")
             records.append(writer.write(record, frames[first:end], {}))
     return records
 
@@ -93,7 +94,8 @@ def _bbb_part(writer: SequenceWriter, options: BuildOptions) -> list[SequenceRec
     return _video_part(writer, options, "bbb", folder / "bigbuckbunny.mp4", 60 if options.quick else None)
 
 
-def _render_pair(sif: Path, first: int, last: int, width: int, height: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def _render_pair(sif: Path, first: int, last: int, width: int,
+                 height: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Colour (RGB on white) and true line art (grey) of frames first..last, the two renders run in parallel."""
     with tempfile.TemporaryDirectory(prefix="toonflow_sif_") as tmp:  # the scenes used reference no files
         lines_sif = Path(tmp) / sif.name

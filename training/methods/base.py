@@ -21,7 +21,8 @@ def optimizer_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None
     optimizer.step()
 
 
-def gan_losses(terms: dict[str, torch.Tensor], generator: torch.Tensor, discriminator: torch.Tensor) -> dict[str, float]:
+def gan_losses(terms: dict[str, torch.Tensor], generator: torch.Tensor,
+               discriminator: torch.Tensor) -> dict[str, float]:
     """The loss-log record of one GAN step: every generator term, then both totals."""
     logged = {name: value.item() for name, value in terms.items()}
     logged.update(generator=generator.item(), discriminator=discriminator.item())

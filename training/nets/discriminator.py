@@ -1,4 +1,5 @@
-"""Spectral-norm patch discriminator of White-box / PMC (SPEC section 1): one for surface (3 ch), one for texture (1 ch).
+"""Spectral-norm patch discriminator of White-box / PMC (SPEC section 1): one for surface (3 ch), one for
+texture (1 ch).
 With `spectral_head=False` it is the PatchGAN of Bai's semantic-aware method (SPEC section 3): spectral norm after
 every conv but the last."""
 from __future__ import annotations

@@ -19,7 +19,8 @@ give RGB (tanh).
 
 The no-CMFT ablation (`cmft=False`) is the same network where each level that would attend instead concatenates the
 references' features as they are, unaligned: E_c^k(C_p) and E_h^k(S_p) (the current-sketch encoder on the reference
-line art), each averaged over the K references; E_s and E_I are then unused and not built. LeakyReLU 0.2, zero padding, no normalisation (none is specified; none keeps the graph size-independent).
+line art), each averaged over the K references; E_s and E_I are then unused and not built. LeakyReLU 0.2, zero
+padding, no normalisation (none is specified; none keeps the graph size-independent).
 
 Colour skip (`color_skip`, our extension beyond the paper): the values also carry the reference colour itself, so
 each transferring level also moves colour to the matched positions, and its matched colour (3 channels, pooled to
@@ -384,7 +385,8 @@ def _check_inputs(sketch: torch.Tensor, reference_sketch: torch.Tensor, referenc
     n, _, height, width = sketch.shape
     if height % LCMFTN.size_multiple or width % LCMFTN.size_multiple:
         raise ValueError(f"sketch height and width must be multiples of {LCMFTN.size_multiple}, got {height}x{width}")
-    if reference_sketch.dim() != 5 or reference_sketch.shape[0] != n or reference_sketch.shape[2:] != (1, height, width):
+    if (reference_sketch.dim() != 5 or reference_sketch.shape[0] != n
+            or reference_sketch.shape[2:] != (1, height, width)):
         raise ValueError(f"reference_sketch must be [N, K, 1, H, W] = [{n}, K, 1, {height}, {width}], "
                          f"got {tuple(reference_sketch.shape)}")
     if reference_color.shape != (n, reference_sketch.shape[1], 3, height, width):
@@ -400,5 +402,6 @@ class LCMFTNExport(nn.Module):
         super().__init__()
         self.network = network
 
-    def forward(self, sketch: torch.Tensor, reference_sketch: torch.Tensor, reference_color: torch.Tensor) -> torch.Tensor:
+    def forward(self, sketch: torch.Tensor, reference_sketch: torch.Tensor,
+                reference_color: torch.Tensor) -> torch.Tensor:
         return self.network(sketch, reference_sketch.unsqueeze(0), reference_color.unsqueeze(0))

@@ -18,7 +18,8 @@ __all__ = ["VGG19Features", "VGG19_LAYERS", "default_weights_path"]
 _CONFIG = ((1, 2, 64), (2, 2, 128), (3, 4, 256), (4, 4, 512), (5, 4, 512))
 #: Layer names in forward order: conv{b}_{c} (before ReLU) and relu{b}_{c} (after ReLU).
 VGG19_LAYERS: tuple[str, ...] = tuple(
-    name for block, convs, _ in _CONFIG for c in range(1, convs + 1) for name in (f"conv{block}_{c}", f"relu{block}_{c}")
+    name for block, convs, _ in _CONFIG for c in range(1, convs + 1)
+    for name in (f"conv{block}_{c}", f"relu{block}_{c}")
 )
 _WEIGHTS_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
 # Caffe preprocessing: BGR in 0..255 minus the ImageNet channel means.
