@@ -2,7 +2,8 @@
 
 Loss: l1_weight * L1 + perceptual_weight * VGG19 perceptual, Adam (SPEC section 4); with a reference gate also
 the gate selection cross-entropy and an L1 on the network's output before the gate (our extension, see the recipe's
-fields). Every `checkpoint_every`
+fields). A `previous_reference_prob` share of the steps gives the network a second reference, the frame next to the
+target, as the engine does from the second frame on; validation always uses one. Every `checkpoint_every`
 steps: a resumable safetensors checkpoint, the network alone, a PNG sheet of held-out samples and a validation line
 (PSNR of the output and of the "copy the reference colour" baseline on fixed test pairs) in `losses.jsonl`.
 Every `log_every` steps: a line of losses. Re-running the same command resumes.
@@ -14,6 +15,7 @@ import logging
 import math
 import os
 import platform
+import random
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -53,10 +55,28 @@ def load_colorizer(path: Path) -> tuple[LCMFTN, dict]:
     return network.eval(), meta
 
 
-def _forward(network: torch.nn.Module, batch: dict[str, torch.Tensor], *, with_parts: bool = False):
-    """One reference per item: the dataset's [N, C, H, W] references become [N, 1, C, H, W]."""
-    return network(batch["sketch"], batch["reference_sketch"].unsqueeze(1), batch["reference_color"].unsqueeze(1),
-                   with_parts=with_parts)
+_REFERENCE_FIELDS = (("reference_sketch", "reference_color"), ("previous_sketch", "previous_color"))
+
+
+def _references(batch: dict[str, torch.Tensor], count: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """[N, count, C, H, W] reference line art and colour: the item's reference, then (count 2) the frame next to
+    the target (the dataset's `with_previous` fields)."""
+    if not 1 <= count <= len(_REFERENCE_FIELDS):
+        raise ValueError(f"count must be 1 or 2 references, got {count}")
+    fields = _REFERENCE_FIELDS[:count]
+    return (torch.stack([batch[sketch] for sketch, _ in fields], 1),
+            torch.stack([batch[color] for _, color in fields], 1))
+
+
+def _forward(network: torch.nn.Module, batch: dict[str, torch.Tensor], *, references: int = 1,
+             with_parts: bool = False):
+    return network(batch["sketch"], *_references(batch, references), with_parts=with_parts)
+
+
+def _step_references(recipe: ColorizeRecipe, step: int) -> int:
+    """References for optimiser step `step` (1-based): 2 for a `previous_reference_prob` share of the steps, drawn
+    from (seed, step) so that a resumed run and every DDP process draw the same."""
+    return 2 if random.Random(recipe.seed * 1_000_003 + step).random() < recipe.previous_reference_prob else 1
 
 
 def _parameter_groups(network: LCMFTN, recipe: ColorizeRecipe) -> list[dict]:
@@ -132,7 +152,8 @@ class _ColorizeTrainer:
         per_step = recipe.batch_size * self.dist.world_size
         data_options = dict(crop_size=recipe.crop_size, window=recipe.pair_window, stride=recipe.pair_stride,
                             styles=recipe.styles, seed=recipe.seed, align_references=recipe.align_references,
-                            gap_prob=recipe.gap_prob, short_side_range=recipe.short_side_range)
+                            gap_prob=recipe.gap_prob, short_side_range=recipe.short_side_range,
+                            with_previous=recipe.previous_reference_prob > 0)
         if recipe.steps is not None:
             self.total_steps = recipe.steps
             dataset = ColorizeDataset(data_root, split="train", length=recipe.steps * per_step, **data_options)
@@ -158,13 +179,13 @@ class _ColorizeTrainer:
             yield from self.loader
             epoch += 1
 
-    def _step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
-        parts = _forward(self.model, batch, with_parts=True)
+    def _step(self, batch: dict[str, torch.Tensor], references: int) -> dict[str, float]:
+        parts = _forward(self.model, batch, references=references, with_parts=True)
         target = batch["color"]
         terms = {"l1": self.l1(parts.output, target), "perceptual": self.perceptual(parts.output, target)}
         if parts.gate_logits is not None:
             if self.recipe.gate_selection_weight:
-                gate_candidates = candidates(batch["reference_color"].unsqueeze(1), parts.network_output)
+                gate_candidates = candidates(_references(batch, references)[1], parts.network_output)
                 terms["gate"] = self.gate_selection(candidate_logits(parts.gate_logits), gate_candidates, target)
             if self.recipe.network_l1_weight:
                 terms["network_l1"] = self.network_l1(parts.network_output, target)
@@ -239,13 +260,14 @@ class _ColorizeTrainer:
                     log.info("stopping after %.1f minutes at step %d (resume with the same command)", max_minutes, step)
                     break
                 batch = {name: value.to(self.device, non_blocking=True) for name, value in next(batches).items()}
-                losses = self._step(batch)
+                references = _step_references(self.recipe, step + 1)
+                losses = self._step(batch, references)
                 step += 1
                 progress.update(1)
                 progress.set_postfix({k: f"{v:.3g}" for k, v in losses.items()})
                 if log_file is not None and (step % self.recipe.log_every == 0 or step == self.total_steps):
                     record = {"step": step, "phase": "train", "lr": self.recipe.lr, "time_s": round(elapsed(), 1),
-                              **losses}
+                              "references": references, **losses}
                     log_file.write(json.dumps(record) + "\n")
                     log_file.flush()
                 if step % self.recipe.checkpoint_every == 0 or step == self.total_steps:

@@ -152,3 +152,25 @@ def test_aligned_references_are_warped_onto_the_target(colorize_root: Path) -> N
     for i in (0, 5):  # alignment changes only the references
         for name in ("sketch", "color"):
             assert torch.equal(plain[i][name], aligned[i][name])
+
+
+def test_previous_frames_are_the_targets_neighbour_on_the_references_side(colorize_root: Path) -> None:
+    options = dict(split="test", crop_size=48, styles=["xdog"], length=12, gap_prob=0.0)
+    for reverse in (0.0, 1.0):
+        plain = ColorizeDataset(colorize_root, window=10, reverse_prob=reverse, **options)
+        paired = ColorizeDataset(colorize_root, window=10, reverse_prob=reverse, with_previous=True, **options)
+        assert "previous_color" not in plain[0]
+        ratios = []
+        for i in range(len(paired)):
+            item, base = paired[i], plain[i]
+            assert all(torch.equal(item[name], base[name]) for name in base)  # the pair itself is unchanged
+            # the disc moves 1 px per frame: the neighbour differs from the target far less than the reference,
+            # 9 frames away, whichever side the reference is on
+            ratios.append(float((item["previous_color"] - item["color"]).abs().mean())
+                          / float((item["reference_color"] - item["color"]).abs().mean()))
+        assert max(ratios) < 0.35
+    adjacent = ColorizeDataset(colorize_root, window=2, reverse_prob=0.5, with_previous=True, **options)
+    for i in range(len(adjacent)):
+        item = adjacent[i]
+        assert torch.equal(item["previous_color"], item["reference_color"])
+        assert torch.equal(item["previous_sketch"], item["reference_sketch"])

@@ -20,7 +20,8 @@ from training.cli import main as training_main
 from training.export_colorize import INPUT_NAMES, export_colorizer, score_colorizer
 from training.recipes.colorize import get_colorize_recipe
 from training.nets.lcmftn import LCMFTN
-from training.train_colorize import CHECKPOINT_NAME, NETWORK_NAME, _parameter_groups, train_colorize
+from training.train_colorize import (CHECKPOINT_NAME, NETWORK_NAME, _parameter_groups, _references,
+                                     _step_references, train_colorize)
 
 
 def _frame(seed: int, t: int, size: int = 48) -> tuple[np.ndarray, np.ndarray]:
@@ -92,6 +93,28 @@ def test_gate_training_logs_its_terms_and_learns_at_its_own_rate(colorize_data, 
     train_colorize(plain, data_root=colorize_data, out_dir=tmp_path / "plain", device="cpu")
     assert "gate" not in _records(tmp_path / "plain")[0]
     assert len(_parameter_groups(LCMFTN(config=plain.network), plain)) == 1
+
+
+def test_a_share_of_the_steps_trains_with_the_next_frame_as_second_reference(colorize_data, tmp_path):
+    both = get_colorize_recipe("lcmftn", "smoke", steps=3, previous_reference_prob=1.0)
+    train_colorize(both, data_root=colorize_data, out_dir=tmp_path / "both", device="cpu")
+    records = [r for r in _records(tmp_path / "both") if r["phase"] == "train"]
+    assert [r["references"] for r in records] == [2, 2, 2]
+    assert all(np.isfinite(r["gate"]) and r["gate"] > 0 for r in records)
+    one = get_colorize_recipe("lcmftn_nocmft", "smoke", steps=2, previous_reference_prob=0.0)
+    train_colorize(one, data_root=colorize_data, out_dir=tmp_path / "one", device="cpu")
+    assert {r["references"] for r in _records(tmp_path / "one") if r["phase"] == "train"} == {1}
+    # the draw depends on (seed, step) only: a resumed run and every DDP process agree
+    half = get_colorize_recipe("lcmftn", "cpu")
+    draws = [_step_references(half, step) for step in range(1, 1001)]
+    assert draws == [_step_references(half, step) for step in range(1, 1001)]
+    assert set(draws) == {1, 2} and 400 < draws.count(2) < 600
+    batch = {name: torch.full((2, 3 if "color" in name else 1, 8, 8), float(k))
+             for k, name in enumerate(("reference_sketch", "reference_color", "previous_sketch", "previous_color"))}
+    sketches, colours = _references(batch, 2)
+    assert sketches.shape == (2, 2, 1, 8, 8) and colours[:, 1].eq(3.0).all() and colours[:, 0].eq(1.0).all()
+    with pytest.raises(ValueError, match="1 or 2 references"):
+        _references(batch, 3)
 
 
 def test_resume_continues_and_refuses_another_network(colorize_data, tmp_path):

@@ -126,12 +126,16 @@ class ColorizeDataset(Dataset):
         align_references: warp the reference into the target's geometry by DIS flow between the two line arts
             (computed on the resized frames before cropping, as the engine does on whole frames;
             :func:`engine.reference_alignment.align_reference`).
+        with_previous: items also carry ``previous_sketch`` [1, S, S] and ``previous_color`` [3, S, S], the frame
+            next to the target on the reference's side (the reference itself when the two are adjacent): the
+            engine's second reference, the previous coloured frame. Same style, resize, crop and alignment.
     """
 
     def __init__(self, root: Path, *, split: str = "train", crop_size: int = 256, window: int = 40,
                  stride: int = 5, styles: Sequence[str] | None = None, length: int | None = None, seed: int = 0,
                  gap_prob: float = 0.3, reverse_prob: float = 0.2, vary_lines: bool | None = None,
-                 align_references: bool = False, short_side_range: tuple[float, float] = (1.0, 1.5)) -> None:
+                 align_references: bool = False, short_side_range: tuple[float, float] = (1.0, 1.5),
+                 with_previous: bool = False) -> None:
         if split not in ("train", "test"):
             raise ValueError(f"split must be 'train' or 'test', got {split!r}")
         if crop_size < 8:
@@ -149,6 +153,7 @@ class ColorizeDataset(Dataset):
         self.vary_lines = split == "train" if vary_lines is None else vary_lines
         self.align_references = align_references
         self.short_side_range = short_side_range
+        self.with_previous = with_previous
 
     def __len__(self) -> int:
         return len(self.windows) if self.length is None else self.length
@@ -170,11 +175,14 @@ class ColorizeDataset(Dataset):
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         sequence, style, reference, target, rng = self.pair(index)
-        colours = [_read(sequence.colour_path(i), False) for i in (target, reference)]
-        sketches = [_read(sequence.lineart_path(style, i), True) for i in (target, reference)]
+        frames = [target, reference]
+        if self.with_previous:
+            frames.append(target - 1 if reference < target else target + 1)
+        colours = [_read(sequence.colour_path(i), False) for i in frames]
+        sketches = [_read(sequence.lineart_path(style, i), True) for i in frames]
         for image in colours[1:] + sketches:
             if image.shape[:2] != colours[0].shape[:2]:
-                raise ValueError(f"{sequence.folder}: frames {target} and {reference} differ in size or style "
+                raise ValueError(f"{sequence.folder}: frames {', '.join(map(str, frames))} differ in size or style "
                                  f"{style} does not match the colour frames")
         if self.vary_lines:
             line_style = StyleParams.random(rng)
@@ -189,7 +197,8 @@ class ColorizeDataset(Dataset):
         colours = [_resize(c, new_size) for c in colours]
         sketches = [_resize(s, new_size) for s in sketches]
         if self.align_references:
-            sketches[1], colours[1] = align_reference(sketches[0], sketches[1], colours[1])
+            for j in range(1, len(frames)):
+                sketches[j], colours[j] = align_reference(sketches[0], sketches[j], colours[j])
 
         def crop(image: np.ndarray) -> torch.Tensor:
             out = image[top : top + size, left : left + size]
@@ -198,7 +207,8 @@ class ColorizeDataset(Dataset):
             out = out[:, :, None] if out.ndim == 2 else out
             return torch.from_numpy(np.ascontiguousarray(out)).permute(2, 0, 1).float() / 127.5 - 1.0
 
-        color, reference_color = (crop(c) for c in colours)
-        sketch, reference_sketch = (crop(s) for s in sketches)
-        return {"sketch": sketch, "color": color, "reference_sketch": reference_sketch,
-                "reference_color": reference_color}
+        item = {"sketch": crop(sketches[0]), "color": crop(colours[0]), "reference_sketch": crop(sketches[1]),
+                "reference_color": crop(colours[1])}
+        if self.with_previous:
+            item["previous_sketch"], item["previous_color"] = crop(sketches[2]), crop(colours[2])
+        return item

@@ -41,6 +41,11 @@ class ColorizeRecipe:
     # Frames are resized so that their short side is crop_size times a uniform draw from this range before cropping:
     # the range of scales the network sees (our choice; the paper does not say).
     short_side_range: tuple[float, float] = (1.0, 1.5)
+    # Share of steps whose items get a second reference, the frame next to the target (our extension): the engine
+    # colours every frame after the first from the keyframe and the previous output (K = 2), and a network trained
+    # on K = 1 alone has never had to choose between two references. The second reference is the true colour of
+    # that frame, not the network's own output, so its errors are not simulated. 0: one reference, as up to session 11.
+    previous_reference_prob: float = 0.5
     styles: tuple[str, ...] | None = None  # line-art styles to train on (None: every style in the data)
     # Warp each reference into the target's geometry by DIS flow between the line arts before the network (our
     # extension; engine/reference_alignment.py). The exported card tells the engine to do the same.
