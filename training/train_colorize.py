@@ -68,9 +68,9 @@ def _references(batch: dict[str, torch.Tensor], count: int) -> tuple[torch.Tenso
             torch.stack([batch[color] for _, color in fields], 1))
 
 
-def _forward(network: torch.nn.Module, batch: dict[str, torch.Tensor], *, references: int = 1,
-             with_parts: bool = False):
-    return network(batch["sketch"], *_references(batch, references), with_parts=with_parts)
+def _forward(network: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """The network's output for a batch with its one reference (validation and sample sheets)."""
+    return network(batch["sketch"], *_references(batch, 1))
 
 
 def _step_references(recipe: ColorizeRecipe, step: int) -> int:
@@ -180,12 +180,13 @@ class _ColorizeTrainer:
             epoch += 1
 
     def _step(self, batch: dict[str, torch.Tensor], references: int) -> dict[str, float]:
-        parts = _forward(self.model, batch, references=references, with_parts=True)
+        reference_sketch, reference_color = _references(batch, references)
+        parts = self.model(batch["sketch"], reference_sketch, reference_color, with_parts=True)
         target = batch["color"]
         terms = {"l1": self.l1(parts.output, target), "perceptual": self.perceptual(parts.output, target)}
         if parts.gate_logits is not None:
             if self.recipe.gate_selection_weight:
-                gate_candidates = candidates(_references(batch, references)[1], parts.network_output)
+                gate_candidates = candidates(reference_color, parts.network_output)
                 terms["gate"] = self.gate_selection(candidate_logits(parts.gate_logits), gate_candidates, target)
             if self.recipe.network_l1_weight:
                 terms["network_l1"] = self.network_l1(parts.network_output, target)
