@@ -2,9 +2,10 @@
 and whether a local data build is the one the committed manifest describes."""
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
+
+from engine.models import file_sha256
 
 __all__ = ["card_sources", "build_provenance"]
 
@@ -26,10 +27,10 @@ def build_provenance(data_root: Path, data_manifest: Path | None) -> dict | None
     built = Path(data_root) / "manifest.json"
     if not built.is_file():
         return None
-    digest = hashlib.sha256(built.read_bytes()).hexdigest()
+    digest = file_sha256(built)
     committed = Path(data_manifest) if data_manifest is not None and Path(data_manifest).is_file() else None
     return {
         "folder": str(data_root),
         "manifest_sha256": digest,
-        "same_as_manifest": None if committed is None else hashlib.sha256(committed.read_bytes()).hexdigest() == digest,
+        "same_as_manifest": None if committed is None else file_sha256(committed) == digest,
     }
