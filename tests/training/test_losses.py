@@ -1,6 +1,8 @@
 """Every loss over valid shapes and bad arguments (BasicSR style)."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -177,6 +179,27 @@ def test_gate_selection_picks_the_closest_candidate_weighted_by_how_much_it_matt
     assert logits.grad[0, 0, 0, 0] < 0 < logits.grad[0, 0, 0, 1]  # raise the reference at 0, lower it at 1
     assert logits.grad[0, 0, 0, 2:].abs().max() == 0  # margin 0: no push either way
     assert candidates.grad is None  # the choice trains the gate only, not the network through the margins
+
+
+def test_gate_selection_counts_a_reference_given_twice_as_one_choice():
+    # The same frame as both references (the keyframe next to the target is also the previous frame), exact at
+    # pixel 0 where the network is off by 0.5, off by 0.5 at pixel 1 where the network is exact.
+    target = torch.zeros(1, 3, 1, 2)
+    reference = torch.tensor([0.0, 0.5]).view(1, 1, 1, 1, 2).expand(1, 1, 3, 1, 2)
+    network = torch.tensor([0.5, 0.0]).view(1, 1, 1, 1, 2).expand(1, 1, 3, 1, 2)
+    loss = GateSelectionLoss()
+    twice = torch.cat([reference, reference, network], dim=1)
+    logits = torch.zeros(1, 2, 1, 2, requires_grad=True)
+    value = loss(candidate_logits(logits), twice, target)
+    # Uniform softmax over 3: the two copies hold 2/3 at pixel 0, the network 1/3 at pixel 1; both margins 0.5.
+    assert value.item() == pytest.approx(-(math.log(2 / 3) + math.log(1 / 3)) / 2, rel=1e-5)
+    value.backward()
+    assert (logits.grad[0, :, 0, 0] < 0).all() and (logits.grad[0, :, 0, 1] > 0).all()  # both copies, both ways
+    assert logits.grad[0, 0, 0, 0] == pytest.approx(logits.grad[0, 1, 0, 0].item())
+    sure = torch.tensor([20.0, -20.0]).view(1, 1, 1, 2).expand(1, 2, 1, 2)
+    assert loss(candidate_logits(sure), twice, target).item() < 1e-6
+    every_tie = torch.cat([reference, reference, reference], dim=1)
+    assert loss(candidate_logits(logits.detach()), every_tie, target).item() == 0
 
 
 def test_gate_selection_rejects_mismatched_shapes():

@@ -178,12 +178,14 @@ class ColorizeDataset(Dataset):
         frames = [target, reference]
         if self.with_previous:
             frames.append(target - 1 if reference < target else target + 1)
-        colours = [_read(sequence.colour_path(i), False) for i in frames]
-        sketches = [_read(sequence.lineart_path(style, i), True) for i in frames]
+        # On adjacent pairs the previous frame is the reference: read, perturb and align it once.
+        distinct = list(dict.fromkeys(frames))
+        colours = [_read(sequence.colour_path(i), False) for i in distinct]
+        sketches = [_read(sequence.lineart_path(style, i), True) for i in distinct]
         for image in colours[1:] + sketches:
             if image.shape[:2] != colours[0].shape[:2]:
-                raise ValueError(f"{sequence.folder}: frames {', '.join(map(str, frames))} differ in size or style "
-                                 f"{style} does not match the colour frames")
+                raise ValueError(f"{sequence.folder}: frames {', '.join(map(str, distinct))} differ in size or "
+                                 f"style {style} does not match the colour frames")
         if self.vary_lines:
             line_style = StyleParams.random(rng)
             sketches = [vary_style(s, line_style) for s in sketches]
@@ -197,7 +199,7 @@ class ColorizeDataset(Dataset):
         colours = [_resize(c, new_size) for c in colours]
         sketches = [_resize(s, new_size) for s in sketches]
         if self.align_references:
-            for j in range(1, len(frames)):
+            for j in range(1, len(distinct)):
                 sketches[j], colours[j] = align_reference(sketches[0], sketches[j], colours[j])
 
         def crop(image: np.ndarray) -> torch.Tensor:
@@ -207,8 +209,9 @@ class ColorizeDataset(Dataset):
             out = out[:, :, None] if out.ndim == 2 else out
             return torch.from_numpy(np.ascontiguousarray(out)).permute(2, 0, 1).float() / 127.5 - 1.0
 
-        item = {"sketch": crop(sketches[0]), "color": crop(colours[0]), "reference_sketch": crop(sketches[1]),
-                "reference_color": crop(colours[1])}
+        slot = [distinct.index(i) for i in frames]
+        item = {"sketch": crop(sketches[0]), "color": crop(colours[0]),
+                "reference_sketch": crop(sketches[slot[1]]), "reference_color": crop(colours[slot[1]])}
         if self.with_previous:
-            item["previous_sketch"], item["previous_color"] = crop(sketches[2]), crop(colours[2])
+            item["previous_sketch"], item["previous_color"] = crop(sketches[slot[2]]), crop(colours[slot[2]])
         return item

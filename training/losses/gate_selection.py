@@ -8,6 +8,10 @@ the ground truth (mean absolute error over the colour channels, candidates detac
 gate's softmax against that choice, each pixel weighted by how much the choice matters there (the error of the
 runner-up minus the winner's): where both candidates are about as good or as wrong, a hard choice between them would
 be noise, and a tie counts for nothing.
+
+Candidates tied for closest are one choice: the target is their summed probability, and the runner-up is the closest
+candidate outside the tie. Two references can be the same frame (the keyframe next to the target is also the previous
+frame); counting the copy as the runner-up would make the margin 0 and leave such pixels out (up to session 12).
 """
 from __future__ import annotations
 
@@ -21,8 +25,9 @@ __all__ = ["GateSelectionLoss"]
 
 
 class GateSelectionLoss(nn.Module):
-    """loss_weight * cross-entropy of softmax(logits) against the per-pixel closest candidate, averaged with each
-    pixel weighted by its margin (runner-up's error - closest's error; 0 when every margin is 0).
+    """loss_weight * cross-entropy of softmax(logits) against the per-pixel closest candidates (all those tied for
+    closest), averaged with each pixel weighted by its margin (the error of the closest candidate outside the tie
+    minus the closest's; 0 where every candidate ties, and the loss is 0 when every margin is 0).
 
     Shapes: logits [N, K + 1, H, W] (one per candidate: the gate's `candidate_logits`), candidates
     [N, K + 1, C, H, W] (the gate's `candidates`: the K references, then the network's output), target [N, C, H, W].
@@ -42,8 +47,10 @@ class GateSelectionLoss(nn.Module):
                              f"{tuple(logits.shape)} and target {tuple(target.shape)}, "
                              f"got {tuple(candidates.shape)}")
         errors = (candidates.detach() - target.detach().unsqueeze(1)).abs().mean(dim=2)  # [N, K + 1, H, W]
-        best_two = errors.topk(2, dim=1, largest=False).values
-        margin = best_two[:, 1] - best_two[:, 0]
-        closest = errors.argmin(dim=1)
-        per_pixel = F.cross_entropy(logits, closest, reduction="none")
+        best = errors.min(dim=1, keepdim=True).values
+        closest = errors == best
+        runner_up = errors.masked_fill(closest, float("inf")).min(dim=1).values
+        margin = torch.where(runner_up.isinf(), 0.0, runner_up - best.squeeze(1))
+        log_probs = F.log_softmax(logits, dim=1).masked_fill(~closest, float("-inf"))
+        per_pixel = -log_probs.logsumexp(dim=1)
         return self.loss_weight * (margin * per_pixel).sum() / margin.sum().clamp(min=1e-8)
