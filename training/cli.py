@@ -69,6 +69,8 @@ def _add_train_colorize(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--data", type=Path, default=Path("data/colorize"), help="folder of the colorize bootstrap")
     _add_run_options(parser)
     parser.add_argument("--steps", type=int, default=None, help="override the scale's number of steps")
+    parser.add_argument("--own-previous-prob", type=float, default=None,
+                        help="share of two-reference steps whose second colour is the network's own output")
     _add_size_overrides(parser)
     parser.add_argument("--attention", default=None,
                         help="attention mode per level 1/8,1/4,1/2,1 (global|window|none), "
@@ -119,7 +121,8 @@ def _run_train_colorize(args: argparse.Namespace) -> None:
 
     overrides = {
         field: value
-        for field, value in (("steps", args.steps), ("batch_size", args.batch_size), ("crop_size", args.crop_size))
+        for field, value in (("steps", args.steps), ("batch_size", args.batch_size), ("crop_size", args.crop_size),
+                             ("own_previous_prob", args.own_previous_prob))
         if value is not None
     }
     if args.attention:

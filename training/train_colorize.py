@@ -3,10 +3,11 @@
 Loss: l1_weight * L1 + perceptual_weight * VGG19 perceptual, Adam (SPEC section 4); with a reference gate also
 the gate selection cross-entropy and an L1 on the network's output before the gate (our extension, see the recipe's
 fields). A `previous_reference_prob` share of the steps gives the network a second reference, the frame next to the
-target, as the engine does from the second frame on; validation always uses one. Every `checkpoint_every`
-steps: a resumable safetensors checkpoint, the network alone, a PNG sheet of held-out samples and a validation line
-(PSNR of the output and of the "copy the reference colour" baseline on fixed test pairs) in `losses.jsonl`.
-Every `log_every` steps: a line of losses. Re-running the same command resumes.
+target, as the engine does from the second frame on (its colour the truth or, for an `own_previous_prob` share, the
+network's own output); validation always uses one. Every `checkpoint_every` steps: a resumable safetensors
+checkpoint, the network alone, a PNG sheet of held-out samples and a validation line (PSNR of the output and of the
+"copy the reference colour" baseline on fixed test pairs) in `losses.jsonl`. Every `log_every` steps: a line of
+losses. Re-running the same command resumes.
 """
 from __future__ import annotations
 
@@ -73,10 +74,13 @@ def _forward(network: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.
     return network(batch["sketch"], *_references(batch, 1))
 
 
-def _step_references(recipe: ColorizeRecipe, step: int) -> int:
-    """References for optimiser step `step` (1-based): 2 for a `previous_reference_prob` share of the steps, drawn
-    from (seed, step) so that a resumed run and every DDP process draw the same."""
-    return 2 if random.Random(recipe.seed * 1_000_003 + step).random() < recipe.previous_reference_prob else 1
+def _step_references(recipe: ColorizeRecipe, step: int) -> tuple[int, bool]:
+    """(references, own previous) for optimiser step `step` (1-based): 2 references for a `previous_reference_prob`
+    share of the steps, and of those an `own_previous_prob` share whose second colour is the network's own output.
+    Drawn from (seed, step) so that a resumed run and every DDP process draw the same."""
+    rng = random.Random(recipe.seed * 1_000_003 + step)
+    count = 2 if rng.random() < recipe.previous_reference_prob else 1
+    return count, count == 2 and rng.random() < recipe.own_previous_prob
 
 
 def _parameter_groups(network: LCMFTN, recipe: ColorizeRecipe) -> list[dict]:
@@ -179,7 +183,16 @@ class _ColorizeTrainer:
             yield from self.loader
             epoch += 1
 
-    def _step(self, batch: dict[str, torch.Tensor], references: int) -> dict[str, float]:
+    @torch.no_grad()
+    def _own_previous_color(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The network's colouring of the frame next to the target from the item's reference: what the engine would
+        pass on as the previous output. Both line arts are already aligned to the target, so it is in the target's
+        geometry, as the engine's previous output is after alignment."""
+        return self.network(batch["previous_sketch"], *_references(batch, 1))
+
+    def _step(self, batch: dict[str, torch.Tensor], references: int, own_previous: bool) -> dict[str, float]:
+        if own_previous:
+            batch = {**batch, "previous_color": self._own_previous_color(batch)}
         reference_sketch, reference_color = _references(batch, references)
         parts = self.model(batch["sketch"], reference_sketch, reference_color, with_parts=True)
         target = batch["color"]
@@ -261,14 +274,14 @@ class _ColorizeTrainer:
                     log.info("stopping after %.1f minutes at step %d (resume with the same command)", max_minutes, step)
                     break
                 batch = {name: value.to(self.device, non_blocking=True) for name, value in next(batches).items()}
-                references = _step_references(self.recipe, step + 1)
-                losses = self._step(batch, references)
+                references, own_previous = _step_references(self.recipe, step + 1)
+                losses = self._step(batch, references, own_previous)
                 step += 1
                 progress.update(1)
                 progress.set_postfix({k: f"{v:.3g}" for k, v in losses.items()})
                 if log_file is not None and (step % self.recipe.log_every == 0 or step == self.total_steps):
                     record = {"step": step, "phase": "train", "lr": self.recipe.lr, "time_s": round(elapsed(), 1),
-                              "references": references, **losses}
+                              "references": references, "own_previous": own_previous, **losses}
                     log_file.write(json.dumps(record) + "\n")
                     log_file.flush()
                 if step % self.recipe.checkpoint_every == 0 or step == self.total_steps:

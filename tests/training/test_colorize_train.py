@@ -108,13 +108,43 @@ def test_a_share_of_the_steps_trains_with_the_next_frame_as_second_reference(col
     half = get_colorize_recipe("lcmftn", "cpu")
     draws = [_step_references(half, step) for step in range(1, 1001)]
     assert draws == [_step_references(half, step) for step in range(1, 1001)]
-    assert set(draws) == {1, 2} and 400 < draws.count(2) < 600
+    assert set(draws) == {(1, False), (2, False)} and 400 < draws.count((2, False)) < 600
+    # own_previous_prob picks among the two-reference steps and leaves the reference counts as they were
+    own = get_colorize_recipe("lcmftn", "cpu", own_previous_prob=0.5)
+    own_draws = [_step_references(own, step) for step in range(1, 1001)]
+    assert [count for count, _ in own_draws] == [count for count, _ in draws]
+    assert not any(flag for count, flag in own_draws if count == 1)
+    assert 200 < sum(flag for _, flag in own_draws) < 300
     batch = {name: torch.full((2, 3 if "color" in name else 1, 8, 8), float(k))
              for k, name in enumerate(("reference_sketch", "reference_color", "previous_sketch", "previous_color"))}
     sketches, colours = _references(batch, 2)
     assert sketches.shape == (2, 2, 1, 8, 8) and colours[:, 1].eq(3.0).all() and colours[:, 0].eq(1.0).all()
     with pytest.raises(ValueError, match="1 or 2 references"):
         _references(batch, 3)
+
+
+def test_own_previous_steps_give_the_network_its_own_output_as_second_reference(colorize_data, tmp_path, monkeypatch):
+    recipe = get_colorize_recipe("lcmftn", "smoke", steps=2, previous_reference_prob=1.0, own_previous_prob=1.0)
+    second_colours: list[torch.Tensor] = []
+    outputs: list[torch.Tensor] = []
+    forward = LCMFTN.forward
+
+    def spy(self, sketch, reference_sketch, reference_color, **kwargs):
+        result = forward(self, sketch, reference_sketch, reference_color, **kwargs)
+        if reference_sketch.shape[1] == 1 and not kwargs:  # the no-gradient pass colouring the previous frame
+            outputs.append(result)
+        elif reference_sketch.shape[1] == 2:
+            second_colours.append(reference_color[:, 1])
+        return result
+
+    monkeypatch.setattr(LCMFTN, "forward", spy)
+    train_colorize(recipe, data_root=colorize_data, out_dir=tmp_path, device="cpu")
+    records = [r for r in _records(tmp_path) if r["phase"] == "train"]
+    assert [(r["references"], r["own_previous"]) for r in records] == [(2, True), (2, True)]
+    assert len(second_colours) == 2 and len(outputs) >= 2
+    # the second reference of each step is exactly the network's own (detached) output for that frame
+    for colour, output in zip(second_colours, outputs[:2]):
+        assert torch.equal(colour, output) and not colour.requires_grad
 
 
 def test_resume_continues_and_refuses_another_network(colorize_data, tmp_path):

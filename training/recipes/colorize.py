@@ -44,8 +44,13 @@ class ColorizeRecipe:
     # Share of steps whose items get a second reference, the frame next to the target (our extension): the engine
     # colours every frame after the first from the keyframe and the previous output (K = 2), and a network trained
     # on K = 1 alone has never had to choose between two references. The second reference is the true colour of
-    # that frame, not the network's own output, so its errors are not simulated. 0: one reference, as up to session 11.
+    # that frame unless `own_previous_prob` says otherwise. 0: one reference, as up to session 11.
     previous_reference_prob: float = 0.5
+    # Share of those two-reference steps whose second reference colour is the network's own output for that frame,
+    # computed without gradient from the first reference (scheduled sampling, our extension): the engine's previous
+    # reference is its previous output, errors included, and a network that only ever saw the true colour there
+    # learns to trust it. 0: always the true colour, as up to session 13.
+    own_previous_prob: float = 0.0
     styles: tuple[str, ...] | None = None  # line-art styles to train on (None: every style in the data)
     # Warp each reference into the target's geometry by DIS flow between the line arts before the network (our
     # extension; engine/reference_alignment.py). The exported card tells the engine to do the same.
