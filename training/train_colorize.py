@@ -188,7 +188,7 @@ class _ColorizeTrainer:
         """The network's colouring of the frame next to the target from the item's reference: what the engine would
         pass on as the previous output. Both line arts are already aligned to the target, so it is in the target's
         geometry, as the engine's previous output is after alignment."""
-        return self.network(batch["previous_sketch"], *_references(batch, 1))
+        return _forward(self.network, {**batch, "sketch": batch["previous_sketch"]})
 
     def _step(self, batch: dict[str, torch.Tensor], references: int, own_previous: bool) -> dict[str, float]:
         if own_previous:
