@@ -127,7 +127,10 @@ def _run_train_colorize(args: argparse.Namespace) -> None:
     }
     if args.attention:
         overrides["network"] = {"attention": tuple(args.attention.split(","))}
-    recipe = get_colorize_recipe(args.recipe, args.scale, **overrides)
+    try:
+        recipe = get_colorize_recipe(args.recipe, args.scale, **overrides)
+    except ValueError as error:  # an option out of range: say which, without a traceback
+        raise SystemExit(f"python -m training train-colorize: error: {error}") from None
     step = train_colorize(recipe, data_root=args.data, out_dir=args.out, device=args.device,
                           max_minutes=args.max_minutes)
     print(f"{recipe.name}: step {step}; run folder {args.out}")

@@ -11,6 +11,8 @@ __all__ = ["card_sources", "build_provenance"]
 
 # Per-file listings stay in the manifest the card names; a card only needs to say where the data came from.
 _OMITTED_KEYS = ("files",)
+# When and how fast a build ran, not what it holds: two builds of the same data differ only in these.
+_BUILD_RECORD_KEYS = frozenset({"created_utc", "build_seconds", "restyled_utc"})
 
 
 def card_sources(data_manifest: Path | None) -> list[dict]:
@@ -21,16 +23,24 @@ def card_sources(data_manifest: Path | None) -> list[dict]:
     return [{key: value for key, value in source.items() if key not in _OMITTED_KEYS} for source in sources]
 
 
+def _content(manifest: object) -> object:
+    """A manifest without its build records (timestamps, durations), at every depth."""
+    if isinstance(manifest, dict):
+        return {key: _content(value) for key, value in manifest.items() if key not in _BUILD_RECORD_KEYS}
+    if isinstance(manifest, list):
+        return [_content(value) for value in manifest]
+    return manifest
+
+
 def build_provenance(data_root: Path, data_manifest: Path | None) -> dict | None:
-    """Which build a card's scores came from: the folder, its manifest's SHA-256, and whether that manifest is
-    byte-identical to `data_manifest` (the committed one the card names); None when the folder has no manifest."""
+    """Which build a card's scores came from: the folder, its manifest's SHA-256, and whether that manifest describes
+    the same data as `data_manifest` (the committed one the card names: equal once the build records, when it ran
+    and for how long, are left out); None when the folder has no manifest."""
     built = Path(data_root) / "manifest.json"
     if not built.is_file():
         return None
-    digest = file_sha256(built)
     committed = Path(data_manifest) if data_manifest is not None and Path(data_manifest).is_file() else None
-    return {
-        "folder": str(data_root),
-        "manifest_sha256": digest,
-        "same_as_manifest": None if committed is None else file_sha256(committed) == digest,
-    }
+    same = None
+    if committed is not None:
+        same = _content(json.loads(built.read_text())) == _content(json.loads(committed.read_text()))
+    return {"folder": str(data_root), "manifest_sha256": file_sha256(built), "same_as_manifest": same}

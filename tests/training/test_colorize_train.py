@@ -121,6 +121,13 @@ def test_a_share_of_the_steps_trains_with_the_next_frame_as_second_reference(col
     assert sketches.shape == (2, 2, 1, 8, 8) and colours[:, 1].eq(3.0).all() and colours[:, 0].eq(1.0).all()
     with pytest.raises(ValueError, match="1 or 2 references"):
         _references(batch, 3)
+    for share in ("gap_prob", "previous_reference_prob", "own_previous_prob"):
+        for bad in (-0.1, 1.5):
+            with pytest.raises(ValueError, match=f"{share} must be between 0 and 1, got {bad}"):
+                get_colorize_recipe("lcmftn", "cpu", **{share: bad})
+    with pytest.raises(SystemExit, match="train-colorize: error: .*own_previous_prob must be between 0 and 1"):
+        training_main(["train-colorize", "--recipe", "lcmftn", "--scale", "smoke", "--own-previous-prob", "2",
+                       "--data", "unused", "--out", "unused"])
 
 
 def test_own_previous_steps_give_the_network_its_own_output_as_second_reference(colorize_data, tmp_path, monkeypatch):

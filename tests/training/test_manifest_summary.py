@@ -26,6 +26,21 @@ def test_build_provenance_says_whether_a_local_build_is_the_committed_one(tmp_pa
     committed.write_text('{"sources": []}')
     same = build_provenance(build, committed)
     assert same["same_as_manifest"] is True and same["folder"] == str(build) and len(same["manifest_sha256"]) == 64
-    committed.write_text('{"sources": [] }')  # one byte differs
+    committed.write_text('{"sources": [{"name": "skimage", "counts": {"train": 5}}]}')
     assert build_provenance(build, committed)["same_as_manifest"] is False
     assert build_provenance(build, tmp_path / "missing.json")["same_as_manifest"] is None
+
+
+def test_build_provenance_ignores_when_and_how_fast_a_build_ran(tmp_path: Path) -> None:
+    """A rebuild of the same data differs from the committed manifest only in its build records, at any depth."""
+    build, committed = tmp_path / "data", tmp_path / "committed.json"
+    build.mkdir()
+    source = {"name": "skimage", "counts": {"train": 5}}
+    committed.write_text(json.dumps({"created_utc": "2026-11-21T08:17:39+00:00", "build_seconds": 77.5,
+                                     "restyled_utc": "2026-11-21T09:00:00+00:00",
+                                     "sources": [{**source, "build_seconds": 255.0}]}))
+    (build / "manifest.json").write_text(json.dumps({"created_utc": "2026-11-22T07:04:20+00:00", "build_seconds": 820.8,
+                                                     "sources": [{**source, "build_seconds": 71.8}]}))
+    assert build_provenance(build, committed)["same_as_manifest"] is True
+    (build / "manifest.json").write_text(json.dumps({"sources": [{**source, "counts": {"train": 6}}]}))
+    assert build_provenance(build, committed)["same_as_manifest"] is False

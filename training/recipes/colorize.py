@@ -61,6 +61,13 @@ class ColorizeRecipe:
     seed: int = 0
     notes: str = field(default="", compare=False)  # free text recorded in the model card
 
+    def __post_init__(self) -> None:
+        # The shares are compared with a uniform draw, so 1.5 would silently act as 1 and -1 as 0.
+        for share in ("gap_prob", "previous_reference_prob", "own_previous_prob"):
+            value = getattr(self, share)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"colorize recipe {self.name!r}: {share} must be between 0 and 1, got {value}")
+
 
 #: Overrides per scale. `paper`: the paper's settings (a GPU). `cpu`: about an hour of one CPU core: 128 px crops,
 #: the paper's batch 2, half the widths (measured on one idle core at batch 4: 2.5 s per step for lcmftn, 1.6 s for
