@@ -2,7 +2,7 @@
 side in one run.
 
     python -m benchmarks.colorize.run --models lcmftn=engine/weights/lcmftn.onnx \
-        lcmftn_nocmft=benchmarks/colorize/models/lcmftn_nocmft.onnx --data data/colorize --out benchmarks/colorize
+        lcmftn_nocmft=engine/weights/lcmftn_nocmft.onnx --data data/colorize --out benchmarks/colorize
 
 Rows: `copy` (the reference colour), `warp` (reference colour warped by DIS flow between the line arts),
 `warp_aligned` (the same through the engine's reference alignment: the line arts blurred before the flow), each
@@ -40,7 +40,7 @@ __all__ = ["BenchmarkConfig", "run_benchmark", "main"]
 log = logging.getLogger(__name__)
 
 DEFAULT_MODELS = {FULL: Path("engine/weights/lcmftn.onnx"),
-                  ABLATION: Path("benchmarks/colorize/models/lcmftn_nocmft.onnx")}
+                  ABLATION: Path("engine/weights/lcmftn_nocmft.onnx")}
 
 
 @dataclass
@@ -113,7 +113,7 @@ def run_benchmark(config: BenchmarkConfig, *, command: str = "") -> Path:
     notes = []
     if not config.models:
         notes.append("**No colorize model was available to this run** (neither engine/weights/lcmftn.onnx nor "
-                     "benchmarks/colorize/models/lcmftn_nocmft.onnx existed): only the baseline rows "
+                     "engine/weights/lcmftn_nocmft.onnx existed): only the baseline rows "
                      f"{', '.join(f'`{k}`' for k in BASELINE_KEYS)} are measured and the targets are not evaluated. "
                      "Re-run the command once the weights exist.")
     if manifest:

@@ -1,4 +1,5 @@
-"""The shipped colorize weights (engine/weights/lcmftn.onnx): the default model loads and colours plausibly."""
+"""The shipped colorize weights (engine/weights/lcmftn.onnx, the default, and lcmftn_nocmft.onnx, the fast choice):
+they load and colour plausibly."""
 
 from __future__ import annotations
 
@@ -10,14 +11,16 @@ from engine.models import WEIGHTS_DIR
 
 from .colorize_fixtures import scene
 
-pytestmark = pytest.mark.skipif(not (WEIGHTS_DIR / "lcmftn.onnx").is_file(),
-                                reason="engine/weights/lcmftn.onnx is not shipped in this checkout")
+SHIPPED = [pytest.param(name, marks=pytest.mark.skipif(not (WEIGHTS_DIR / f"{name}.onnx").is_file(),
+                                                      reason=f"engine/weights/{name}.onnx is not in this checkout"))
+           for name in ("lcmftn", "lcmftn_nocmft")]
 
 
 def _mean_abs(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.abs(a.astype(np.float32) - b.astype(np.float32)).mean())
 
 
+@pytest.mark.skipif(not (WEIGHTS_DIR / "lcmftn.onnx").is_file(), reason="engine/weights/lcmftn.onnx is not shipped")
 def test_default_colorizer_is_the_shipped_lcmftn() -> None:
     col = Colorizer(device="cpu")
     assert col.card.name == "lcmftn" and col.card.task == "colorize"
@@ -25,8 +28,10 @@ def test_default_colorizer_is_the_shipped_lcmftn() -> None:
     assert col.max_side == col.card.max_side > 0
 
 
-def test_shipped_model_colours_a_synthetic_shape_from_its_keyframe() -> None:
-    col = Colorizer(device="cpu")
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_model_colours_a_synthetic_shape_from_its_keyframe(name: str) -> None:
+    col = Colorizer(model=name, device="cpu")
+    assert col.card.name == name and col.card.onnx_path == WEIGHTS_DIR / f"{name}.onnx"
     key_line, key_colour = scene(0, 96, 128)
     line, truth = scene(3, 96, 128)  # the ball moved 6 px
     out = col.colorize_frame(line, [Reference(key_line, key_colour)])
