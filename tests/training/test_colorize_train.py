@@ -121,6 +121,10 @@ def test_a_share_of_the_steps_trains_with_the_next_frame_as_second_reference(col
     assert sketches.shape == (2, 2, 1, 8, 8) and colours[:, 1].eq(3.0).all() and colours[:, 0].eq(1.0).all()
     with pytest.raises(ValueError, match="1 or 2 references"):
         _references(batch, 3)
+
+
+def test_recipe_shares_must_lie_between_0_and_1() -> None:
+    # a uniform draw is compared with each share, so 1.5 would act as 1 without a word
     for share in ("gap_prob", "previous_reference_prob", "own_previous_prob"):
         for bad in (-0.1, 1.5):
             with pytest.raises(ValueError, match=f"{share} must be between 0 and 1, got {bad}"):
