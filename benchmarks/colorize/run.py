@@ -112,8 +112,8 @@ def run_benchmark(config: BenchmarkConfig, *, command: str = "") -> Path:
     manifest = read_manifest(config.data)
     notes = []
     if not config.models:
-        notes.append("**No colorize model was available to this run** (neither engine/weights/lcmftn.onnx nor "
-                     "engine/weights/lcmftn_nocmft.onnx existed): only the baseline rows "
+        notes.append("**No colorize model was available to this run** (neither "
+                     f"{' nor '.join(str(path) for path in DEFAULT_MODELS.values())} existed): only the baseline rows "
                      f"{', '.join(f'`{k}`' for k in BASELINE_KEYS)} are measured and the targets are not evaluated. "
                      "Re-run the command once the weights exist.")
     if manifest:
