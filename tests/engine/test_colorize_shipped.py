@@ -11,16 +11,20 @@ from engine.models import WEIGHTS_DIR
 
 from .colorize_fixtures import scene
 
-SHIPPED = [pytest.param(name, marks=pytest.mark.skipif(not (WEIGHTS_DIR / f"{name}.onnx").is_file(),
-                                                      reason=f"engine/weights/{name}.onnx is not in this checkout"))
-           for name in ("lcmftn", "lcmftn_nocmft")]
+
+def _if_shipped(name: str) -> pytest.MarkDecorator:
+    return pytest.mark.skipif(not (WEIGHTS_DIR / f"{name}.onnx").is_file(),
+                              reason=f"engine/weights/{name}.onnx is not in this checkout")
+
+
+SHIPPED = [pytest.param(name, marks=_if_shipped(name)) for name in ("lcmftn", "lcmftn_nocmft")]
 
 
 def _mean_abs(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.abs(a.astype(np.float32) - b.astype(np.float32)).mean())
 
 
-@pytest.mark.skipif(not (WEIGHTS_DIR / "lcmftn.onnx").is_file(), reason="engine/weights/lcmftn.onnx is not shipped")
+@_if_shipped("lcmftn")
 def test_default_colorizer_is_the_shipped_lcmftn() -> None:
     col = Colorizer(device="cpu")
     assert col.card.name == "lcmftn" and col.card.task == "colorize"
