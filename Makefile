@@ -9,7 +9,7 @@ DATA_DEBS := python3-imageio opencv-doc tuxpaint-stamps-default tuxpaint-data op
 # bpy wheels for the add-on tests (4.5 LTS and 5.0, ~370 MB each); each in its own venv, numpy kept < 2.
 BPY_PKGS := numpy==1.26.4 onnxruntime==1.31.1 av==18.1.0 opencv-contrib-python-headless==4.11.0.86 tqdm==4.70.1 pytest==9.2.0 onnx==1.23.2
 
-.PHONY: setup setup-blender demo test test-addon bootstrap bootstrap-colorize train-cpu data-debs extension extension-all extension-cpu
+.PHONY: setup setup-blender demo test test-addon bootstrap bootstrap-colorize bootstrap-distill train-styles train-cpu data-debs extension extension-all extension-cpu
 
 setup: $(VENV)/.installed
 
@@ -65,7 +65,20 @@ bootstrap: setup data-debs
 bootstrap-colorize: setup data-debs
 	$(PY) -m training bootstrap-colorize --out data/colorize
 
-## The CPU recipe that produced the shipped default weights (see engine/weights/pmc.json), and its baseline.
+## The teacher styles' targets and the training clips' flows (data/cartoonize/distill; resumable), after `bootstrap`.
+bootstrap-distill: setup
+	$(PY) -m training bootstrap-distill --data data/cartoonize
+
+## The CPU runs that produced the shipped cartoonizers (engine/weights/{cel,cel_lite,comic,comic_lite}.json record
+## them): one core each; the two full runs took ~50 minutes side by side, the lite runs ~30 (their steps are dominated by data loading and the PMC pass).
+STYLE_TRAIN := OMP_NUM_THREADS=1 $(PY) -m training train --scale cpu --data data/cartoonize
+train-styles: setup
+	$(STYLE_TRAIN) --recipe cel --steps 2000 --out runs/cel
+	$(STYLE_TRAIN) --recipe comic --steps 2000 --out runs/comic
+	$(STYLE_TRAIN) --recipe cel_lite --steps 1800 --out runs/cel_lite
+	$(STYLE_TRAIN) --recipe comic_lite --steps 1800 --out runs/comic_lite
+
+## The CPU recipe of pmc (the first default model, now benchmarks/cartoonize/models/pmc.json) and its baseline.
 train-cpu: setup
 	$(PY) -m training train --recipe pmc --scale cpu --data data/cartoonize --out runs/pmc-cpu
 	$(PY) -m training train --recipe whitebox --scale cpu --data data/cartoonize --out runs/whitebox-cpu

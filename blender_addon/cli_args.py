@@ -11,7 +11,7 @@ __all__ = ["build_parser", "parse_args", "parse_frames"]
 EPILOG = """\
 examples:
   blender -b film.blend --command toonflow strips --marked --save film_toon.blend
-  blender -b film.blend --command toonflow strips --strip Shot1 --strip Shot2 --model pmc
+  blender -b film.blend --command toonflow strips --strip Shot1 --strip Shot2 --model comic
   blender -b shots.blend --command toonflow render --frames 1-48
   blender -b film.blend --command toonflow colorize --strip Lines --key 1=key_0001.png --key 48=key_0048.png
   blender -b film.blend --command toonflow colorize --marked --device gpu
@@ -64,7 +64,9 @@ def _add_strip_choice(p: argparse.ArgumentParser, what: str) -> None:
 
 
 def _add_processing(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", default=None, help="model name or .onnx path (default: the preferences' / pmc)")
+    p.add_argument("--model", default=None,
+                   help="model name or .onnx path (default: the strip's own Model, else the default cartoonize "
+                        "model; 'models' lists them)")
     p.add_argument("--strength", type=float, default=None, help="0 = source, 1 = full cartoon")
     p.add_argument("--temporal", action=argparse.BooleanOptionalAction, default=None,
                    help="temporal stabiliser on/off")

@@ -176,8 +176,8 @@ class ToonflowCartoonizeNode(ToonflowNodeMixin, bpy.types.CompositorNodeCustomGr
     status: bpy.props.StringProperty(name="Status", default="", options={"SKIP_SAVE"})
     model: bpy.props.StringProperty(
         name="Model", default="", search=search_cartoonize_models,
-        description="Model name (suggested: the installed cartoonize models) or .onnx path (empty: the default model, "
-                    "pmc)")
+        description="Model name (suggested: the installed cartoonize models, the default first) or .onnx path "
+                    "(empty: the default model)")
     strength: bpy.props.FloatProperty(name="Strength", default=1.0, min=0.0, max=1.0,
                                       description="0 = the source, 1 = full cartoon")
     temporal: bpy.props.BoolProperty(name="Temporal", default=False,

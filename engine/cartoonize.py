@@ -30,7 +30,7 @@ class Cartoonizer:
     clips.
 
     Args:
-        model: model name (e.g. ``"pmc"``), path to an ``.onnx`` file, or ``None`` for the default model.
+        model: model name (e.g. ``"cel"``), path to an ``.onnx`` file, or ``None`` for the default model.
         device: ``"auto"`` (GPU when available), ``"cpu"`` or ``"gpu"``.
         tile_size: frames with a side larger than this are processed in overlapping tiles (0 disables tiling).
         strength: 1 = full cartoon, 0 = the source frame; values between blend linearly.

@@ -15,7 +15,7 @@ from pathlib import Path
 from . import __version__
 from .errors import SettingsError, ToonflowError
 from .lineart import DEFAULT_HOLD_TOLERANCE, VIDEO_HOLD_TOLERANCE
-from .models import DEFAULT_MODELS, MODEL_PATH_ENV, WEIGHTS_DIR, find_models
+from .models import DEFAULT_MODELS, MODEL_PATH_ENV, WEIGHTS_DIR, ModelCard, find_models
 from .pipeline import cartoonize_file, colorize_file
 from .runtime import DEVICES
 
@@ -90,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output: .mp4/.mov/.mkv (H.264), .png/.jpg/.tif (single image input), "
                         "or a folder for PNG frames")
     c.add_argument("--model", default=None, metavar="NAME|PATH",
-                   help="model name (see 'toonflow models') or path to an .onnx file (default: pmc)")
+                   help="model name (see 'toonflow models') or path to an .onnx file "
+                        f"(default: {DEFAULT_MODELS['cartoonize']})")
     c.add_argument("--device", choices=DEVICES, default="auto",
                    help="auto: GPU when available, else CPU (default); cpu; gpu: warn if no GPU")
     c.add_argument("--tile", type=_non_negative_int, default=1024, metavar="N",
@@ -120,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
                    dest="keys", help="coloured keyframe for line-art frame INDEX (from 0); repeatable")
     z.add_argument("--model", default=None, metavar="NAME|PATH",
                    help="model name (see 'toonflow models --task colorize') or path to an .onnx file "
-                        "(default: lcmftn)")
+                        f"(default: {DEFAULT_MODELS['colorize']})")
     z.add_argument("--device", choices=DEVICES, default="auto",
                    help="auto: GPU when available, else CPU (default); cpu; gpu: warn if no GPU")
     z.add_argument("--max-side", type=_non_negative_int, default=None, metavar="N",
@@ -142,9 +143,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     m = sub.add_parser("models", help="list installed models",
                        description=f"List the models found in --model-dir folders, ${MODEL_PATH_ENV} and "
-                                   f"{WEIGHTS_DIR}.")
+                                   f"{WEIGHTS_DIR}: one line each (name, task, whether it is the task's default, "
+                                   "description).")
     _add_common(m, top=False)
     m.add_argument("--task", default=None, help="only models for this task (cartoonize or colorize)")
+    m.add_argument("-l", "--long", action="store_true",
+                   help="several lines per model: also recipe, network, training steps, licence and file")
     m.set_defaults(func=_cmd_models)
     return parser
 
@@ -201,22 +205,41 @@ def _cmd_colorize(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _is_default(card: ModelCard) -> bool:
+    return DEFAULT_MODELS.get(card.task) == card.name
+
+
+def _model_table(cards: Sequence[ModelCard]) -> list[str]:
+    """``toonflow models``: a header, then one line per model: name, task, ``yes`` under DEFAULT for the model a
+    task uses when no ``--model`` is given, and the card's description (on one line)."""
+    header = ("NAME", "TASK", "DEFAULT")
+    rows = [(c.name, c.task, "yes" if _is_default(c) else "", " ".join(c.description.split()) or "-") for c in cards]
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + description
+            for *row, description in ((*header, "DESCRIPTION"), *rows)]
+
+
+def _model_details(card: ModelCard) -> list[str]:
+    """``toonflow models --long``: a block of lines per model."""
+    steps = "?" if card.training_steps is None else str(card.training_steps)
+    default = f"  (default {card.task} model)" if _is_default(card) else ""
+    return [f"{card.name}{default}",
+            f"  task:        {card.task}",
+            f"  recipe:      {card.recipe or '?'}",
+            f"  network:     {card.architecture or '?'} (tiling {'yes' if card.supports_tiling else 'no'})",
+            f"  description: {card.description or '-'}",
+            f"  steps:       {steps}",
+            f"  licence:     {card.licence or '?'}",
+            f"  file:        {card.onnx_path}"]
+
+
 def _cmd_models(args: argparse.Namespace) -> int:
     cards = find_models(args.model_dir, task=args.task)
     if not cards:
         print(f"no models installed (searched {WEIGHTS_DIR} and ${MODEL_PATH_ENV})")
         return EXIT_OK
-    for card in cards:
-        steps = "?" if card.training_steps is None else str(card.training_steps)
-        default = "  (default)" if DEFAULT_MODELS.get(card.task) == card.name else ""
-        print(f"{card.name}{default}")
-        print(f"  task:        {card.task}")
-        print(f"  recipe:      {card.recipe or '?'}")
-        print(f"  network:     {card.architecture or '?'} (tiling {'yes' if card.supports_tiling else 'no'})")
-        print(f"  description: {card.description or '-'}")
-        print(f"  steps:       {steps}")
-        print(f"  licence:     {card.licence or '?'}")
-        print(f"  file:        {card.onnx_path}")
+    lines = [line for card in cards for line in _model_details(card)] if args.long else _model_table(cards)
+    print("\n".join(lines))
     return EXIT_OK
 
 

@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 MODEL_PATH_ENV = "TOONFLOW_MODEL_PATH"
-DEFAULT_MODELS: Mapping[str, str] = {"cartoonize": "pmc", "colorize": "lcmftn"}
+DEFAULT_MODELS: Mapping[str, str] = {"cartoonize": "cel", "colorize": "lcmftn"}
 KNOWN_TASKS = ("cartoonize", "colorize")
 SUPPORTED_FORMAT_VERSIONS = (1,)
 #: graph inputs and output of a colorize model (docs/MODEL_FORMAT.md)
@@ -368,7 +368,7 @@ def resolve_model(name_or_path: PathLike | None, task: str, extra_dirs: Sequence
     """Find a model by name (or take an explicit ``.onnx`` path), validate its card, hash and task.
 
     Args:
-        name_or_path: a model name such as ``"pmc"``, a path to an ``.onnx`` file (or its ``.json`` card),
+        name_or_path: a model name such as ``"cel"``, a path to an ``.onnx`` file (or its ``.json`` card),
             or ``None`` for the task's default model.
         task: the task the caller needs, e.g. ``"cartoonize"``.
         extra_dirs: more folders to search, before ``TOONFLOW_MODEL_PATH`` and the shipped weights.

@@ -1,5 +1,5 @@
-"""`python -m training {bootstrap,bootstrap-colorize,train,export,train-colorize,export-colorize}`: build the
-datasets, train a recipe, export it to ONNX."""
+"""`python -m training {bootstrap,bootstrap-colorize,bootstrap-distill,train,export,train-colorize,export-colorize}`:
+build the datasets, train a recipe, export it to ONNX."""
 from __future__ import annotations
 
 import argparse
@@ -10,6 +10,9 @@ import sys
 from pathlib import Path
 
 __all__ = ["main"]
+
+#: Commands that own their options (parsed by their own modules).
+_PASS_THROUGH = ("bootstrap", "bootstrap-colorize", "bootstrap-distill")
 
 
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -28,7 +31,8 @@ def _add_card_options(parser: argparse.ArgumentParser) -> None:
     """Options every export command shares: the output file and what its model card says."""
     parser.add_argument("-o", "--out", type=Path, required=True, help="output .onnx path (card written beside it)")
     parser.add_argument("--name", default=None, help="model name (default: the recipe name)")
-    parser.add_argument("--description", default="", help="one line shown by `toonflow models`")
+    parser.add_argument("--description", default="",
+                        help="one line shown by `toonflow models` (distilled styles: the style's own by default)")
     # dest differs from "command": that one names the subcommand.
     parser.add_argument("--command", dest="training_command", default="",
                         help="the training command to record in the card")
@@ -49,6 +53,8 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
                              "run's step budget")
     parser.add_argument("--init-steps", type=int, default=None, help="override the scale's reconstruction steps")
     parser.add_argument("--gan-steps", type=int, default=None, help="override the scale's GAN steps")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="override the scale's steps (distillation recipes: cel, comic and their lite twins)")
     _add_size_overrides(parser)
 
 
@@ -57,6 +63,9 @@ def _add_export(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("run", type=Path, help="run folder holding generator.safetensors")
     _add_card_options(parser)
     parser.add_argument("--data-manifest", type=Path, default=Path("data/cartoonize/manifest.json"))
+    parser.add_argument("--data", type=Path, default=Path("data/cartoonize"),
+                        help="distillation recipes: the folder whose held-out photos score the model against its "
+                             "teacher (PSNR, in the card); skipped if absent")
 
 
 def _add_train_colorize(commands: argparse._SubParsersAction) -> None:
@@ -94,25 +103,45 @@ def _run_train(args: argparse.Namespace) -> None:
 
     overrides = {
         field: value
-        for field, value in (("init_steps", args.init_steps), ("gan_steps", args.gan_steps),
+        for field, value in (("init_steps", args.init_steps), ("gan_steps", args.gan_steps), ("steps", args.steps),
                              ("batch_size", args.batch_size), ("crop_size", args.crop_size))
         if value is not None
     }
-    recipe = get_recipe(args.recipe, args.scale, **overrides)
+    try:
+        recipe = get_recipe(args.recipe, args.scale, **overrides)
+    except TypeError:  # an override the recipe has no field for
+        raise SystemExit(f"python -m training train: error: recipe {args.recipe} takes none of "
+                         f"{', '.join('--' + name.replace('_', '-') for name in overrides)} "
+                         "(distillation recipes take --steps; the GAN recipes --init-steps / --gan-steps)") from None
     step = train(recipe, data_root=args.data, out_dir=args.out, device=args.device, max_minutes=args.max_minutes,
                  stop_at_step=args.stop_at_step)
     print(f"{recipe.name}: step {step} of {recipe.total_steps}; run folder {args.out}")
 
 
 def _run_export(args: argparse.Namespace) -> None:
-    from .export import export_cartoonizer
+    from .export import export_cartoonizer, load_generator
     from .train import GENERATOR_NAME
 
+    generator_path = args.run / GENERATOR_NAME
+    metrics = None
+    generator, meta = load_generator(generator_path)
+    style = meta["recipe"].get("style")
+    description = args.description
+    if style:
+        from .teacher import get_style
+
+        description = description or get_style(style).description
+        if (args.data / "distill" / style).is_dir():
+            from .distill_score import score_against_teacher
+
+            metrics = score_against_teacher(generator, args.data, style)
     result = export_cartoonizer(
-        args.run / GENERATOR_NAME, args.out, name=args.name, description=args.description,
-        command=args.training_command, data_manifest=args.data_manifest,
+        generator_path, args.out, name=args.name, description=description,
+        command=args.training_command, data_manifest=args.data_manifest, metrics=metrics,
     )
     print(f"wrote {result.onnx_path} and {result.card_path} (ONNX parity {result.parity_max_abs_diff:.1e})")
+    if metrics:
+        print(json.dumps(metrics, indent=2))
 
 
 def _run_train_colorize(args: argparse.Namespace) -> None:
@@ -163,12 +192,15 @@ def main(argv: list[str] | None = None) -> int:
     # so does `bootstrap-colorize` (training/data/colorize_bootstrap.py)
     commands.add_parser("bootstrap-colorize", help="build the line-art colorization shots (data/colorize)",
                         add_help=False)
+    # and `bootstrap-distill` (training/data/distill_targets.py)
+    commands.add_parser("bootstrap-distill", help="compute the teacher styles' targets and the clips' flows "
+                        "(data/distill)", add_help=False)
     _add_train(commands)
     _add_export(commands)
     _add_train_colorize(commands)
     _add_export_colorize(commands)
     args, rest = parser.parse_known_args(argv)
-    if rest and args.command not in ("bootstrap", "bootstrap-colorize"):
+    if rest and args.command not in _PASS_THROUGH:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -180,6 +212,10 @@ def main(argv: list[str] | None = None) -> int:
         from .data.colorize_bootstrap import main as bootstrap_colorize_main
 
         return bootstrap_colorize_main(rest)
+    if args.command == "bootstrap-distill":
+        from .data.distill_targets import main as bootstrap_distill_main
+
+        return bootstrap_distill_main(rest)
     if args.command in ("train", "train-colorize"):
         logging.getLogger(__name__).info("command: python -m training %s", shlex.join(argv))
     if args.command == "train":

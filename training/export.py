@@ -90,7 +90,7 @@ def export_cartoonizer(
                            f"(> {_PARITY_TOLERANCE})")
     log.info("exported %s (parity max abs diff %.2e)", out_path, parity)
 
-    sources = card_sources(data_manifest)
+    sources = card_sources(data_manifest, facts.get("data_kinds"))
     card = {
         "format_version": 1,
         "name": name or recipe["name"],
@@ -113,8 +113,8 @@ def export_cartoonizer(
         "training": {
             "command": command,
             "steps": meta["step"],
-            "init_steps": recipe["init_steps"],
-            "gan_steps_done": max(0, meta["step"] - recipe["init_steps"]),
+            "init_steps": recipe.get("init_steps", 0),
+            "gan_steps_done": max(0, meta["step"] - recipe.get("init_steps", 0)) if "gan_steps" in recipe else 0,
             "wall_time_s": meta["wall_time_s"],
             "hardware": meta["hardware"],
             "world_size": meta["world_size"],
@@ -125,6 +125,8 @@ def export_cartoonizer(
         "licence": "GPL-3.0-or-later (trained by the Toonflow project)",
         "attributions": [_VGG_ATTRIBUTION],
     }
+    if "distilled_from" in facts:
+        card["distilled_from"] = facts["distilled_from"]
     card_path = out_path.with_suffix(".json")
     card_path.write_text(json.dumps(card, indent=2) + "\n")
     return ExportResult(onnx_path=out_path, card_path=card_path, parity_max_abs_diff=parity, card=card)

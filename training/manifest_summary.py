@@ -15,12 +15,14 @@ _OMITTED_KEYS = ("files",)
 _BUILD_RECORD_KEYS = frozenset({"created_utc", "build_seconds", "restyled_utc"})
 
 
-def card_sources(data_manifest: Path | None) -> list[dict]:
-    """The `sources` of a bootstrap manifest without their per-file lists; [] when there is no manifest file."""
+def card_sources(data_manifest: Path | None, kinds: frozenset[str] | None = None) -> list[dict]:
+    """The `sources` of a bootstrap manifest without their per-file lists, only those of `kinds` (photos, videos,
+    cartoons) when given; [] when there is no manifest file."""
     if data_manifest is None or not Path(data_manifest).is_file():
         return []
     sources = json.loads(Path(data_manifest).read_text()).get("sources", [])
-    return [{key: value for key, value in source.items() if key not in _OMITTED_KEYS} for source in sources]
+    return [{key: value for key, value in source.items() if key not in _OMITTED_KEYS} for source in sources
+            if kinds is None or source.get("kind") in kinds]
 
 
 def _content(manifest: object) -> object:

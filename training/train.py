@@ -25,7 +25,6 @@ from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
 
 from .checkpoint import load_checkpoint, load_checkpoint_meta, save_checkpoint, save_generator
-from .data.datasets import CartoonizeDataset
 from .distributed import Distributed, process_device
 from .methods import method_for
 from .nets.segmenter import Segmenter
@@ -69,11 +68,8 @@ class _Trainer:
         method_class = method_for(recipe)
         self.method = method_class(recipe, self.dist, device, **method_options)
 
-        dataset = CartoonizeDataset(
-            data_root, split="train", crop_size=recipe.crop_size, real_pair_prob=recipe.real_pair_prob,
-            length=recipe.total_steps * recipe.batch_size * self.dist.world_size, seed=recipe.seed,
-            content_scale=recipe.content_scale, edge_smoothed=method_class.needs_edge_smoothed,
-        )
+        dataset = method_class.dataset(recipe, data_root, split="train",
+                                       length=recipe.total_steps * recipe.batch_size * self.dist.world_size)
         self.sampler = (
             DistributedSampler(dataset, seed=recipe.seed, drop_last=True) if self.dist.world_size > 1 else None
         )
@@ -81,8 +77,7 @@ class _Trainer:
             dataset, batch_size=recipe.batch_size, shuffle=self.sampler is None, sampler=self.sampler,
             drop_last=True, num_workers=0,
         )
-        samples = CartoonizeDataset(data_root, split="test", crop_size=recipe.crop_size, real_pair_prob=0.0,
-                                    length=_SAMPLE_COUNT, seed=recipe.seed, content_scale=recipe.content_scale)
+        samples = method_class.dataset(recipe, data_root, split="test", length=_SAMPLE_COUNT)
         self.sample_photos = torch.stack([samples[i]["photo"] for i in range(_SAMPLE_COUNT)]).to(device)
         self.method.prepare(dataset)
 
@@ -149,8 +144,7 @@ class _Trainer:
                     for group in optimizer.param_groups:
                         group["lr"] = rates[name]
                 batch = {name: value.to(self.device, non_blocking=True) for name, value in next(batches).items()}
-                phase = "init" if step < self.recipe.init_steps else "gan"
-                losses = self.method.init_step(batch) if phase == "init" else self.method.gan_step(batch)
+                phase, losses = self.method.train_step(step, batch)
                 step += 1
                 progress.update(1)
                 progress.set_postfix(phase=phase, **{k: f"{v:.3g}" for k, v in list(losses.items())[:4]})

@@ -2,7 +2,7 @@
 
 Layout: `photos/test/*.png|jpg`, `cartoons/test/*`, `videos/test/<clip>/%06d.png`. Frames and images are read as
 uint8 RGB; clips wider than a maximum width are shrunk to it (height keeps the aspect ratio, both rounded to a
-multiple of 4).
+multiple of 4), and narrower ones are enlarged to it only when asked.
 """
 from __future__ import annotations
 
@@ -77,11 +77,13 @@ def _evenly(items: list[Path], count: int) -> list[Path]:
     return [items[i] for i in picks]
 
 
-def load_clips(folder: Path, *, max_clips: int, max_frames: int, width: int, min_frames: int = 3) -> list[Clip]:
+def load_clips(folder: Path, *, max_clips: int, max_frames: int, width: int, min_frames: int = 3,
+               upscale: bool = False) -> list[Clip]:
     """The first `max_clips` clips (by name) with at least `min_frames` frames, `max_frames` frames each.
 
-    Frames wider than `width` are shrunk to it; narrower ones keep their size (no upscaling: it would add
-    pixels to process but no information).
+    Frames wider than `width` are shrunk to it; narrower ones keep their size unless `upscale` (bilinear) is set:
+    upscaling adds pixels to process but no information, so only a benchmark that must compare looks at one scale
+    asks for it.
     """
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no held-out clip folder; build the data with the training bootstrap")
@@ -91,7 +93,7 @@ def load_clips(folder: Path, *, max_clips: int, max_frames: int, width: int, min
         if len(files) < min_frames:
             log.warning("clip %s has %d frames (< %d); skipped", clip_dir.name, len(files), min_frames)
             continue
-        clips.append(Clip(clip_dir.name, [resize_to_width(read_rgb(f), width, upscale=False) for f in files]))
+        clips.append(Clip(clip_dir.name, [resize_to_width(read_rgb(f), width, upscale=upscale) for f in files]))
         if len(clips) == max_clips:
             break
     if not clips:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,12 +18,15 @@ from training.metrics.warping import pair_error
 from .data import Clip
 from .methods import Method
 
-__all__ = ["ClipScore", "TemporalResults", "measure_temporal"]
+__all__ = ["ClipScore", "TemporalResults", "OutputObserver", "measure_temporal"]
 
 log = logging.getLogger(__name__)
 
 #: A consecutive pair with less than this share of valid pixels is most likely a shot cut (reported, still counted).
 LOW_VALID = 0.1
+
+#: Called with (method key, clip, that method's output frames) after each method has run on a clip.
+OutputObserver = Callable[[str, Clip, list[np.ndarray]], None]
 
 
 @dataclass(frozen=True)
@@ -82,8 +86,13 @@ def _sheet_pair(pairs: list[FlowPair]) -> int:
     return next((i for i in order if pairs[i].valid_fraction >= 0.5), middle)
 
 
-def measure_temporal(clips: list[Clip], methods: list[Method], *, preset: str = "medium") -> TemporalResults:
-    """Run every method on every clip and score it; the sheet keeps a frame near each clip's middle."""
+def measure_temporal(clips: list[Clip], methods: list[Method], *, preset: str = "medium",
+                     observe: OutputObserver | None = None) -> TemporalResults:
+    """Run every method on every clip and score it; the sheet keeps a frame near each clip's middle.
+
+    Methods run clip by clip in the given order; `observe`, when given, sees every method's outputs on each clip
+    (other sections measure the same frames without running the methods again).
+    """
     results = TemporalResults()
     for clip in clips:
         start = time.perf_counter()
@@ -113,6 +122,8 @@ def measure_temporal(clips: list[Clip], methods: list[Method], *, preset: str = 
             score = ClipScore(method.key, clip.name, _scores(outputs, short), _scores(outputs, long), seconds,
                               len(outputs))
             results.scores[(method.key, clip.name)] = score
+            if observe is not None:
+                observe(method.key, clip, outputs)
             results.sheet_frames.setdefault(method.key, {})[clip.name] = outputs[short[middle].index_a]
             results.sheet_diffs.setdefault(method.key, {})[clip.name] = _difference_map(outputs, short[middle])
             log.info("%-22s %-20s E_short %.4f E_long %.4f (%.1f s, %.2f frames/s)", method.key, clip.name,

@@ -209,11 +209,12 @@ def test_model_choices_lists_the_task_models_default_first(tmp_path: Path, monke
         toon = model_choices([str(folder)], "cartoonize", lambda: engine.models)
         colour = model_choices([str(folder)], "colorize", lambda: engine.models)
     bundled = {task: [c.name for c in engine.models.find_models([], task=task)] for task in ("cartoonize", "colorize")}
-    assert "pmc" in bundled["cartoonize"]  # the shipped default, so it leads the list
+    default = engine.models.DEFAULT_MODELS["cartoonize"]
+    assert default in bundled["cartoonize"]  # the shipped default, so it leads the list
     names = [name for name, _ in toon]
-    assert names[0] == "pmc" and toon[0][1].startswith("default: ")
+    assert names[0] == default and toon[0][1].startswith("default: ")
     # the preferences' folder in its (sorted) order, then the bundled weights; no colorize model, no broken card
-    assert names == ["pmc", "alpha", "zebra", *[n for n in bundled["cartoonize"] if n != "pmc"]]
+    assert names == [default, "alpha", "zebra", *[n for n in bundled["cartoonize"] if n != default]]
     assert dict(toon)["alpha"] == "the alpha look"
     assert len(dict(toon)["zebra"]) == DESCRIPTION_CHARS and dict(toon)["zebra"].endswith("...")
     assert [n for n, _ in colour] == [*(["lcmftn"] if "lcmftn" in bundled["colorize"] else []), "mix",
@@ -228,7 +229,8 @@ def test_model_choices_never_raise(tmp_path: Path, caplog: pytest.LogCaptureFixt
     (tmp_path / "loop2").symlink_to(loop)  # a model folder that cannot be resolved (RuntimeError in Python 3.11)
     with caplog.at_level(logging.WARNING):
         names = [name for name, _ in model_choices([str(loop)], "cartoonize", lambda: engine.models)]
-    assert names[0] == "pmc" and f"model folder {loop}" in caplog.text  # skipped; the bundled models still listed
+    # the folder is skipped with a warning; the bundled models are still listed, the default first
+    assert names[0] == engine.models.DEFAULT_MODELS["cartoonize"] and f"model folder {loop}" in caplog.text
 
     class UnreadableModels:
         @staticmethod

@@ -5,16 +5,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import Cartoonizer, open_frames
+from engine import Cartoonizer
 from engine.errors import InputError, SettingsError
 from engine.frames import to_network
 from engine.guided_filter import guided_filter
 
 from .helpers import pattern
-
-ROOT = Path(__file__).resolve().parents[2]
-PMC = ROOT / "engine" / "weights" / "pmc.onnx"
-SAMPLE = ROOT / "samples" / "cockatoo.mp4"
 
 
 @pytest.fixture()
@@ -123,14 +119,3 @@ def test_stream_and_reset(tiny_model: Path) -> None:
     again = list(toon.stream(frames))
     for a, b in zip(first, again):
         np.testing.assert_array_equal(a, b)
-
-
-@pytest.mark.skipif(not PMC.exists(), reason="engine/weights/pmc.onnx not trained/shipped yet")
-def test_shipped_pmc_model_on_sample_clip() -> None:
-    frames, info = open_frames(SAMPLE)
-    frame = next(frames)
-    frames.close()
-    toon = Cartoonizer("pmc", device="cpu")
-    out = toon.process(frame)
-    assert out.shape == frame.shape == (info.height, info.width, 3) and out.dtype == np.uint8
-    assert np.abs(out.astype(np.int16) - frame).mean() > 3.0

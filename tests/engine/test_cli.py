@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -10,7 +11,7 @@ import pytest
 
 from engine.cli import build_parser, main
 
-from .helpers import audio_packets, make_video, read_video
+from .helpers import audio_packets, make_video, read_video, write_model
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,11 +30,51 @@ def one_line_error(err: str) -> str:
     return lines[0]
 
 
-def test_models_lists_cards(capsys: pytest.CaptureFixture[str], model_dir: Path) -> None:
-    code, out, _ = run_cli(capsys, "--model-dir", model_dir, "models")
+def test_models_one_line_per_model(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """`toonflow models`: a header, then one line per model in search order: name, task, `yes` under DEFAULT for
+    each task's default model (by name, from whichever folder), and the card's description on one line."""
+    from engine import models
+
+    from .colorize_fixtures import write_colorize_model
+
+    monkeypatch.setattr(models, "WEIGHTS_DIR", tmp_path / "no_weights")  # only this test's models
+    folder = tmp_path / "models"
+    toon_default, colour_default = models.DEFAULT_MODELS["cartoonize"], models.DEFAULT_MODELS["colorize"]
+    write_model(folder, toon_default, description="the default look")
+    write_model(folder, "other_style", seed=1, description="another look,\n  written  on two lines")
+    write_model(folder, "z_nodesc", seed=2, description="")
+    write_colorize_model(folder, colour_default)
+    write_colorize_model(folder, "mix_fast", description="a faster mix")
+    code, out, _ = run_cli(capsys, "--model-dir", folder, "models")
     assert code == 0
-    for text in ("tiny_gf", "task:        cartoonize", "recipe:      test", "tiny fixed-weight test model",
-                 "steps:       0", f"file:        {model_dir / 'tiny.onnx'}"):
+    header, *lines = out.splitlines()
+    assert header.split() == ["NAME", "TASK", "DEFAULT", "DESCRIPTION"]
+    task_at, default_at, description_at = (header.index(h) for h in ("TASK", "DEFAULT", "DESCRIPTION"))
+    rows = [(line[:task_at].strip(), line[task_at:default_at].strip(), line[default_at:description_at].strip(),
+             line[description_at:]) for line in lines]
+    assert rows == sorted([  # the folder's files in name order
+        (toon_default, "cartoonize", "yes", "the default look"),
+        ("other_style", "cartoonize", "", "another look, written on two lines"),
+        ("z_nodesc", "cartoonize", "", "-"),
+        (colour_default, "colorize", "yes", "fixed-weight test fixture (reference mix), not trained"),
+        ("mix_fast", "colorize", "", "a faster mix"),
+    ])
+    code, out, _ = run_cli(capsys, "--model-dir", folder, "models", "--task", "colorize")
+    assert code == 0
+    assert [line.split()[0] for line in out.splitlines()] == ["NAME", *sorted([colour_default, "mix_fast"])]
+    code, out, _ = run_cli(capsys, "--model-dir", folder, "models", "--long")
+    assert code == 0
+    assert f"\n{toon_default}  (default cartoonize model)\n" in f"\n{out}"
+    assert f"\n{colour_default}  (default colorize model)\n" in out and "\nother_style\n" in out
+
+
+def test_models_long_lists_card_details(capsys: pytest.CaptureFixture[str], model_dir: Path) -> None:
+    code, out, _ = run_cli(capsys, "--model-dir", model_dir, "models", "--long")
+    assert code == 0
+    for text in ("tiny_gf\n", "task:        cartoonize", "recipe:      test", "tiny fixed-weight test model",
+                 "network:     tiny_test_net (tiling yes)", "steps:       0",
+                 f"file:        {model_dir / 'tiny.onnx'}"):
         assert text in out
 
 
@@ -77,8 +118,6 @@ def test_cartoonize_to_png_folder_and_single_image(capsys: pytest.CaptureFixture
                                   "busy_folder"])
 def test_errors_exit_2_with_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_model: Path,
                                      video_with_audio: Path, case: str) -> None:
-    from .helpers import write_model
-
     out = tmp_path / "o.mp4"
     model = str(tiny_model)
     inp: Path = video_with_audio
@@ -139,12 +178,21 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path)
     assert e.value.code == 2
 
 
+def test_model_help_names_each_tasks_default_model() -> None:
+    from engine.models import DEFAULT_MODELS
+
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
+    for task in ("cartoonize", "colorize"):
+        model = next(a for a in commands[task]._actions if a.dest == "model")
+        assert model.help.endswith(f"(default: {DEFAULT_MODELS[task]})"), model.help
+
+
 def test_parser_has_all_options() -> None:
-    args = build_parser().parse_args(["cartoonize", "in.mp4", "-o", "out.mp4", "--model", "pmc", "--device", "gpu",
+    args = build_parser().parse_args(["cartoonize", "in.mp4", "-o", "out.mp4", "--model", "comic", "--device", "gpu",
                                       "--tile", "512", "--strength", "0.5", "--no-temporal",
                                       "--temporal-strength", "0.3"])
     assert (args.model, args.device, args.tile, args.strength, args.temporal, args.temporal_strength) == \
-        ("pmc", "gpu", 512, 0.5, False, 0.3)
+        ("comic", "gpu", 512, 0.5, False, 0.3)
 
 
 def test_python_dash_m_engine(tmp_path: Path) -> None:

@@ -176,4 +176,5 @@ def test_cli_errors_are_one_line(capsys: pytest.CaptureFixture[str], line_clip: 
 
 def test_cli_models_lists_colorize_models(capsys: pytest.CaptureFixture[str], colorize_model: Path) -> None:
     code, out, _ = _cli(capsys, "--model-dir", colorize_model.parent, "models", "--task", "colorize")
-    assert code == 0 and "mix" in out and "task:        colorize" in out
+    rows = [line.split() for line in out.splitlines()[1:]]
+    assert code == 0 and rows[0][:2] == ["mix", "colorize"] and {row[1] for row in rows} == {"colorize"}

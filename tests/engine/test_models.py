@@ -60,10 +60,17 @@ def test_resolve_by_name_and_by_path(model_dir: Path, tiny_model: Path) -> None:
     assert resolve_model(tiny_model.with_suffix(".json"), "cartoonize").name == "tiny"
 
 
-def test_default_model_is_pmc(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_default_model_is_cel(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(models, "WEIGHTS_DIR", tmp_path / "empty")
-    with pytest.raises(ModelError, match="model 'pmc' not found"):
+    with pytest.raises(ModelError, match="model 'cel' not found"):
         resolve_model(None, "cartoonize")
+
+
+@pytest.mark.parametrize("task", sorted(models.DEFAULT_MODELS))
+def test_each_default_model_is_shipped(task: str) -> None:
+    """What `toonflow cartoonize` / `colorize` (and `make demo`) use without --model is in engine/weights."""
+    card = load_card(models.WEIGHTS_DIR / f"{models.DEFAULT_MODELS[task]}.onnx")
+    assert card.name == models.DEFAULT_MODELS[task] and card.task == task
 
 
 def test_unknown_name_lists_installed(model_dir: Path) -> None:

@@ -44,3 +44,13 @@ def test_build_provenance_ignores_when_and_how_fast_a_build_ran(tmp_path: Path) 
     assert build_provenance(build, committed)["same_as_manifest"] is True
     (build / "manifest.json").write_text(json.dumps({"sources": [{**source, "counts": {"train": 6}}]}))
     assert build_provenance(build, committed)["same_as_manifest"] is False
+
+
+def test_card_sources_keep_only_the_kinds_a_model_was_trained_on(tmp_path: Path) -> None:
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"sources": [{"name": "skimage", "kind": "photos"},
+                                                {"name": "videos", "kind": "videos"},
+                                                {"name": "openclipart", "kind": "cartoons"}]}))
+    names = [source["name"] for source in card_sources(manifest, frozenset({"photos", "videos"}))]
+    assert names == ["skimage", "videos"]
+    assert len(card_sources(manifest)) == 3

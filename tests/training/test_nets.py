@@ -27,6 +27,18 @@ def test_ssa_and_baseline_generators_share_weights_but_differ():
     assert not torch.allclose(with_ssa(x), without(x))
 
 
+def test_residual_output_starts_from_the_input_and_learns_a_change_of_it():
+    generator = CartoonGenerator(config=GeneratorConfig(width=8, residual_blocks=1, use_ssa=False,
+                                                        residual_output=True))
+    image = torch.rand(1, 3, 16, 20, generator=torch.Generator().manual_seed(0)) * 1.8 - 0.9
+    torch.nn.init.zeros_(generator.head.weight)
+    torch.nn.init.zeros_(generator.head.bias)
+    assert torch.allclose(generator(image), image, atol=1e-5)  # no change predicted: the input comes back
+    torch.nn.init.constant_(generator.head.bias, 0.5)
+    assert (generator(image) > image).all()  # a positive change brightens every pixel, within (-1, 1)
+    assert generator(torch.ones(1, 3, 8, 8)).isfinite().all()
+
+
 def test_ssa_matches_a_direct_window_softmax():
     torch.manual_seed(0)
     query, keys = torch.randn(1, 4, 5, 6), torch.randn(1, 4, 5, 6)

@@ -13,7 +13,7 @@ from torch.utils.data import Dataset
 from .affine import random_affine_matrices, warp_affine
 from .edge_smooth import edge_smooth
 
-__all__ = ["CartoonizeDataset", "list_images", "IMAGE_SUFFIXES"]
+__all__ = ["CartoonizeDataset", "list_images", "read_rgb_cached", "to_tensor", "IMAGE_SUFFIXES"]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 # Clip-art sits on white paper: crops that are mostly background teach the discriminators that "white is
@@ -34,14 +34,14 @@ def list_images(folder: Path) -> list[Path]:
 
 
 @lru_cache(maxsize=512)
-def _read_rgb(path: Path) -> np.ndarray:
+def read_rgb_cached(path: Path) -> np.ndarray:
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None:
         raise ValueError(f"cannot decode image {path}")
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
-def _to_tensor(image: np.ndarray) -> torch.Tensor:
+def to_tensor(image: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float() / 127.5 - 1.0
 
 
@@ -98,7 +98,7 @@ class CartoonizeDataset(Dataset):
 
     def _crop(self, images: list[np.ndarray], rng: random.Random) -> list[torch.Tensor]:
         """The same random crop and flip of equally sized images."""
-        return [_to_tensor(crop) for crop in self._crop_arrays(images, rng)]
+        return [to_tensor(crop) for crop in self._crop_arrays(images, rng)]
 
     def _crop_arrays(self, images: list[np.ndarray], rng: random.Random) -> list[np.ndarray]:
         size = self.crop_size
@@ -116,7 +116,7 @@ class CartoonizeDataset(Dataset):
         """A cartoon crop that is not mostly white background (the least white of a few tries)."""
         best, best_share = None, 2.0
         for _ in range(_CARTOON_CROP_TRIES):
-            (crop,) = self._crop_arrays([_read_rgb(rng.choice(self.cartoons))], rng)
+            (crop,) = self._crop_arrays([read_rgb_cached(rng.choice(self.cartoons))], rng)
             share = float((crop.min(axis=2) > 235).mean())
             if share < best_share:
                 best, best_share = crop, share
@@ -129,13 +129,13 @@ class CartoonizeDataset(Dataset):
         if rng.random() < self.real_pair_prob:
             frames = rng.choice(self.clips)
             start = rng.randrange(len(frames) - 1)
-            photo, photo_next = self._crop([_read_rgb(frames[start]), _read_rgb(frames[start + 1])], rng)
+            photo, photo_next = self._crop([read_rgb_cached(frames[start]), read_rgb_cached(frames[start + 1])], rng)
         else:
-            (photo,) = self._crop([_read_rgb(rng.choice(self.photos))], rng)
+            (photo,) = self._crop([read_rgb_cached(rng.choice(self.photos))], rng)
             generator = torch.Generator().manual_seed(rng.getrandbits(63))
             photo_next = warp_affine(photo, random_affine_matrices(1, generator=generator)[0])
         cartoon = self._cartoon_crop(rng)
-        item = {"photo": photo, "photo_next": photo_next, "cartoon": _to_tensor(cartoon)}
+        item = {"photo": photo, "photo_next": photo_next, "cartoon": to_tensor(cartoon)}
         if self.edge_smoothed:
-            item["cartoon_smooth"] = _to_tensor(edge_smooth(np.ascontiguousarray(cartoon)))
+            item["cartoon_smooth"] = to_tensor(edge_smooth(np.ascontiguousarray(cartoon)))
         return item

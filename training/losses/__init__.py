@@ -3,7 +3,9 @@ from .adversarial import LSGANLoss
 from .anime_adversarial import AnimeAdversarialLoss
 from .color import ColorLoss, grayscale, rgb_to_yuv
 from .content import ContentLoss
+from .flow_warp import FlowWarpLoss
 from .gate_selection import GateSelectionLoss
+from .gradient import GradientLoss
 from .gram import GramStyleLoss, gram_matrix
 from .guided_filter import guided_filter
 from .motion import MotionConsistencyLoss
@@ -17,7 +19,9 @@ __all__ = [
     "AnimeAdversarialLoss",
     "ColorLoss",
     "ContentLoss",
+    "FlowWarpLoss",
     "GateSelectionLoss",
+    "GradientLoss",
     "GramStyleLoss",
     "LSGANLoss",
     "MotionConsistencyLoss",

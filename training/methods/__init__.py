@@ -1,9 +1,10 @@
 """Training methods: what each recipe family contributes to the shared training loop (training/train.py)."""
 from __future__ import annotations
 
-from ..recipes import RECIPES, AnimeGANRecipe, CartoonRecipe, SemanticRecipe
+from ..recipes import RECIPES, AnimeGANRecipe, CartoonRecipe, DistillRecipe, SemanticRecipe
 from .animegan import AnimeGANMethod
 from .base import TrainingMethod
+from .distill import DistillMethod
 from .semantic import SemanticMethod
 from .whitebox import WhiteBoxMethod
 
@@ -13,6 +14,7 @@ _BY_RECIPE_TYPE: dict[type, type[TrainingMethod]] = {
     CartoonRecipe: WhiteBoxMethod,
     AnimeGANRecipe: AnimeGANMethod,
     SemanticRecipe: SemanticMethod,
+    DistillRecipe: DistillMethod,
 }
 
 

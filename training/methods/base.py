@@ -3,10 +3,12 @@ learning rates, and what the exporter needs to rebuild and describe its generato
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
 from torch import nn
+from torch.utils.data import Dataset
 
 from ..data.datasets import CartoonizeDataset
 from ..distributed import Distributed
@@ -61,13 +63,29 @@ class TrainingMethod(ABC):
     def __init__(self, recipe: Any, dist: Distributed, device: torch.device) -> None:
         self.recipe, self.dist, self.device = recipe, dist, device
 
-    def prepare(self, train_data: CartoonizeDataset) -> None:
+    @classmethod
+    def dataset(cls, recipe: Any, data_root: Path, *, split: str, length: int) -> Dataset:
+        """The training (or, for sample sheets, test) items this method's steps take."""
+        return CartoonizeDataset(
+            data_root, split=split, crop_size=recipe.crop_size,
+            real_pair_prob=recipe.real_pair_prob if split == "train" else 0.0, length=length, seed=recipe.seed,
+            content_scale=recipe.content_scale, edge_smoothed=cls.needs_edge_smoothed and split == "train",
+        )
+
+    def prepare(self, train_data: Dataset) -> None:
         """Called once the training data exists, before a checkpoint is restored (e.g. to fit fixed targets)."""
 
     def learning_rates(self, step: int) -> dict[str, float]:
         """Learning rate of every optimizer (by name) at `step`."""
         rate = halved_linear_decay(self.recipe, step, self.recipe.lr)
         return {name: rate for name in self.optimizers}
+
+    def train_step(self, step: int, batch: dict[str, torch.Tensor]) -> tuple[str, dict[str, float]]:
+        """One optimisation step at `step`: the phase's name and the losses to log. Default: the init phase's
+        reconstruction for the first `init_steps` steps, then GAN steps."""
+        if step < self.recipe.init_steps:
+            return "init", self.init_step(batch)
+        return "gan", self.gan_step(batch)
 
     def init_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
         """The init phase: reconstruction L1(G(x), x) (White-box, PMC)."""
@@ -93,4 +111,5 @@ class TrainingMethod(ABC):
     @abstractmethod
     def card_fields(cls, recipe: dict[str, Any], generator: nn.Module) -> dict[str, Any]:
         """Model-card fields of this method's exported generator: architecture, size_multiple, supports_tiling,
-        tile_overlap, postprocess."""
+        tile_overlap, postprocess, and optionally data_kinds (the dataset kinds the card lists as sources, default
+        all) and distilled_from (the teacher a distilled model learned)."""

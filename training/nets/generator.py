@@ -21,6 +21,9 @@ from .ssa import SpatiallyAdaptiveAlignment
 
 __all__ = ["GeneratorConfig", "CartoonGenerator"]
 
+# Input values are clamped this far inside (-1, 1) before atanh, so pure black / white stay finite.
+_RESIDUAL_LIMIT = 0.995
+
 
 @dataclass(frozen=True)
 class GeneratorConfig:
@@ -29,6 +32,9 @@ class GeneratorConfig:
     use_ssa: bool = True  # False gives the White-box "Baseline" generator of the PMC ablation
     ssa_window: int = 3  # R, the SSA window side (paper: 3; 7 gives smoother, coarser regions)
     leaky_slope: float = 0.2  # LeakyReLU slope on the main path
+    # Predict a change of the input instead of a new image: tanh(head + atanh(input)). Distilled students use it, as
+    # their targets keep the input's layout and most of its colours; False for the paper recipes.
+    residual_output: bool = False
 
 
 class _ResidualBlock(nn.Module):
@@ -83,4 +89,8 @@ class CartoonGenerator(nn.Module):
         x = self._act(self.up1b(self._act(self.up1a(x))))
         x = self._merge(x0, x)
         x = self._act(self.up2a(x))
+        if self.config.residual_output:
+            inside = image.clamp(-_RESIDUAL_LIMIT, _RESIDUAL_LIMIT)
+            # atanh written with log: the TorchScript ONNX exporter has no atanh at opset 17.
+            return torch.tanh(self.head(x) + 0.5 * torch.log((1.0 + inside) / (1.0 - inside)))
         return torch.tanh(self.head(x))

@@ -4,17 +4,20 @@ from __future__ import annotations
 from . import animegan, pmc, semantic, whitebox
 from .animegan import AnimeGANRecipe
 from .cartoon import SCALES, CartoonRecipe, LossWeights, scaled
+from .distill import DISTILL_RECIPES, DISTILL_SCALES, DistillRecipe
 from .semantic import SemanticRecipe
 
 __all__ = [
-    "RECIPES", "SCALES", "AnimeGANRecipe", "CartoonRecipe", "LossWeights", "Recipe", "SemanticRecipe", "get_recipe",
+    "RECIPES", "SCALES", "AnimeGANRecipe", "CartoonRecipe", "DistillRecipe", "LossWeights", "Recipe",
+    "SemanticRecipe", "get_recipe",
 ]
 
-Recipe = CartoonRecipe | AnimeGANRecipe | SemanticRecipe
+Recipe = CartoonRecipe | AnimeGANRecipe | SemanticRecipe | DistillRecipe
 
 _MODULES = (pmc, whitebox, animegan, semantic)
-RECIPES: dict[str, Recipe] = {module.RECIPE.name: module.RECIPE for module in _MODULES}
-_SCALES: dict[str, dict[str, dict]] = {module.RECIPE.name: module.SCALES for module in _MODULES}
+RECIPES: dict[str, Recipe] = {module.RECIPE.name: module.RECIPE for module in _MODULES} | DISTILL_RECIPES
+_SCALES: dict[str, dict[str, dict]] = ({module.RECIPE.name: module.SCALES for module in _MODULES}
+                                       | {name: DISTILL_SCALES for name in DISTILL_RECIPES})
 
 
 def get_recipe(name: str, scale: str = "paper", **overrides) -> Recipe:

@@ -1,0 +1,155 @@
+"""Distillation end to end at smoke scale: the teacher, its cached targets and flows, the pair dataset, the
+temporal and gradient losses, training, and export."""
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from training.data.distill_dataset import DistillDataset
+from training.data.distill_targets import DistillLayout, build_flows, build_targets
+from training.export import export_cartoonizer
+from training.losses import FlowWarpLoss, GradientLoss
+from training.losses.flow_warp import warp_by_flow
+from training.recipes import get_recipe
+from training.teacher import TEACHER_STYLES, cartoon_abstraction, get_style, soft_quantize
+from training.train import GENERATOR_NAME, train
+
+
+def _step_image(size: int = 64) -> np.ndarray:
+    """A dark left half and a light right half, slightly noisy: one strong edge, two flat regions."""
+    rng = np.random.default_rng(0)
+    image = np.full((size, size, 3), 60, np.int16)
+    image[:, size // 2:] = 200
+    return np.clip(image + rng.integers(-6, 7, image.shape), 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("name", sorted(TEACHER_STYLES))
+def test_teacher_flattens_regions_and_inks_the_edge(name):
+    image = _step_image()
+    out = cartoon_abstraction(image, get_style(name))
+    assert out.shape == image.shape and out.dtype == np.uint8
+    left, right = out[8:56, 4:24].astype(float), out[8:56, 40:60].astype(float)
+    # The noise inside each half is flattened away ...
+    assert left.std() < 0.5 * image[8:56, 4:24].std() and right.std() < 0.5 * image[8:56, 40:60].std()
+    # ... and the border between them gets a line darker than both sides.
+    edge = out[8:56, 28:36].astype(float).mean(axis=2).min(axis=1)
+    assert np.all(edge < left.mean() - 10)
+
+
+def test_teacher_styles_differ_and_bad_input_is_refused():
+    image = _step_image()
+    cel, comic = (cartoon_abstraction(image, get_style(name)) for name in ("cel", "comic"))
+    assert np.abs(cel.astype(int) - comic.astype(int)).mean() > 1.0
+    with pytest.raises(ValueError, match="uint8 RGB"):
+        cartoon_abstraction(image.astype(np.float32), get_style("cel"))
+    with pytest.raises(ValueError, match="choose from"):
+        get_style("watercolour")
+
+
+def test_soft_quantize_makes_tone_plateaus_and_keeps_order():
+    lightness = np.linspace(0, 100, 10001, dtype=np.float32)
+    quantized = soft_quantize(lightness, levels=10, sharpness=0.35)
+    assert np.all(np.diff(quantized) >= -0.7)  # the tanh steps meet within a fraction of a lightness unit
+    slope = np.gradient(quantized, lightness)
+    # Plateaus half-way between the step values (45, 55 ...), steep transitions at them (50 ...).
+    assert np.abs(slope[(lightness > 44) & (lightness < 44.8)]).max() < 0.5
+    assert slope[(lightness > 49.5) & (lightness < 50.5)].min() > 1.0
+
+
+def test_gradient_loss_values_and_arguments():
+    image = torch.rand(2, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    loss = GradientLoss(loss_weight=2.0)
+    assert loss(image, image).item() == 0.0
+    # A constant offset changes no gradient; a blur does.
+    assert loss(image + 0.3, image).item() == pytest.approx(0.0, abs=1e-6)
+    blurred = torch.nn.functional.avg_pool2d(image, 3, stride=1, padding=1)
+    assert loss(blurred, image).item() > 0.1
+    with pytest.raises(ValueError):
+        loss(image, image[:, :, :8])
+    with pytest.raises(ValueError):
+        loss(image[:, :, :1], image[:, :, :1])
+
+
+def test_flow_warp_loss_is_zero_along_the_true_motion_and_masked_elsewhere():
+    frame = torch.rand(1, 3, 12, 20, generator=torch.Generator().manual_seed(1))
+    shifted = torch.roll(frame, shifts=2, dims=-1)  # content moves 2 px right
+    flow = torch.zeros(1, 2, 12, 20)
+    flow[:, 0] = 2.0
+    valid = torch.ones(1, 1, 12, 20)
+    valid[..., 18:] = 0.0  # these pixels' targets leave the frame (the roll wrapped them)
+    loss = FlowWarpLoss(loss_weight=1.0)
+    assert loss(frame, shifted, flow, valid).item() == pytest.approx(0.0, abs=1e-6)
+    assert loss(frame, shifted, torch.zeros_like(flow), valid).item() > 0.1
+    assert loss(frame, shifted, flow, torch.zeros_like(valid)).item() == 0.0
+    with pytest.raises(ValueError):
+        loss(frame, shifted, flow[:, :1], valid)
+    with pytest.raises(ValueError):
+        loss(frame, shifted, flow[..., :6], valid)
+
+
+@pytest.fixture(scope="module")
+def distill_data(cartoon_data, tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("distill") / "data"
+    shutil.copytree(cartoon_data, root)
+    layout = DistillLayout(root)
+    build_flows(layout, progress=False)
+    for name in TEACHER_STYLES:
+        build_targets(layout, get_style(name), progress=False)
+    return root
+
+
+def test_targets_build_is_resumable_and_rebuilt_when_the_style_changes(distill_data):
+    layout = DistillLayout(distill_data)
+    assert build_flows(layout, progress=False) == 0
+    assert build_targets(layout, get_style("cel"), progress=False)["computed_this_run"] == 0
+    changed = replace(get_style("cel"), levels=4)
+    manifest = build_targets(layout, changed, progress=False)
+    assert manifest["computed_this_run"] == sum(manifest["counts"].values()) > 0
+    restored = build_targets(layout, get_style("cel"), progress=False)
+    assert restored["style"] == get_style("cel").as_dict() and restored["computed_this_run"] > 0
+
+
+@pytest.mark.parametrize("real_pair_prob", [0.0, 1.0])
+def test_pairs_carry_a_flow_that_maps_the_first_frame_onto_the_next(distill_data, real_pair_prob):
+    dataset = DistillDataset(distill_data, style="cel", crop_size=32, real_pair_prob=real_pair_prob, length=8)
+    for index in range(len(dataset)):
+        item = dataset[index]
+        assert item["photo"].shape == item["target_next"].shape == (3, 32, 32)
+        assert item["flow"].shape == (2, 32, 32) and item["valid"].shape == (1, 32, 32)
+        valid = item["valid"][None]
+        if valid.sum() < 50:
+            continue
+        warped = warp_by_flow(item["photo_next"][None], item["flow"][None])
+        aligned = ((warped - item["photo"][None]).abs() * valid).sum() / (3 * valid.sum())
+        unaligned = ((item["photo_next"] - item["photo"]).abs()[None] * valid).sum() / (3 * valid.sum())
+        assert aligned <= unaligned + 1e-4
+        if real_pair_prob == 0.0:  # the affine flow is exact: only bilinear resampling remains
+            assert aligned < 0.05
+    assert dataset[3]["photo"].equal(dataset[3]["photo"])  # deterministic per index
+
+
+def test_dataset_names_the_missing_build(cartoon_data):
+    with pytest.raises(FileNotFoundError, match="bootstrap-distill"):
+        DistillDataset(cartoon_data, style="cel")
+
+
+def test_smoke_distillation_trains_logs_every_term_and_exports(distill_data, tmp_path):
+    recipe = get_recipe("cel_lite", "smoke")
+    assert train(recipe, data_root=distill_data, out_dir=tmp_path, device="cpu") == recipe.steps
+    records = [json.loads(line) for line in (tmp_path / "losses.jsonl").read_text().splitlines()]
+    assert {r["phase"] for r in records} == {"distill"}
+    assert {"pixel", "gradient", "temporal", "motion"} <= set(records[-1])
+    assert all(np.isfinite(v) for r in records for v in r.values() if isinstance(v, float))
+    assert records[0]["lr"] > records[-1]["lr"]  # cosine decay
+    result = export_cartoonizer(tmp_path / GENERATOR_NAME, tmp_path / "cel_lite.onnx", description="smoke")
+    card = json.loads(result.card_path.read_text())
+    assert card["architecture"] == "distilled_generator" and card["postprocess"] is None
+    assert card["training"]["config"]["style"] == "cel" and card["training"]["steps"] == recipe.steps
+    assert card["distilled_from"]["style"] == get_style("cel").as_dict()
+    assert result.parity_max_abs_diff < 1e-4

@@ -1,0 +1,161 @@
+"""Distillation data: the teacher's cartoon of every training image and the flows between consecutive frames,
+computed once (``python -m training bootstrap-distill``) into the folder `bootstrap` wrote.
+
+Layout under ``<data>/distill``::
+
+    flows/<clip>/<frame>.npy                      float16 [H, W, 3]: DIS flow (dx, dy) from the frame to the next
+                                                  one, and 1 where that flow is trusted (not occluded, not a motion
+                                                  boundary, target inside the frame), else 0
+    <style>/photos/{train,test}/<name>.png        the teacher's output for photos/<split>/<name>.png
+    <style>/videos/train/<clip>/<frame>.png       ... for every frame of the training clips
+    <style>/manifest.json                         the style's parameters, counts, source manifest digest, timing
+
+Resumable: every file is written atomically and skipped when present. A style folder whose recorded parameters
+differ from the current style is deleted and rebuilt, so targets always match the style named in the manifest.
+Held-out clips (videos/test) are never read: they are the benchmark's.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from engine.models import file_sha256
+
+from ..metrics.flow import estimate_flow, to_gray, valid_mask
+from ..teacher import TEACHER_STYLES, TeacherStyle, cartoon_abstraction, get_style
+from .datasets import list_images
+from .imageops import read_rgb, write_png
+
+__all__ = ["DistillLayout", "build_flows", "build_targets", "main"]
+
+log = logging.getLogger(__name__)
+
+#: Bumped when the teacher operator itself changes (not its parameters): every style folder is rebuilt.
+TEACHER_VERSION = 2
+_STYLE_RECORD = "style.json"
+
+
+@dataclass(frozen=True)
+class DistillLayout:
+    """Where the distillation files of a bootstrap folder live."""
+
+    source: Path  # the folder `python -m training bootstrap` wrote
+
+    @property
+    def root(self) -> Path:
+        return self.source / "distill"
+
+    def clips(self, split: str = "train") -> list[Path]:
+        folder = self.source / "videos" / split
+        return sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+
+    def flow_path(self, frame: Path) -> Path:
+        return self.root / "flows" / frame.parent.name / f"{frame.stem}.npy"
+
+    def target_path(self, style: str, image: Path) -> Path:
+        return self.root / style / image.relative_to(self.source).with_suffix(".png")
+
+
+def _save_npy(path: Path, array: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".partial.npy")
+    np.save(temporary, array)
+    temporary.replace(path)
+
+
+def build_flows(layout: DistillLayout, *, progress: bool = True) -> int:
+    """Flow and trust mask from every training-clip frame to the next; returns how many were computed now."""
+    pairs = [(frames[t], frames[t + 1]) for clip in layout.clips() for frames in [list_images(clip)]
+             for t in range(len(frames) - 1)]
+    computed = 0
+    for first, second in tqdm(pairs, desc="flows", disable=not progress):
+        path = layout.flow_path(first)
+        if path.is_file():
+            continue
+        gray_a, gray_b = to_gray(read_rgb(first)), to_gray(read_rgb(second))
+        forward, backward = estimate_flow(gray_a, gray_b), estimate_flow(gray_b, gray_a)
+        trusted = valid_mask(forward, backward).astype(np.float32)[..., None]
+        _save_npy(path, np.concatenate([forward, trusted], axis=2).astype(np.float16))
+        computed += 1
+    return computed
+
+
+def _target_sources(layout: DistillLayout) -> list[Path]:
+    photos = [p for split in ("train", "test") if (layout.source / "photos" / split).is_dir()
+              for p in list_images(layout.source / "photos" / split)]
+    frames = [f for clip in layout.clips() for f in list_images(clip)]
+    return photos + frames
+
+
+def _prepare_style_folder(layout: DistillLayout, style: TeacherStyle) -> Path:
+    """The style's folder, emptied first when it holds targets of other parameters or another teacher version."""
+    folder = layout.root / style.name
+    record = {"teacher_version": TEACHER_VERSION, "style": style.as_dict()}
+    record_path = folder / _STYLE_RECORD
+    if record_path.is_file() and json.loads(record_path.read_text()) != record:
+        log.info("style %s changed since its targets were built: rebuilding %s", style.name, folder)
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    record_path.write_text(json.dumps(record, indent=2) + "\n")
+    return folder
+
+
+def build_targets(layout: DistillLayout, style: TeacherStyle, *, progress: bool = True) -> dict:
+    """The teacher's output for every training image of `layout` in `style`; returns the style's manifest."""
+    folder = _prepare_style_folder(layout, style)
+    started = time.monotonic()
+    sources = _target_sources(layout)
+    computed = 0
+    for image in tqdm(sources, desc=f"teacher {style.name}", disable=not progress):
+        path = layout.target_path(style.name, image)
+        if path.is_file():
+            continue
+        try:
+            write_png(path, cartoon_abstraction(read_rgb(image), style))
+        except (OSError, ValueError) as error:
+            raise RuntimeError(f"teacher {style.name} failed on {image}: {error}") from error
+        computed += 1
+    source_manifest = layout.source / "manifest.json"
+    manifest = {
+        "teacher_version": TEACHER_VERSION,
+        "style": style.as_dict(),
+        "source_manifest_sha256": file_sha256(source_manifest) if source_manifest.is_file() else None,
+        "counts": {
+            "photos_train": sum(1 for p in sources if p.parts[-3:-1] == ("photos", "train")),
+            "photos_test": sum(1 for p in sources if p.parts[-3:-1] == ("photos", "test")),
+            "clip_frames_train": sum(1 for p in sources if "videos" in p.parts),
+        },
+        "computed_this_run": computed,
+        "seconds_this_run": round(time.monotonic() - started, 1),
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m training bootstrap-distill",
+        description="Compute the teacher's targets and the clips' flows for distillation (resumable).")
+    parser.add_argument("--data", type=Path, default=Path("data/cartoonize"), help="folder written by `bootstrap`")
+    parser.add_argument("--style", nargs="+", default=sorted(TEACHER_STYLES), choices=sorted(TEACHER_STYLES),
+                        help="teacher styles to build (default: all)")
+    parser.add_argument("--no-progress", action="store_true")
+    args = parser.parse_args(argv)
+    if not (args.data / "photos" / "train").is_dir():
+        parser.error(f"{args.data} holds no photos/train folder: run `python -m training bootstrap` first")
+    layout = DistillLayout(args.data)
+    computed = build_flows(layout, progress=not args.no_progress)
+    log.info("flows: %d computed now", computed)
+    for name in args.style:
+        manifest = build_targets(layout, get_style(name), progress=not args.no_progress)
+        log.info("teacher %s: %s (%d computed now)", name, manifest["counts"], manifest["computed_this_run"])
+    return 0

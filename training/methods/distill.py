@@ -1,0 +1,102 @@
+"""Distillation (recipes `cel`, `comic` and their lite twins): the generator regresses a teacher style's targets
+with a pixel and a gradient L1, plus the temporal terms the per-frame teacher lacks: the flow-warped short-term
+loss on the pair's outputs and, optionally, PMC on their VGG19 features. No adversary, no reconstruction phase."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..data.distill_dataset import DistillDataset
+from ..losses import FlowWarpLoss, GradientLoss, MotionConsistencyLoss
+from ..nets.generator import CartoonGenerator, GeneratorConfig
+from ..nets.vgg import VGG19Features
+from ..recipes.distill import DistillRecipe
+from ..teacher import get_style
+from .base import TrainingMethod, optimizer_step
+
+__all__ = ["DistillMethod"]
+
+
+class DistillMethod(TrainingMethod):
+    """Networks: the generator only. Dataset: `DistillDataset` over a `bootstrap-distill` folder."""
+
+    recipe: DistillRecipe
+    fixed_fields = ("name", "style", "generator", "weights", "crop_size", "batch_size")
+
+    def __init__(self, recipe: DistillRecipe, dist, device: torch.device) -> None:
+        super().__init__(recipe, dist, device)
+        self.generator = CartoonGenerator(config=recipe.generator).to(device)
+        self.g_model = dist.wrap(self.generator)
+        self.gradient = GradientLoss(loss_weight=recipe.weights.gradient)
+        self.temporal = FlowWarpLoss(loss_weight=recipe.weights.temporal)
+        self.motion = MotionConsistencyLoss(loss_weight=recipe.weights.motion, queries=recipe.motion_queries)
+        self.vgg = VGG19Features(layers=recipe.motion_layers).to(device) if recipe.weights.motion > 0 else None
+        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=recipe.lr, betas=recipe.betas)
+        self.modules = {"generator": self.generator}
+        self.optimizers = {"opt_g": self.opt_g}
+
+    @classmethod
+    def dataset(cls, recipe: DistillRecipe, data_root: Path, *, split: str, length: int) -> DistillDataset:
+        return DistillDataset(data_root, style=recipe.style, split=split, crop_size=recipe.crop_size,
+                              real_pair_prob=recipe.real_pair_prob if split == "train" else 0.0, length=length,
+                              seed=recipe.seed)
+
+    def learning_rates(self, step: int) -> dict[str, float]:
+        recipe = self.recipe
+        progress = min(step / max(recipe.steps, 1), 1.0)
+        floor = recipe.final_lr_fraction
+        return {"opt_g": recipe.lr * (floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * progress)))}
+
+    def train_step(self, step: int, batch: dict[str, torch.Tensor]) -> tuple[str, dict[str, float]]:
+        weights = self.recipe.weights
+        photos = torch.cat([batch["photo"], batch["photo_next"]])
+        targets = torch.cat([batch["target"], batch["target_next"]])
+        outputs = self.g_model(photos)
+        first, second = outputs.chunk(2)
+        terms = {
+            "pixel": weights.pixel * (outputs - targets).abs().mean(),
+            "gradient": self.gradient(outputs, targets),
+            "temporal": self.temporal(first, second, batch["flow"], batch["valid"]),
+        }
+        if self.vgg is not None:
+            pairs = len(first) if self.recipe.motion_pairs is None else min(self.recipe.motion_pairs, len(first))
+            seen = torch.cat([torch.arange(pairs), len(first) + torch.arange(pairs)])
+            with torch.no_grad():
+                photo_features = self.vgg(photos[seen])
+            output_features = self.vgg(outputs[seen])
+            halves = [{name: value.chunk(2)[index] for name, value in features.items()}
+                      for features in (photo_features, output_features) for index in (0, 1)]
+            terms["motion"] = self.motion(*halves)
+        loss = sum(terms.values())
+        optimizer_step(self.opt_g, loss)
+        return "distill", {**{name: value.item() for name, value in terms.items()}, "total": loss.item()}
+
+    def gan_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+        raise TypeError("distillation has no GAN phase; the trainer calls train_step")
+
+    @classmethod
+    def build_generator(cls, config: dict[str, Any]) -> nn.Module:
+        return CartoonGenerator(config=GeneratorConfig(**config))
+
+    @classmethod
+    def card_fields(cls, recipe: dict[str, Any], generator: nn.Module) -> dict[str, Any]:
+        return {
+            "architecture": "distilled_generator",
+            "size_multiple": CartoonGenerator.size_multiple,
+            "supports_tiling": True,
+            "tile_overlap": 32,
+            "postprocess": None,
+            # The teacher's targets were made from the photos and clips only: no cartoon images were read.
+            "data_kinds": frozenset({"photos", "videos"}),
+            "distilled_from": {
+                "teacher": "training/teacher: L0 smoothing, median, soft luminance quantization, chroma lift, XDoG "
+                           "ink lines (per frame)",
+                "style": get_style(recipe["style"]).as_dict(),
+                "losses": "L1 + gradient L1 to the teacher's targets, flow-warped short-term temporal L1 on real "
+                          "consecutive and affine pairs, PMC on VGG19 relu2_1 / relu3_1",
+            },
+        }

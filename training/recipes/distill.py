@@ -1,0 +1,82 @@
+"""Distillation recipes: a cartoon generator learns a teacher style's look (training/teacher) from its cached
+targets, with the temporal terms the per-frame teacher lacks. One recipe per shipped model: `cel`, `cel_lite`,
+`comic`, `comic_lite` (the recipe name is the model name)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..nets.generator import GeneratorConfig
+
+__all__ = ["DistillWeights", "DistillRecipe", "DISTILL_RECIPES", "DISTILL_SCALES", "FULL_GENERATOR", "LITE_GENERATOR"]
+
+#: The full student: the White-box / PMC generator without SSA (SSA costs ~1.8x the time at 720p and a per-frame
+#: teacher gives it no motion to align).
+FULL_GENERATOR = GeneratorConfig(width=32, residual_blocks=4, use_ssa=False, residual_output=True)
+#: The lite student: half the width and half the residual blocks, for speed.
+LITE_GENERATOR = GeneratorConfig(width=16, residual_blocks=2, use_ssa=False, residual_output=True)
+
+
+@dataclass(frozen=True)
+class DistillWeights:
+    """Loss weights of one distillation step (outputs and targets in [-1, 1])."""
+
+    pixel: float = 1.0  # L1 to the teacher's target, both frames of the pair
+    gradient: float = 1.0  # L1 between output and target image gradients: keeps lines and region borders sharp
+    temporal: float = 0.5  # flow-warped short-term loss between the pair's outputs (valid pixels only)
+    motion: float = 0.05  # PMC (Liu et al. 2022) on VGG19 features of the pair; 0 disables it (and the VGG)
+
+
+@dataclass(frozen=True)
+class DistillRecipe:
+    """Everything that defines one distillation run; schedules in steps."""
+
+    name: str  # recipe name = exported model name
+    style: str  # teacher style (training/teacher/style.py) whose targets are learned
+    generator: GeneratorConfig = FULL_GENERATOR
+    weights: DistillWeights = DistillWeights()
+    crop_size: int = 256  # square training crops
+    batch_size: int = 16  # pairs per step (each pair is two frames through the generator)
+    steps: int = 20_000
+    lr: float = 4e-4  # Adam, cosine decay to lr * final_lr_fraction over the run
+    final_lr_fraction: float = 0.05
+    betas: tuple[float, float] = (0.9, 0.99)
+    real_pair_prob: float = 0.5  # share of pairs that are real consecutive clip frames (else a random affine)
+    motion_queries: int = 64  # PMC query positions per layer per step
+    motion_layers: tuple[str, ...] = ("relu2_1", "relu3_1")  # shallow layers: the deeper ones cost most on a CPU
+    # Pairs of each batch that PMC sees (None: all). Its VGG pass costs more than the full generator's step on a
+    # CPU, so the cpu scale gives it a part of the batch.
+    motion_pairs: int | None = None
+    checkpoint_every: int = 500
+    log_every: int = 10
+    seed: int = 0
+    notes: str = field(default="", compare=False)  # free text recorded in the model card
+
+    @property
+    def total_steps(self) -> int:
+        return self.steps
+
+    @property
+    def init_steps(self) -> int:
+        """No reconstruction phase: the exporter's card reports 0."""
+        return 0
+
+
+DISTILL_RECIPES: dict[str, DistillRecipe] = {
+    recipe.name: recipe
+    for recipe in (
+        DistillRecipe(name="cel", style="cel"),
+        DistillRecipe(name="cel_lite", style="cel", generator=LITE_GENERATOR),
+        DistillRecipe(name="comic", style="comic"),
+        DistillRecipe(name="comic_lite", style="comic", generator=LITE_GENERATOR),
+    )
+}
+
+#: `paper`: GPU scale. `cpu`: about 40 minutes of one core of these machines for the full generator (the lite one
+#: takes a fifth of the time per step, so its runs override `steps`).
+#: `smoke`: seconds, for tests.
+DISTILL_SCALES: dict[str, dict] = {
+    "paper": {},
+    "cpu": {"crop_size": 112, "batch_size": 6, "steps": 1400, "motion_pairs": 2, "checkpoint_every": 100},
+    "smoke": {"crop_size": 32, "batch_size": 2, "steps": 3, "checkpoint_every": 2, "log_every": 1,
+              "motion_queries": 8},
+}

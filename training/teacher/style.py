@@ -1,0 +1,75 @@
+"""A teacher style: the parameters of the classical cartoon abstraction that a shipped cartoonizer learns.
+
+Each named style gives one shipped model (and its lite twin). The values are in pixels of the training images
+(short side 256-384), which is also the scale the student is benchmarked at (640 px wide).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+__all__ = ["TeacherStyle", "TEACHER_STYLES", "get_style"]
+
+
+@dataclass(frozen=True)
+class TeacherStyle:
+    """One cartoon look, made of four library operators applied in order (training/teacher/abstraction.py)."""
+
+    name: str
+    description: str  # one line, shown by `toonflow models` through the model card
+    # Edge-preserving flattening: L0 gradient minimisation (cv2.ximgproc.l0Smooth). Larger lambda: fewer, larger
+    # flat regions. kappa is the solver's continuation rate (OpenCV's default 2).
+    l0_lambda: float = 0.015
+    l0_kappa: float = 2.0
+    # A median filter after L0 removes the isolated specks L0 keeps on fine texture (grass, foliage); 0: off.
+    median_size: int = 3
+    # Soft luminance quantization (Winnemoller et al. 2006): `levels` bins over lightness 0..100, each step a tanh
+    # of this sharpness (per lightness unit): soft steps flicker less than a hard posterize when a pixel drifts.
+    levels: int = 10
+    quantize_sharpness: float = 0.35
+    saturation: float = 1.3  # chroma gain in CIELAB after flattening
+    # XDoG ink lines (Winnemoller et al. 2012) on the flattened lightness: Gaussian sigma, the second Gaussian's
+    # ratio k, sharpening p, threshold epsilon and tanh slope phi; `line_width` dilates the lines (1 = as found).
+    ink_sigma: float = 0.8
+    ink_k: float = 1.6
+    ink_p: float = 20.0
+    ink_epsilon: float = 0.02
+    ink_phi: float = 40.0
+    line_width: int = 1
+    ink_strength: float = 0.85  # how dark a full line is (1: black)
+
+    def as_dict(self) -> dict[str, float | int | str]:
+        return asdict(self)
+
+
+#: The shipped styles. `cel` is the default look.
+TEACHER_STYLES: dict[str, TeacherStyle] = {
+    style.name: style
+    for style in (
+        TeacherStyle(
+            name="cel",
+            description="clean flat cel look: smooth colour regions in soft tone steps, thin dark outlines",
+        ),
+        TeacherStyle(
+            name="comic",
+            description="bold ink comic look: large flat areas in few tones, strong colour, heavy black lines",
+            l0_lambda=0.03,
+            median_size=5,
+            levels=6,
+            quantize_sharpness=0.5,
+            saturation=1.5,
+            ink_sigma=1.0,
+            ink_epsilon=0.01,
+            ink_p=25.0,
+            line_width=2,
+            ink_strength=1.0,
+        ),
+    )
+}
+
+
+def get_style(name: str) -> TeacherStyle:
+    """A shipped style by name; ValueError naming the choices otherwise."""
+    try:
+        return TEACHER_STYLES[name]
+    except KeyError:
+        raise ValueError(f"unknown teacher style {name!r}; choose from {sorted(TEACHER_STYLES)}") from None
