@@ -70,7 +70,7 @@ bootstrap-distill: setup
 	$(PY) -m training bootstrap-distill --data data/cartoonize
 
 ## The CPU runs that produced the shipped cartoonizers (engine/weights/{cel,cel_lite,comic,comic_lite}.json record
-## them): one core each; the two full runs took ~50 minutes side by side, the lite runs ~30 (their steps are dominated by data loading and the PMC pass).
+## them and their export commands): one core each; the full runs took ~50 minutes side by side, the lite ones ~25.
 STYLE_TRAIN := OMP_NUM_THREADS=1 $(PY) -m training train --scale cpu --data data/cartoonize
 train-styles: setup
 	$(STYLE_TRAIN) --recipe cel --steps 2000 --out runs/cel

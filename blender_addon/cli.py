@@ -188,7 +188,7 @@ def _cmd_render(args: object) -> int:
 def _cmd_models(args: object) -> int:
     cards = engine_bridge.list_models(addon_settings().model_dirs)
     for c in cards:
-        _out(f"{c.name:16s} {c.task:12s} {c.description}")
+        _out(engine_bridge.model_line(c))
     if not cards:
         _err("no models found")
         return 1

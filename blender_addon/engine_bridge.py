@@ -229,6 +229,11 @@ def list_models(model_dirs: tuple[str, ...], task: str | None = None) -> list[An
     return find_models(model_dirs, task=task)
 
 
+def model_line(card: Any) -> str:
+    """The engine's one-line description of an installed model (name, task, whether default, description)."""
+    return _engine_models().model_line(card)
+
+
 def _engine_models() -> Any:
     from ..engine import models
 

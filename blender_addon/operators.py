@@ -54,7 +54,7 @@ class TOONFLOW_OT_list_models(bpy.types.Operator):
             self.report({"WARNING"}, "no models found; set a Model Folder with .onnx + .json files")
             return {"CANCELLED"}
         for card in cards:
-            self.report({"INFO"}, f"{card.name} ({card.task}): {card.description}")
+            self.report({"INFO"}, engine_bridge.model_line(card))
         return {"FINISHED"}
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from . import __version__
 from .errors import SettingsError, ToonflowError
 from .lineart import DEFAULT_HOLD_TOLERANCE, VIDEO_HOLD_TOLERANCE
-from .models import DEFAULT_MODELS, MODEL_PATH_ENV, WEIGHTS_DIR, ModelCard, find_models
+from .models import DEFAULT_MODELS, MODEL_PATH_ENV, WEIGHTS_DIR, ModelCard, find_models, is_default_model
 from .pipeline import cartoonize_file, colorize_file
 from .runtime import DEVICES
 
@@ -205,15 +205,12 @@ def _cmd_colorize(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _is_default(card: ModelCard) -> bool:
-    return DEFAULT_MODELS.get(card.task) == card.name
-
-
 def _model_table(cards: Sequence[ModelCard]) -> list[str]:
     """``toonflow models``: a header, then one line per model: name, task, ``yes`` under DEFAULT for the model a
     task uses when no ``--model`` is given, and the card's description (on one line)."""
     header = ("NAME", "TASK", "DEFAULT")
-    rows = [(c.name, c.task, "yes" if _is_default(c) else "", " ".join(c.description.split()) or "-") for c in cards]
+    rows = [(c.name, c.task, "yes" if is_default_model(c) else "", " ".join(c.description.split()) or "-")
+            for c in cards]
     widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
     return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + description
             for *row, description in ((*header, "DESCRIPTION"), *rows)]
@@ -222,7 +219,7 @@ def _model_table(cards: Sequence[ModelCard]) -> list[str]:
 def _model_details(card: ModelCard) -> list[str]:
     """``toonflow models --long``: a block of lines per model."""
     steps = "?" if card.training_steps is None else str(card.training_steps)
-    default = f"  (default {card.task} model)" if _is_default(card) else ""
+    default = f"  (default {card.task} model)" if is_default_model(card) else ""
     return [f"{card.name}{default}",
             f"  task:        {card.task}",
             f"  recipe:      {card.recipe or '?'}",

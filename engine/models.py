@@ -28,6 +28,8 @@ __all__ = [
     "WEIGHTS_DIR",
     "MODEL_PATH_ENV",
     "find_models",
+    "is_default_model",
+    "model_line",
     "resolve_model",
     "load_card",
     "verify_model_file",
@@ -408,3 +410,14 @@ def resolve_model(name_or_path: PathLike | None, task: str, extra_dirs: Sequence
     _check_contract(card)
     verify_model_file(card)
     return card
+
+
+def is_default_model(card: ModelCard) -> bool:
+    """True for the model its task uses when none is named."""
+    return DEFAULT_MODELS.get(card.task) == card.name
+
+
+def model_line(card: ModelCard) -> str:
+    """One line that describes an installed model: ``cel (cartoonize, default): clean flat cel look ...``."""
+    default = ", default" if is_default_model(card) else ""
+    return f"{card.name} ({card.task}{default}): {' '.join(card.description.split()) or '-'}"

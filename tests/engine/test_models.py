@@ -173,3 +173,10 @@ def test_no_scan_at_import() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[2])
     assert out.stdout.strip() == "0"
+
+
+def test_model_line_names_the_task_marks_the_default_and_folds_the_description() -> None:
+    cards = {card.name: card for card in models.find_models(())}
+    assert models.model_line(cards["cel"]).startswith("cel (cartoonize, default): clean flat cel look")
+    line = models.model_line(cards["comic"])
+    assert line.startswith("comic (cartoonize): ") and "\n" not in line
