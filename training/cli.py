@@ -55,6 +55,10 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--gan-steps", type=int, default=None, help="override the scale's GAN steps")
     parser.add_argument("--steps", type=int, default=None,
                         help="override the scale's steps (distillation recipes: cel, comic and their lite twins)")
+    parser.add_argument("--temporal-weight", type=float, default=None,
+                        help="distillation recipes: override the flow-warped temporal loss weight")
+    parser.add_argument("--init-from", type=Path, default=None,
+                        help="start a new run from this generator.safetensors (same architecture): fine-tuning")
     _add_size_overrides(parser)
 
 
@@ -107,6 +111,14 @@ def _run_train(args: argparse.Namespace) -> None:
                              ("batch_size", args.batch_size), ("crop_size", args.crop_size))
         if value is not None
     }
+    if args.temporal_weight is not None:
+        from dataclasses import replace
+
+        from .recipes import RECIPES
+
+        if not hasattr(RECIPES[args.recipe].weights, "temporal"):
+            raise SystemExit(f"python -m training train: error: recipe {args.recipe} has no temporal loss weight")
+        overrides["weights"] = replace(RECIPES[args.recipe].weights, temporal=args.temporal_weight)
     try:
         recipe = get_recipe(args.recipe, args.scale, **overrides)
     except TypeError:  # an override the recipe has no field for
@@ -114,7 +126,7 @@ def _run_train(args: argparse.Namespace) -> None:
                          f"{', '.join('--' + name.replace('_', '-') for name in overrides)} "
                          "(distillation recipes take --steps; the GAN recipes --init-steps / --gan-steps)") from None
     step = train(recipe, data_root=args.data, out_dir=args.out, device=args.device, max_minutes=args.max_minutes,
-                 stop_at_step=args.stop_at_step)
+                 stop_at_step=args.stop_at_step, init_from=args.init_from)
     print(f"{recipe.name}: step {step} of {recipe.total_steps}; run folder {args.out}")
 
 

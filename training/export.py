@@ -118,6 +118,7 @@ def export_cartoonizer(
             "wall_time_s": meta["wall_time_s"],
             "hardware": meta["hardware"],
             "world_size": meta["world_size"],
+            "init_from": meta.get("init_from"),
             "config": recipe,
         },
         "data": {"manifest": str(data_manifest) if data_manifest else None, "sources": sources},

@@ -24,7 +24,8 @@ import torch
 from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
 
-from .checkpoint import load_checkpoint, load_checkpoint_meta, save_checkpoint, save_generator
+from .checkpoint import (load_checkpoint, load_checkpoint_meta, load_generator_state, save_checkpoint,
+                         save_generator)
 from .distributed import Distributed, process_device
 from .methods import method_for
 from .nets.segmenter import Segmenter
@@ -61,8 +62,10 @@ def _write_sample_sheet(path: Path, photos: torch.Tensor, outputs: torch.Tensor)
 
 class _Trainer:
     def __init__(self, recipe: Recipe, data_root: Path, out_dir: Path, device: torch.device,
-                 method_options: dict) -> None:
+                 method_options: dict, init_from: Path | None = None) -> None:
         self.recipe, self.out_dir, self.device = recipe, out_dir, device
+        self.init_from = init_from
+        self.init_record: dict | None = None
         self.dist = Distributed(device)
         torch.manual_seed(recipe.seed + self.dist.rank)
         method_class = method_for(recipe)
@@ -88,6 +91,7 @@ class _Trainer:
             "step": step,
             "wall_time_s": round(wall_time, 1),
             "world_size": self.dist.world_size,
+            "init_from": self.init_record,
             "device": str(self.device),
             "hardware": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
             f"torch {torch.__version__}"
@@ -122,9 +126,23 @@ class _Trainer:
         log.info("resuming %s from step %d", path, meta["step"])
         return int(meta["step"]), float(meta["wall_time_s"])
 
+    def _start_from(self, path: Path) -> None:
+        """A new run's generator takes the weights of an earlier run's `generator.safetensors` (fine-tuning)."""
+        state, meta = load_generator_state(path)
+        if meta["recipe"]["generator"] != json.loads(json.dumps(asdict(self.recipe)))["generator"]:
+            raise ValueError(f"{path} holds a {meta['recipe']['generator']} generator, not this recipe's")
+        self.method.generator.load_state_dict(state)
+        self.init_record = {"path": str(path), "recipe": meta["recipe"], "step": meta["step"],
+                            "wall_time_s": meta["wall_time_s"]}
+        log.info("starting from %s (%s, step %d)", path, meta["recipe"]["name"], meta["step"])
+
     def run(self, max_minutes: float | None, stop_at_step: int | None) -> int:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         step, wall_before = self._resume()
+        if step > 0:
+            self.init_record = load_checkpoint_meta(self.out_dir / CHECKPOINT_NAME).get("init_from")
+        elif self.init_from is not None:
+            self._start_from(self.init_from)
         # Stopping early leaves the schedule (lr decay, phase lengths) as the full run's, so budgets compare.
         last_step = self.recipe.total_steps if stop_at_step is None else min(stop_at_step, self.recipe.total_steps)
         if self.dist.is_main:
@@ -181,6 +199,7 @@ def train(
     max_minutes: float | None = None,
     stop_at_step: int | None = None,
     segmenter: Segmenter | None = None,
+    init_from: Path | None = None,
 ) -> int:
     """Train (or resume) `recipe` on the bootstrap folder `data_root`, writing to `out_dir`. Returns the last step.
 
@@ -188,6 +207,8 @@ def train(
     another's step budget with the same learning-rate schedule; re-running with a later stop (or none) resumes.
     `segmenter`: for the `semantic` recipe only, a frozen segmentation network (image [N, 3, H, W] in [-1, 1] ->
     [N, K, h, w]) for the semantic loss instead of the default VGG-cluster substitute.
+    `init_from`: a `generator.safetensors` of the same architecture whose weights a new run starts from
+    (fine-tuning; recorded in the checkpoints and the model card); ignored when the run resumes.
     """
     torch_device = process_device(device)
     options = {}
@@ -195,4 +216,6 @@ def train(
         if not isinstance(recipe, SemanticRecipe):
             raise ValueError(f"a segmenter is used by the semantic recipe only, not by {recipe.name!r}")
         options["segmenter"] = segmenter
-    return _Trainer(recipe, Path(data_root), Path(out_dir), torch_device, options).run(max_minutes, stop_at_step)
+    trainer = _Trainer(recipe, Path(data_root), Path(out_dir), torch_device, options,
+                       Path(init_from) if init_from is not None else None)
+    return trainer.run(max_minutes, stop_at_step)

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from training.checkpoint import load_generator_state
 from training.data.distill_dataset import DistillDataset
 from training.data.distill_targets import DistillLayout, build_flows, build_targets
 from training.export import export_cartoonizer
@@ -153,3 +154,21 @@ def test_smoke_distillation_trains_logs_every_term_and_exports(distill_data, tmp
     assert card["training"]["config"]["style"] == "cel" and card["training"]["steps"] == recipe.steps
     assert card["distilled_from"]["style"] == get_style("cel").as_dict()
     assert result.parity_max_abs_diff < 1e-4
+
+
+def test_a_run_can_start_from_another_runs_generator_and_says_so(distill_data, tmp_path):
+    recipe = get_recipe("cel_lite", "smoke")
+    train(recipe, data_root=distill_data, out_dir=tmp_path / "first", device="cpu")
+    stronger = get_recipe("cel_lite", "smoke", weights=replace(recipe.weights, temporal=3.0))
+    start = tmp_path / "first" / GENERATOR_NAME
+    train(stronger, data_root=distill_data, out_dir=tmp_path / "tuned", device="cpu", stop_at_step=1,
+          init_from=start)
+    tuned, meta = load_generator_state(tmp_path / "tuned" / GENERATOR_NAME)
+    first, first_meta = load_generator_state(start)
+    # One Adam step (lr 4e-4) away from the weights it started from, not from a new initialisation.
+    assert meta["step"] == 1 and max((tuned[k] - first[k]).abs().max().item() for k in first) < 2e-3
+    assert meta["init_from"]["path"] == str(start) and meta["init_from"]["step"] == first_meta["step"]
+    assert meta["recipe"]["weights"]["temporal"] == 3.0
+    with pytest.raises(ValueError, match="generator"):
+        train(get_recipe("cel", "smoke"), data_root=distill_data, out_dir=tmp_path / "wider", device="cpu",
+              init_from=start)
