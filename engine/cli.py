@@ -15,6 +15,7 @@ from pathlib import Path
 from . import __version__
 from .errors import SettingsError, ToonflowError
 from .lineart import DEFAULT_HOLD_TOLERANCE, VIDEO_HOLD_TOLERANCE
+from .media_input import MAX_SEQUENCE_FPS, MIN_SEQUENCE_FPS
 from .models import DEFAULT_MODELS, MODEL_PATH_ENV, WEIGHTS_DIR, ModelCard, find_models, is_default_model
 from .pipeline import cartoonize_file, colorize_file
 from .runtime import DEVICES
@@ -46,7 +47,8 @@ def _number_type(parse: Callable[[str], float], expected: str, valid: Callable[[
 
 _strength = _number_type(float, "a number between 0 and 1", lambda v: 0.0 <= v <= 1.0, "between 0 and 1")
 _non_negative_int = _number_type(int, "a whole number", lambda v: v >= 0, ">= 0")
-_positive_float = _number_type(float, "a number", lambda v: v > 0, "> 0")
+_frame_rate = _number_type(float, "a number", lambda v: MIN_SEQUENCE_FPS <= v <= MAX_SEQUENCE_FPS,
+                           f"between {MIN_SEQUENCE_FPS:g} and {MAX_SEQUENCE_FPS:g}")
 _hold_tolerance = _number_type(float, "a number between 0 and 255", lambda v: 0.0 <= v <= 255.0, "between 0 and 255")
 
 
@@ -103,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "reliable (default: off)")
     c.add_argument("--temporal-strength", type=_strength, default=0.6, metavar="F",
                    help="stabiliser blend strength in [0, 1] (default 0.6)")
-    c.add_argument("--fps", type=_positive_float, default=None,
+    c.add_argument("--fps", type=_frame_rate, default=None,
                    help="frame rate for image-sequence input (default 24)")
     c.add_argument("--crf", type=int, choices=range(0, 52), default=18, metavar="0-51",
                    help="H.264 quality: lower is better and larger (default 18)")
@@ -134,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="largest blurred difference (levels) between two frames of one held drawing (default: "
                         f"{VIDEO_HOLD_TOLERANCE:g} for video input, whose coding noise is larger, "
                         f"{DEFAULT_HOLD_TOLERANCE:g} for image files)")
-    z.add_argument("--fps", type=_positive_float, default=None,
+    z.add_argument("--fps", type=_frame_rate, default=None,
                    help="frame rate for image-sequence input (default 24)")
     z.add_argument("--crf", type=int, choices=range(0, 52), default=18, metavar="0-51",
                    help="H.264 quality: lower is better and larger (default 18)")

@@ -17,7 +17,7 @@ import av
 import av.error
 import numpy as np
 
-from .errors import InputError
+from .errors import InputError, SettingsError
 from .image_files import IMAGE_EXTENSIONS, list_images, read_image, read_image_sequence
 
 __all__ = ["VideoInfo", "FrameIterator", "DEFAULT_SEQUENCE_FPS", "open_frames", "probe"]
@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 #: frame rate of image input unless the caller gives one
 DEFAULT_SEQUENCE_FPS = Fraction(24)
+#: The frame rates an image sequence may be given (video containers store a rate as a fraction with a bounded
+#: denominator: below 0.1 fps or above 1000 encoders refuse or the rate rounds to zero).
+MIN_SEQUENCE_FPS, MAX_SEQUENCE_FPS = 0.1, 1000.0
 
 
 @dataclass(frozen=True)
@@ -167,16 +170,21 @@ def open_frames(path: str | os.PathLike[str], fps: float | Fraction | None = Non
 
     Args:
         path: the input.
-        fps: frame rate to assume for image input (default 24); ignored for video.
+        fps: frame rate to assume for image input (default 24), between ``MIN_SEQUENCE_FPS`` and
+            ``MAX_SEQUENCE_FPS``; ignored for video.
 
     Returns:
         A lazy :class:`FrameIterator` of uint8 frames (RGB, or RGBA for images with alpha) and the
         :class:`VideoInfo`. Call its ``close()`` if you stop early; it closes the file.
 
     Raises:
+        SettingsError: ``fps`` out of range (also NaN and infinity).
         InputError: missing path, not a video/image, zero frames; while iterating: an unreadable frame (with its
             index) or an image of another size.
     """
+    if fps is not None and not MIN_SEQUENCE_FPS <= float(fps) <= MAX_SEQUENCE_FPS:
+        raise SettingsError(f"frame rate {fps} is out of range; give one between {MIN_SEQUENCE_FPS:g} and "
+                            f"{MAX_SEQUENCE_FPS:g} frames per second")
     p = Path(path)
     if not p.exists():
         raise InputError(f"{p}: no such file or folder; check the path")

@@ -69,6 +69,9 @@ def check_output_path(inp: str | os.PathLike[str], out: str | os.PathLike[str], 
     kind = output_kind(out_p)
     parent = out_p.resolve().parent
     if not parent.is_dir():
+        blocking_file = next((folder for folder in (parent, *parent.parents) if folder.is_file()), None)
+        if blocking_file is not None:
+            raise OutputError(f"{out_p}: {blocking_file} is a file, not a folder; choose an output path outside it")
         raise OutputError(f"{out_p}: the output folder {parent} does not exist; create it first")
     if not os.access(parent, os.W_OK):
         raise OutputError(f"{out_p}: the output folder {parent} is not writable")

@@ -115,7 +115,7 @@ def test_cartoonize_to_png_folder_and_single_image(capsys: pytest.CaptureFixture
 
 
 @pytest.mark.parametrize("case", ["missing", "not_video", "same_file", "bad_model", "wrong_task", "unknown_model",
-                                  "busy_folder"])
+                                  "busy_folder", "under_a_file"])
 def test_errors_exit_2_with_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_model: Path,
                                      video_with_audio: Path, case: str) -> None:
     out = tmp_path / "o.mp4"
@@ -139,6 +139,9 @@ def test_errors_exit_2_with_one_line(capsys: pytest.CaptureFixture[str], tmp_pat
         expect = "is a 'colorize' model, not a 'cartoonize' model"
     elif case == "unknown_model":
         model, expect = "does_not_exist", "model 'does_not_exist' not found"
+    elif case == "under_a_file":
+        (tmp_path / "notes.txt").write_text("x")
+        out, expect = tmp_path / "notes.txt" / "out.mp4", "notes.txt is a file, not a folder"
     elif case == "busy_folder":
         out = tmp_path / "busy"
         out.mkdir()
@@ -176,6 +179,24 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path)
     with pytest.raises(SystemExit) as e:
         main(["cartoonize", "a.mp4"])  # no -o
     assert e.value.code == 2
+
+
+@pytest.mark.parametrize("fps", ["inf", "nan", "0.0001", "0", "5000"])
+def test_frame_rate_out_of_range_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                  fps: str) -> None:
+    for command in (["cartoonize"], ["colorize", "--key", f"0={tmp_path / 'k.png'}"]):
+        with pytest.raises(SystemExit) as e:
+            main([*command[:1], str(tmp_path / "frames"), "-o", str(tmp_path / "b.mp4"), *command[1:], "--fps", fps])
+        assert e.value.code == 2
+        assert "--fps: must be between 0.1 and 1000" in capsys.readouterr().err
+
+
+def test_library_refuses_a_frame_rate_out_of_range(tmp_path: Path) -> None:
+    from engine.errors import SettingsError
+    from engine.media_input import open_frames
+
+    with pytest.raises(SettingsError, match="between 0.1 and 1000"):
+        open_frames(tmp_path, fps=float("inf"))
 
 
 def test_model_help_names_each_tasks_default_model() -> None:
