@@ -32,21 +32,37 @@ VIDEO_EXTENSIONS: dict[str, str] = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov",
 _NAMED_LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
 
 
-def _can_copy_audio(container_format: str, stream: av.audio.stream.AudioStream) -> bool:
-    """True when ``container_format`` can carry ``stream``'s codec without re-encoding (probed in memory)."""
+def _can_copy_audio(container_format: str, source: Path) -> bool:
+    """True when ``container_format`` can carry the first audio stream of ``source`` without re-encoding.
+
+    Probed in memory with the stream's first packet and the trailer: some muxers take a codec's header and refuse it
+    only when the file is finished (the mp4 muxer with PCM audio, "Invalid argument"), after all the work.
+    """
     buf = io.BytesIO()
     try:
-        probe_out = av.open(buf, mode="w", format=container_format)
+        source_in = av.open(str(source), mode="r")
     except av.error.FFmpegError:
         return False
     try:
-        probe_out.add_stream_from_template(stream)
+        probe_out = av.open(buf, mode="w", format=container_format)
+    except av.error.FFmpegError:
+        source_in.close()
+        return False
+    try:
+        stream = source_in.streams.audio[0]
+        out_stream = probe_out.add_stream_from_template(stream)
         probe_out.start_encoding()
+        packet = next((p for p in source_in.demux(stream) if p.size), None)
+        if packet is not None:
+            packet.stream = out_stream
+            probe_out.mux(packet)
+        probe_out.close()
         return True
     except (av.error.FFmpegError, ValueError) as exc:
-        log.debug("audio codec %s cannot be copied into %s: %s", stream.codec_context.name, container_format, exc)
+        log.debug("audio of %s cannot be copied into %s: %s", source, container_format, exc)
         return False
     finally:
+        source_in.close()
         try:
             probe_out.close()
         except av.error.FFmpegError:
@@ -107,7 +123,7 @@ class VideoWriter(FrameWriter):
         if ain.streams.video and ain.streams.video[0].start_time is not None:
             v = ain.streams.video[0]
             self._audio_offset = float(v.start_time * v.time_base)
-        if _can_copy_audio(fmt, a_in):
+        if _can_copy_audio(fmt, audio_from):
             self._as_out = self._out.add_stream_from_template(a_in)
             log.debug("copying audio (%s)", a_in.codec_context.name)
         else:

@@ -4,6 +4,7 @@ from fractions import Fraction
 import os
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 import pytest
@@ -192,6 +193,34 @@ def test_audio_reencoded_when_container_cannot_carry_it(tmp_path: Path) -> None:
             w.write(f)
     got, meta = read_video(out)
     assert len(got) == 10 and meta["audio"] == [("aac", 16000)]
+
+
+def test_stereo_pcm_that_mp4_refuses_only_at_the_end_is_reencoded_up_front(tmp_path: Path) -> None:
+    # A camera's or an editor's .mkv: 48 kHz stereo pcm_s16le passes the mp4 muxer's header and used to fail when
+    # the file was finished, after all the work ("finishing the video failed (Invalid argument)").
+    src = tmp_path / "camera.mkv"
+    with av.open(str(src), "w") as container:
+        video = container.add_stream("libx264", rate=24)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        audio = container.add_stream("pcm_s16le", rate=48000)
+        audio.layout = "stereo"
+        for index in range(12):
+            for packet in video.encode(av.VideoFrame.from_ndarray(pattern(index, 48, 64), format="rgb24")):
+                container.mux(packet)
+            samples = av.AudioFrame.from_ndarray(np.zeros((1, 4000), np.int16), format="s16", layout="stereo")
+            samples.sample_rate, samples.pts = 48000, index * 2000
+            for packet in audio.encode(samples):
+                container.mux(packet)
+        for stream in (video, audio):
+            for packet in stream.encode():
+                container.mux(packet)
+    frames, info = open_frames(src)
+    out = tmp_path / "out.mp4"
+    with open_writer(out, info) as w:
+        for f in frames:
+            w.write(f)
+    got, meta = read_video(out)
+    assert len(got) == 12 and meta["audio"] == [("aac", 48000)]
 
 
 @pytest.mark.parametrize("size", [(33, 21), (1, 1), (64, 47)])
