@@ -45,13 +45,14 @@ test-addon: setup setup-blender
 	$(PY) -m pytest -q tests/addon
 
 ## The installable extension zip for this platform (dist/toonflow-*.zip); -all: every platform; -cpu: no CUDA wheels.
-extension: setup
+## They need Blender's extension tool, blender_ext.py, which the bpy 5.0 venv holds.
+extension: setup .venv-bpy50/bin/python
 	$(PY) scripts/build_extension.py
 
-extension-all: setup
+extension-all: setup .venv-bpy50/bin/python
 	$(PY) scripts/build_extension.py --platform all
 
-extension-cpu: setup
+extension-cpu: setup .venv-bpy50/bin/python
 	$(PY) scripts/build_extension.py --cpu-only
 
 data-debs:
