@@ -12,7 +12,6 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -76,9 +75,6 @@ class ClipCache:
         sig = f"_{signature}" if signature else ""
         return self.dir / f"f{frame:06d}{sig}.png"
 
-    def has(self, frame: int, signature: str = "") -> bool:
-        return self.frame_path(frame, signature).is_file()
-
     def write(self, frame: int, rgb: np.ndarray, signature: str = "") -> Path:
         path = self.frame_path(frame, signature)
         write_png(path, rgb)
@@ -86,10 +82,6 @@ class ClipCache:
 
     def read(self, frame: int, signature: str = "") -> np.ndarray:
         return read_png(self.frame_path(frame, signature))
-
-    def cached_frames(self, frames: Iterable[int], signatures: dict[int, str] | None = None) -> set[int]:
-        sigs = signatures or {}
-        return {f for f in frames if self.has(f, sigs.get(f, ""))}
 
     def write_info(self, info: dict[str, object]) -> None:
         """Record what the clip is (source, settings, model) for humans and for the refresh button."""

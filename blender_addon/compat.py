@@ -16,7 +16,7 @@ import bpy
 
 __all__ = [
     "IS_50", "STRIP_TYPE", "compositor_tree", "ensure_compositor_tree", "all_strips", "top_strips",
-    "set_movie_output", "set_image_output", "restore_file_format", "new_effect_strip", "iter_tree_nodes",
+    "set_image_output", "restore_file_format", "new_effect_strip", "iter_tree_nodes",
     "has_cli_command",
 ]
 
@@ -90,15 +90,6 @@ def new_effect_strip(scene: bpy.types.Scene, name: str, effect: str, channel: in
         return coll.new_effect(name=name, type=effect, channel=channel, frame_start=frame_start, length=length)
     return coll.new_effect(name=name, type=effect, channel=channel, frame_start=frame_start,
                            frame_end=frame_start + length)
-
-
-def set_movie_output(scene: bpy.types.Scene, codec: str = "H264") -> None:
-    settings = scene.render.image_settings
-    if IS_50 and hasattr(settings, "media_type"):
-        settings.media_type = "VIDEO"
-    settings.file_format = "FFMPEG"
-    scene.render.ffmpeg.format = "MPEG4"
-    scene.render.ffmpeg.codec = codec
 
 
 def set_image_output(scene: bpy.types.Scene, file_format: str = "PNG") -> None:

@@ -25,7 +25,7 @@ from .model_search import search_cartoonize_models, search_colorize_models
 from .preferences import addon_settings
 from .properties import ToonflowKeyframe
 
-__all__ = ["ToonflowCartoonizeNode", "ToonflowColorizeNode", "TOONFLOW_NODE_TYPES", "INNER_IMAGE", "node_frame_file",
+__all__ = ["ToonflowCartoonizeNode", "ToonflowColorizeNode", "INNER_IMAGE", "node_frame_file",
            "publish_frame", "clear_frame", "classes"]
 
 INNER_IMAGE = "Toonflow Result"
@@ -229,8 +229,5 @@ class ToonflowColorizeNode(ToonflowNodeMixin, bpy.types.CompositorNodeCustomGrou
         draw_keyframes(layout, self, "NODE")
         self.draw_source_and_status(layout)
 
-
-#: every Toonflow node type.
-TOONFLOW_NODE_TYPES: tuple[type, ...] = (ToonflowCartoonizeNode, ToonflowColorizeNode)
 
 classes = (ToonflowCartoonizeNode, ToonflowColorizeNode)

@@ -56,10 +56,6 @@ class LineartStats:
     coloured: float
     paper: float
 
-    @property
-    def looks_like_lineart(self) -> bool:
-        return self.coloured <= _MAX_COLOURED and self.paper >= _MIN_PAPER
-
 
 def _subsample(img: np.ndarray) -> np.ndarray:
     step = max(1, max(img.shape[:2]) // 256)

@@ -8,7 +8,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
-__all__ = ["Distributed", "process_device", "unwrap"]
+__all__ = ["Distributed", "process_device"]
 
 
 class Distributed:
@@ -47,6 +47,3 @@ def process_device(device: str) -> torch.device:
         torch.cuda.set_device(torch_device)
     return torch_device
 
-
-def unwrap(module: nn.Module) -> nn.Module:
-    return module.module if isinstance(module, DistributedDataParallel) else module
