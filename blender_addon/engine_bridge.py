@@ -6,7 +6,6 @@ Inside Blender the engine is the sibling package ``<extension>.engine``; it is i
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from collections.abc import Callable
@@ -24,10 +23,9 @@ from .runner import ClipRunner
 from .sources import FrameSource, MovieSource
 
 __all__ = ["engine_module", "engine_errors", "resolve_model", "model_hash", "make_processor", "open_clip",
-           "open_colorize_clip", "ColorizeEngineAdapter", "list_models", "model_choices", "device_note"]
+           "open_colorize_clip", "ColorizeEngineAdapter", "list_models", "model_line", "model_choices", "device_note"]
 
 log = logging.getLogger(__name__)
-_hash_cache: dict[tuple[str, int, int], str] = {}
 _device_noted: set[str] = set()
 
 
@@ -108,20 +106,8 @@ def resolve_model(settings: ProcessSettings, model_dirs: tuple[str, ...]) -> Any
 
 
 def model_hash(card: Any) -> str:
-    """The model's SHA-256 (from its card, else computed once per file version)."""
-    sha = str(getattr(card, "raw", {}).get("sha256", "") or "")
-    if sha:
-        return sha
-    path = Path(card.onnx_path)
-    st = path.stat()
-    key = (str(path), st.st_size, st.st_mtime_ns)
-    if key not in _hash_cache:
-        h = hashlib.sha256()
-        with open(path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-        _hash_cache[key] = h.hexdigest()
-    return _hash_cache[key]
+    """The model's SHA-256 as its card records it (resolving a model checks the file against it)."""
+    return card.sha256
 
 
 def device_note(device: str) -> str:
