@@ -81,8 +81,10 @@ def pattern(i: int, h: int, w: int) -> np.ndarray:
 
 
 def make_video(path: Path, n: int = 12, size: tuple[int, int] = (64, 48), rate: Fraction = Fraction(25),
-               audio: str | None = "aac", fmt: str | None = None) -> list[np.ndarray]:
-    """Write a small H.264 video (size = (w, h)), optionally with a 440 Hz tone; returns the frames written."""
+               audio: str | None = "aac", fmt: str | None = None, audio_rate: int = 16000,
+               audio_layout: str = "mono") -> list[np.ndarray]:
+    """Write a small H.264 video (size = (w, h)), optionally with a 440 Hz tone (codec `audio`, `audio_rate` Hz,
+    the same tone on every channel of `audio_layout`); returns the frames written."""
     w, h = size
     frames = [pattern(i, h, w) for i in range(n)]
     with av.open(str(path), "w", format=fmt) as c:
@@ -91,8 +93,8 @@ def make_video(path: Path, n: int = 12, size: tuple[int, int] = (64, 48), rate: 
         vs.options = {"crf": "10", "preset": "ultrafast"}
         aus = None
         if audio:
-            aus = c.add_stream(audio, rate=16000)
-            aus.layout = "mono"
+            aus = c.add_stream(audio, rate=audio_rate)
+            aus.layout = audio_layout
         for i, f in enumerate(frames):
             vf = av.VideoFrame.from_ndarray(f, format="rgb24")
             vf.pts = i
@@ -104,15 +106,16 @@ def make_video(path: Path, n: int = 12, size: tuple[int, int] = (64, 48), rate: 
         if n == 0:
             c.start_encoding()  # write the header of an empty file
         if aus is not None:
-            total = int(16000 * n / rate)
-            t = np.arange(total) / 16000
+            total = int(audio_rate * n / rate)
+            t = np.arange(total) / audio_rate
             samples = (np.sin(2 * np.pi * 440 * t) * 0.3 * 32767).astype(np.int16)
+            channels = aus.layout.nb_channels
             for k in range(0, total, 1024):
-                chunk = samples[k:k + 1024][None]
-                af = av.AudioFrame.from_ndarray(chunk, format="s16", layout="mono")
-                af.sample_rate = 16000
+                chunk = np.repeat(samples[k:k + 1024], channels)[None]  # packed s16: channels interleaved
+                af = av.AudioFrame.from_ndarray(chunk, format="s16", layout=audio_layout)
+                af.sample_rate = audio_rate
                 af.pts = k
-                af.time_base = Fraction(1, 16000)
+                af.time_base = Fraction(1, audio_rate)
                 for p in aus.encode(af):
                     c.mux(p)
             for p in aus.encode(None):

@@ -153,13 +153,18 @@ def test_natural_key() -> None:
     assert sorted(["f10.png", "f2.png", "F1.png"], key=natural_key) == ["F1.png", "f2.png", "f10.png"]
 
 
+def _write_through(src: Path, out: Path) -> tuple[list[np.ndarray], dict]:
+    """Decode `src` and write every frame to `out` (audio from `src`); what `out` then holds."""
+    frames, info = open_frames(src)
+    with open_writer(out, info) as writer:
+        for frame in frames:
+            writer.write(frame)
+    return read_video(out)
+
+
 def test_writer_preserves_fps_count_and_copies_audio(video_with_audio: Path, tmp_path: Path) -> None:
-    frames, info = open_frames(video_with_audio)
     out = tmp_path / "out.mp4"
-    with open_writer(out, info) as w:
-        for f in frames:
-            w.write(f)
-    got, meta = read_video(out)
+    got, meta = _write_through(video_with_audio, out)
     assert len(got) == 12 and meta["rate"] == 25 and meta["frames_header"] == 12
     assert (meta["width"], meta["height"], meta["pix_fmt"], meta["codec"]) == (64, 48, "yuv420p", "h264")
     assert meta["audio"] == [("aac", 16000)]
@@ -186,12 +191,7 @@ def test_ntsc_rate_preserved(tmp_path: Path) -> None:
 def test_audio_reencoded_when_container_cannot_carry_it(tmp_path: Path) -> None:
     src = tmp_path / "pcm.mkv"
     make_video(src, n=10, audio="pcm_u8")
-    frames, info = open_frames(src)
-    out = tmp_path / "out.mp4"
-    with open_writer(out, info) as w:
-        for f in frames:
-            w.write(f)
-    got, meta = read_video(out)
+    got, meta = _write_through(src, tmp_path / "out.mp4")
     assert len(got) == 10 and meta["audio"] == [("aac", 16000)]
 
 
@@ -199,27 +199,8 @@ def test_stereo_pcm_that_mp4_refuses_only_at_the_end_is_reencoded_up_front(tmp_p
     # A camera's or an editor's .mkv: 48 kHz stereo pcm_s16le passes the mp4 muxer's header and used to fail when
     # the file was finished, after all the work ("finishing the video failed (Invalid argument)").
     src = tmp_path / "camera.mkv"
-    with av.open(str(src), "w") as container:
-        video = container.add_stream("libx264", rate=24)
-        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
-        audio = container.add_stream("pcm_s16le", rate=48000)
-        audio.layout = "stereo"
-        for index in range(12):
-            for packet in video.encode(av.VideoFrame.from_ndarray(pattern(index, 48, 64), format="rgb24")):
-                container.mux(packet)
-            samples = av.AudioFrame.from_ndarray(np.zeros((1, 4000), np.int16), format="s16", layout="stereo")
-            samples.sample_rate, samples.pts = 48000, index * 2000
-            for packet in audio.encode(samples):
-                container.mux(packet)
-        for stream in (video, audio):
-            for packet in stream.encode():
-                container.mux(packet)
-    frames, info = open_frames(src)
-    out = tmp_path / "out.mp4"
-    with open_writer(out, info) as w:
-        for f in frames:
-            w.write(f)
-    got, meta = read_video(out)
+    make_video(src, n=12, audio="pcm_s16le", audio_rate=48000, audio_layout="stereo")
+    got, meta = _write_through(src, tmp_path / "out.mp4")
     assert len(got) == 12 and meta["audio"] == [("aac", 48000)]
 
 
@@ -230,12 +211,7 @@ def test_odd_sizes_written_exactly(tmp_path: Path, size: tuple[int, int]) -> Non
     w, h = size
     for i in range(3):
         cv2.imwrite(str(src / f"{i}.png"), cv2.cvtColor(pattern(i, h, w), cv2.COLOR_RGB2BGR))
-    frames, info = open_frames(src)
-    out = tmp_path / "odd.mp4"
-    with open_writer(out, info) as wr:
-        for f in frames:
-            wr.write(f)
-    got, meta = read_video(out)
+    got, meta = _write_through(src, tmp_path / "odd.mp4")
     assert (meta["width"], meta["height"], meta["pix_fmt"]) == (w, h, "yuv444p")
     assert len(got) == 3 and got[0].shape == (h, w, 3)
     assert np.abs(got[1].astype(int) - pattern(1, h, w)).mean() < 4
