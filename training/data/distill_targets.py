@@ -30,7 +30,7 @@ from tqdm import tqdm
 
 from engine.models import file_sha256
 
-from ..metrics.flow import estimate_flow, to_gray, valid_mask
+from ..metrics.flow import to_gray, trusted_flow
 from ..teacher import TEACHER_STYLES, TeacherStyle, cartoon_abstraction, get_style
 from .datasets import list_images
 from .imageops import read_rgb, write_png
@@ -81,10 +81,8 @@ def build_flows(layout: DistillLayout, *, progress: bool = True) -> int:
         path = layout.flow_path(first)
         if path.is_file():
             continue
-        gray_a, gray_b = to_gray(read_rgb(first)), to_gray(read_rgb(second))
-        forward, backward = estimate_flow(gray_a, gray_b), estimate_flow(gray_b, gray_a)
-        trusted = valid_mask(forward, backward).astype(np.float32)[..., None]
-        _save_npy(path, np.concatenate([forward, trusted], axis=2).astype(np.float16))
+        flow, trusted = trusted_flow(to_gray(read_rgb(first)), to_gray(read_rgb(second)))
+        _save_npy(path, np.concatenate([flow, trusted[..., None]], axis=2).astype(np.float16))
         computed += 1
     return computed
 

@@ -28,6 +28,7 @@ __all__ = [
     "sample_bilinear",
     "inside_mask",
     "valid_mask",
+    "trusted_flow",
     "flow_pairs",
 ]
 
@@ -88,6 +89,14 @@ def valid_mask(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
     return ~occlusion_mask(forward, backward) & ~motion_boundary_mask(forward) & inside_mask(forward)
 
 
+def trusted_flow(gray_a: np.ndarray, gray_b: np.ndarray, *, preset: str = DEFAULT_PRESET
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Flow from gray frame a to gray frame b and the mask of pixels where it is trusted (`valid_mask`)."""
+    forward = estimate_flow(gray_a, gray_b, preset=preset)
+    backward = estimate_flow(gray_b, gray_a, preset=preset)
+    return forward, valid_mask(forward, backward)
+
+
 def flow_pairs(
     source_frames: Sequence[np.ndarray] | np.ndarray, *, long_range: bool = False, preset: str = DEFAULT_PRESET
 ) -> list[FlowPair]:
@@ -106,9 +115,7 @@ def flow_pairs(
     index_pairs = [(0, i) for i in range(1, len(grays))] if long_range else [(t, t + 1) for t in range(len(grays) - 1)]
     pairs = []
     for a, b in index_pairs:
-        forward = estimate_flow(grays[a], grays[b], preset=preset)
-        backward = estimate_flow(grays[b], grays[a], preset=preset)
-        pairs.append(FlowPair(a, b, forward, valid_mask(forward, backward)))
+        pairs.append(FlowPair(a, b, *trusted_flow(grays[a], grays[b], preset=preset)))
     log.debug(
         "%d %s-range flow pairs, mean valid fraction %.3f",
         len(pairs),
