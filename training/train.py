@@ -116,20 +116,25 @@ class _Trainer:
         if not path.is_file():
             return 0, 0.0
         saved = load_checkpoint_meta(path)["recipe"]
-        current = json.loads(json.dumps(asdict(self.recipe)))
+        current = self._recipe_as_saved()
         changed = [name for name in self.method.fixed_fields if saved.get(name) != current.get(name)]
         if changed:
             raise ValueError(
                 f"{path} was trained with a different {', '.join(changed)}; use a new --out folder to start over"
             )
         meta = load_checkpoint(path, modules=self.method.modules, optimizers=self.method.optimizers)
+        self.init_record = meta.get("init_from")
         log.info("resuming %s from step %d", path, meta["step"])
         return int(meta["step"]), float(meta["wall_time_s"])
+
+    def _recipe_as_saved(self) -> dict:
+        """The recipe as checkpoints record it (JSON types: tuples become lists), for comparing with theirs."""
+        return json.loads(json.dumps(asdict(self.recipe)))
 
     def _start_from(self, path: Path) -> None:
         """A new run's generator takes the weights of an earlier run's `generator.safetensors` (fine-tuning)."""
         state, meta = load_generator_state(path)
-        if meta["recipe"]["generator"] != json.loads(json.dumps(asdict(self.recipe)))["generator"]:
+        if meta["recipe"]["generator"] != self._recipe_as_saved()["generator"]:
             raise ValueError(f"{path} holds a {meta['recipe']['generator']} generator, not this recipe's")
         self.method.generator.load_state_dict(state)
         self.init_record = {"path": str(path), "recipe": meta["recipe"], "step": meta["step"],
@@ -139,9 +144,7 @@ class _Trainer:
     def run(self, max_minutes: float | None, stop_at_step: int | None) -> int:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         step, wall_before = self._resume()
-        if step > 0:
-            self.init_record = load_checkpoint_meta(self.out_dir / CHECKPOINT_NAME).get("init_from")
-        elif self.init_from is not None:
+        if step == 0 and self.init_from is not None:
             self._start_from(self.init_from)
         # Stopping early leaves the schedule (lr decay, phase lengths) as the full run's, so budgets compare.
         last_step = self.recipe.total_steps if stop_at_step is None else min(stop_at_step, self.recipe.total_steps)
