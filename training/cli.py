@@ -131,29 +131,17 @@ def _run_train(args: argparse.Namespace) -> None:
 
 
 def _run_export(args: argparse.Namespace) -> None:
-    from .export import export_cartoonizer, load_generator
+    from .export import export_cartoonizer
     from .train import GENERATOR_NAME
 
-    generator_path = args.run / GENERATOR_NAME
-    metrics = None
-    generator, meta = load_generator(generator_path)
-    style = meta["recipe"].get("style")
-    description = args.description
-    if style:
-        from .teacher import get_style
-
-        description = description or get_style(style).description
-        if (args.data / "distill" / style).is_dir():
-            from .distill_score import score_against_teacher
-
-            metrics = score_against_teacher(generator, args.data, style)
     result = export_cartoonizer(
-        generator_path, args.out, name=args.name, description=description,
-        command=args.training_command, data_manifest=args.data_manifest, metrics=metrics,
+        args.run / GENERATOR_NAME, args.out, name=args.name, description=args.description,
+        command=args.training_command, data_manifest=args.data_manifest, score_data=args.data,
     )
     print(f"wrote {result.onnx_path} and {result.card_path} (ONNX parity {result.parity_max_abs_diff:.1e})")
-    if metrics:
-        print(json.dumps(metrics, indent=2))
+    scores = {key: value for key, value in result.card["metrics"].items() if key.startswith("psnr_to_teacher")}
+    if scores:
+        print(json.dumps(scores, indent=2))
 
 
 def _run_train_colorize(args: argparse.Namespace) -> None:

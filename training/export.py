@@ -13,8 +13,11 @@ import torch
 from engine.models import file_sha256
 
 from .checkpoint import load_generator_state
+from .data.distill_targets import DistillLayout
+from .distill_score import score_against_teacher
 from .manifest_summary import card_sources
 from .methods import method_for_name
+from .teacher import get_style
 
 __all__ = ["ExportResult", "export_cartoonizer", "load_generator"]
 
@@ -71,11 +74,22 @@ def export_cartoonizer(
     command: str = "",
     data_manifest: Path | None = None,
     metrics: dict | None = None,
+    score_data: Path | None = None,
 ) -> ExportResult:
-    """Write `out_path` (.onnx) and its card (.json) from a `generator.safetensors` written by the trainer."""
+    """Write `out_path` (.onnx) and its card (.json) from a `generator.safetensors` written by the trainer.
+
+    A distilled model (its recipe names a teacher style) gets its style's description when `description` is empty,
+    and, when `score_data` (a bootstrap folder) holds that style's targets, its PSNR to the teacher on the held-out
+    photos in the card's metrics.
+    """
     generator, meta = load_generator(generator_path)
     recipe = meta["recipe"]
     facts = method_for_name(recipe["name"]).card_fields(recipe, generator)
+    style = recipe.get("style")
+    if style:
+        description = description or get_style(style).description
+        if score_data is not None and DistillLayout(Path(score_data)).has_targets(style):
+            metrics = {**score_against_teacher(generator, Path(score_data), style), **(metrics or {})}
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     example = torch.zeros(1, 3, 64, 64)

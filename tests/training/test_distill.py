@@ -153,6 +153,9 @@ def test_smoke_distillation_trains_logs_every_term_and_exports(distill_data, tmp
     assert card["architecture"] == "distilled_generator" and card["postprocess"] is None
     assert card["training"]["config"]["style"] == "cel" and card["training"]["steps"] == recipe.steps
     assert card["distilled_from"]["style"] == get_style("cel").as_dict()
+    scored = export_cartoonizer(tmp_path / GENERATOR_NAME, tmp_path / "scored.onnx", score_data=distill_data).card
+    assert scored["description"] == get_style("cel").description  # the style's own line when none is given
+    assert scored["metrics"]["psnr_to_teacher_images"] == 6 and scored["metrics"]["psnr_to_teacher_db"] > 5
     assert result.parity_max_abs_diff < 1e-4
 
 
@@ -169,6 +172,10 @@ def test_a_run_can_start_from_another_runs_generator_and_says_so(distill_data, t
     assert meta["step"] == 1 and max((tuned[k] - first[k]).abs().max().item() for k in first) < 2e-3
     assert meta["init_from"]["path"] == str(start) and meta["init_from"]["step"] == first_meta["step"]
     assert meta["recipe"]["weights"]["temporal"] == 3.0
+    # Resumed without --init-from, the run still says where it started.
+    train(stronger, data_root=distill_data, out_dir=tmp_path / "tuned", device="cpu", stop_at_step=2)
+    resumed = load_generator_state(tmp_path / "tuned" / GENERATOR_NAME)[1]
+    assert resumed["step"] == 2 and resumed["init_from"] == meta["init_from"]
     with pytest.raises(ValueError, match="generator"):
         train(get_recipe("cel", "smoke"), data_root=distill_data, out_dir=tmp_path / "wider", device="cpu",
               init_from=start)

@@ -58,10 +58,9 @@ class DistillDataset(Dataset):
             raise ValueError(f"real_pair_prob must be in [0, 1], got {real_pair_prob}")
         self.layout = DistillLayout(Path(data_root))
         self.style, self.crop_size, self.real_pair_prob, self.seed = style, crop_size, real_pair_prob, seed
-        manifest = self.layout.root / style / "manifest.json"
-        if not manifest.is_file():
-            raise FileNotFoundError(f"{manifest} is missing: run `python -m training bootstrap-distill --style "
-                                    f"{style}` first")
+        if not self.layout.has_targets(style):
+            raise FileNotFoundError(f"{self.layout.root / style / 'manifest.json'} is missing: run `python -m "
+                                    f"training bootstrap-distill --style {style}` first")
         self.photos = list_images(self.layout.source / "photos" / split)
         # Real pairs come from the training clips only: held-out clips are the benchmark's.
         self.clips = [list_images(clip) for clip in self.layout.clips()] if split == "train" else []

@@ -61,6 +61,10 @@ class DistillLayout:
     def flow_path(self, frame: Path) -> Path:
         return self.root / "flows" / frame.parent.name / f"{frame.stem}.npy"
 
+    def has_targets(self, style: str) -> bool:
+        """Whether `bootstrap-distill` finished the style's targets here (it writes the manifest last)."""
+        return (self.root / style / "manifest.json").is_file()
+
     def target_path(self, style: str, image: Path) -> Path:
         return self.root / style / image.relative_to(self.source).with_suffix(".png")
 
