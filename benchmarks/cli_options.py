@@ -50,10 +50,11 @@ def named_paths(values: Sequence[str], option: str) -> dict[str, Path]:
     return out
 
 
-def add_speed_options(parser: argparse.ArgumentParser) -> None:
-    """--speed-sizes and --speed-repeats (the speed section's frame sizes and repeats)."""
+def add_speed_options(parser: argparse.ArgumentParser, *, default_sizes: str = "256x256 1280x720") -> None:
+    """--speed-sizes and --speed-repeats (the speed section's frame sizes and repeats); `default_sizes` is what
+    the benchmark's config uses when --speed-sizes is not given, for the help text."""
     parser.add_argument("--speed-sizes", nargs="*", type=frame_size, default=None, metavar="WxH",
-                        help="frame sizes for the speed section (default 256x256 1280x720)")
+                        help=f"frame sizes for the speed section (default {default_sizes})")
     parser.add_argument("--speed-repeats", type=int, default=3)
 
 

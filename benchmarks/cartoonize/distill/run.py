@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from benchmarks.cli_options import (add_run_switches, apply_speed_and_quick, command_line, frame_size, named_paths,
-                                    setup_logging)
+from benchmarks.cli_options import (add_run_switches, add_speed_options, apply_speed_and_quick, command_line,
+                                    named_paths, setup_logging)
 from training.metrics.flow import DIS_PRESETS
 
 from ..data import IMAGE_SUFFIXES, Clip, load_clips, read_rgb
@@ -158,9 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clips", type=int, default=3, help="held-out clips (first N by name)")
     p.add_argument("--frames", type=int, default=32, help="frames per clip (from the first)")
     p.add_argument("--width", type=int, default=640, help="evaluation width (every clip resized to it, aspect kept)")
-    p.add_argument("--speed-sizes", nargs="*", type=frame_size, default=None, metavar="WxH",
-                   help="frame sizes for the speed section (default 1280x720)")
-    p.add_argument("--speed-repeats", type=int, default=3)
+    add_speed_options(p, default_sizes="1280x720")
     p.add_argument("--flow-preset", choices=sorted(DIS_PRESETS), default="medium")
     add_run_switches(p, quick_help="smoke test: 4 frames per clip at 64 px wide, speed at 128x72")
     return p
