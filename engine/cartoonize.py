@@ -79,11 +79,21 @@ class Cartoonizer:
         """The onnxruntime providers in use (e.g. ``["CPUExecutionProvider"]``)."""
         return list(self._session.providers)
 
-    def reset(self) -> None:
-        """Start a new clip: clears the temporal state and the frame counter."""
+    def warmup_frames(self, first: int) -> int:
+        """How many frames before frame ``first`` of a clip to run (and not write) so that frames from ``first`` on
+        agree with a whole run's within one level (:meth:`TemporalStabilizer.warmup_frames`); 0 without the
+        stabiliser, all of them when its reach never decays."""
+        if self.stabilizer is None:
+            return 0
+        reach = self.stabilizer.warmup_frames()
+        return first if reach is None else min(first, reach)
+
+    def reset(self, first_index: int = 0) -> None:
+        """Start a new clip (or a part of one that starts at frame ``first_index``, for error messages): clears the
+        temporal state."""
         if self.stabilizer is not None:
             self.stabilizer.reset()
-        self.frame_index = 0
+        self.frame_index = first_index
 
     def _net(self, batch: np.ndarray) -> np.ndarray:
         return self._session.run(batch)

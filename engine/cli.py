@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import SettingsError, ToonflowError
+from .frame_range import FrameRange
 from .lineart import DEFAULT_HOLD_TOLERANCE, VIDEO_HOLD_TOLERANCE
 from .media_input import MAX_SEQUENCE_FPS, MIN_SEQUENCE_FPS
 from .models import DEFAULT_MODELS, MODEL_PATH_ENV, WEIGHTS_DIR, ModelCard, find_models, is_default_model
@@ -50,6 +51,18 @@ _non_negative_int = _number_type(int, "a whole number", lambda v: v >= 0, ">= 0"
 _frame_rate = _number_type(float, "a number", lambda v: MIN_SEQUENCE_FPS <= v <= MAX_SEQUENCE_FPS,
                            f"between {MIN_SEQUENCE_FPS:g} and {MAX_SEQUENCE_FPS:g}")
 _hold_tolerance = _number_type(float, "a number between 0 and 255", lambda v: 0.0 <= v <= 255.0, "between 0 and 255")
+
+
+def _frame_range(text: str) -> FrameRange:
+    try:
+        return FrameRange.parse(text)
+    except SettingsError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+_FRAMES_HELP = ("write only frames A to B (counted from 0, like --key; 'A-' runs to the end, 'A' is one frame), "
+                "identical to those frames of a whole run: earlier frames the temporal state needs are read but "
+                "not written (farm chunks; see docs/CLI.md)")
 
 
 def _keyframe(text: str) -> tuple[int, Path]:
@@ -107,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="stabiliser blend strength in [0, 1] (default 0.6)")
     c.add_argument("--fps", type=_frame_rate, default=None,
                    help="frame rate for image-sequence input (default 24)")
+    c.add_argument("--frames", type=_frame_range, default=None, metavar="A-B", help=_FRAMES_HELP)
     c.add_argument("--crf", type=int, choices=range(0, 52), default=18, metavar="0-51",
                    help="H.264 quality: lower is better and larger (default 18)")
     c.add_argument("--no-audio", dest="audio", action="store_false", help="do not copy the input's audio")
@@ -138,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
                         f"{DEFAULT_HOLD_TOLERANCE:g} for image files)")
     z.add_argument("--fps", type=_frame_rate, default=None,
                    help="frame rate for image-sequence input (default 24)")
+    z.add_argument("--frames", type=_frame_range, default=None, metavar="A-B", help=_FRAMES_HELP)
     z.add_argument("--crf", type=int, choices=range(0, 52), default=18, metavar="0-51",
                    help="H.264 quality: lower is better and larger (default 18)")
     z.add_argument("--no-audio", dest="audio", action="store_false", help="do not copy the input's audio")
@@ -155,6 +170,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _span(first: int, count: int, ranged: bool) -> str:
+    """``": A-B"`` after the frame count in the end-of-run line of a run given ``--frames``."""
+    return f": {first}-{first + count - 1}" if ranged and count else ""
+
+
 def _cmd_cartoonize(args: argparse.Namespace) -> int:
     from tqdm import tqdm  # noqa: PLC0415 - only the CLI needs it
 
@@ -169,10 +189,13 @@ def _cmd_cartoonize(args: argparse.Namespace) -> int:
         result = cartoonize_file(
             args.input, args.output, model=args.model, device=args.device, tile_size=args.tile,
             strength=args.strength, temporal=args.temporal, temporal_strength=args.temporal_strength,
-            extra_model_dirs=args.model_dir, audio=args.audio, crf=args.crf, fps=args.fps, progress=progress)
+            extra_model_dirs=args.model_dir, audio=args.audio, crf=args.crf, fps=args.fps,
+            frame_range=args.frames, progress=progress)
     finally:
         bar.close()
-    print(f"wrote {result.output} ({result.frames} frames, {result.input.fps:.3g} fps, "
+    span = _span(result.first_frame, result.frames, args.frames is not None)
+    warmup = f", after {result.warmup} warm-up frames" if result.warmup else ""
+    print(f"wrote {result.output} ({result.frames} frames{span}{warmup}, {result.input.fps:.3g} fps, "
           f"{', '.join(p.replace('ExecutionProvider', '') for p in result.providers)})")
     return EXIT_OK
 
@@ -196,12 +219,13 @@ def _cmd_colorize(args: argparse.Namespace) -> int:
         result = colorize_file(
             args.input, args.output, keys, model=args.model, device=args.device, max_side=args.max_side,
             reuse_holds=args.reuse_holds, hold_tolerance=args.hold_tolerance, extra_model_dirs=args.model_dir,
-            audio=args.audio, crf=args.crf, fps=args.fps, progress=progress)
+            audio=args.audio, crf=args.crf, fps=args.fps, frame_range=args.frames, progress=progress)
     finally:
         bar.close()
+    span = _span(result.first_frame, result.frames, args.frames is not None)
     cuts = f", {len(result.cuts)} shot cut{'s' if len(result.cuts) != 1 else ''}" if result.cuts else ""
     holds = f", {len(result.holds)} held frame{'s' if len(result.holds) != 1 else ''}" if result.holds else ""
-    print(f"wrote {result.output} ({result.frames} frames, {len(result.keyframes)} keyframe"
+    print(f"wrote {result.output} ({result.frames} frames{span}, {len(result.keyframes)} keyframe"
           f"{'s' if len(result.keyframes) != 1 else ''}{cuts}{holds}, {result.input.fps:.3g} fps, "
           f"{', '.join(p.replace('ExecutionProvider', '') for p in result.providers)})")
     return EXIT_OK

@@ -20,6 +20,7 @@ sees every reference position.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -29,11 +30,13 @@ import cv2
 import numpy as np
 
 from .errors import InputError, SettingsError
+from .frame_range import FrameRange
 from .frames import from_network, to_network, to_rgb8
 from .lineart import DEFAULT_CUT_THRESHOLD, DEFAULT_HOLD_TOLERANCE, is_held_drawing, is_shot_cut, to_lineart_gray
 from .models import ModelCard, resolve_model
 from .reference_alignment import align_reference
 from .runtime import DEVICES, ModelSession, get_session
+from .sequence import FrameSequence
 from .tiling import pad_to_multiple
 
 __all__ = ["Reference", "Colorizer"]
@@ -204,8 +207,9 @@ class Colorizer:
     # ------------------------------------------------------------------------------------------------ sequences
 
     def colorize(self, lineart: Sequence[np.ndarray], keyframes: Mapping[int, np.ndarray], *,
-                 progress: ProgressFn | None = None) -> Iterator[np.ndarray]:
-        """Colour a line-art sequence from coloured keyframes; yields one uint8 RGB frame per line-art frame.
+                 progress: ProgressFn | None = None, frame_range: FrameRange | None = None) -> Iterator[np.ndarray]:
+        """Colour a line-art sequence from coloured keyframes; yields one uint8 RGB frame per line-art frame (of
+        ``frame_range`` when given).
 
         Args:
             lineart: the line-art frames: anything with ``len()``, indexing (only the keyframes' indices are read
@@ -214,6 +218,9 @@ class Colorizer:
             keyframes: frame index -> coloured frame (uint8 RGB) for that index's line art. Keyframes of another
                 size than their line art are resized (logged).
             progress: called after each frame with (frames done, total).
+            frame_range: colour only these frames. The chain is run (not yielded) from the last keyframe at or
+                before the range's first frame (from frame 0 when there is none), where a whole run's colour
+                chain restarts too, so the frames are exactly those of a whole run.
 
         The inputs are checked (and the keyframes' line art read) before this returns, so bad keyframes raise
         here, before any output is written.
@@ -245,18 +252,24 @@ class Colorizer:
                 rgb = _resize(rgb, *gray.shape)
             keys[k] = _Ref(gray, rgb)
         self.cuts, self.holds = [], []
-        return self._stream(lineart, keys, total, source, progress)
+        wanted = FrameRange(0) if frame_range is None else frame_range
+        stop = wanted.stop(total)
+        return self._stream(lineart, keys, wanted, stop - wanted.first, source, progress)
 
-    def _stream(self, lineart: Sequence[np.ndarray], keys: Mapping[int, _Ref], total: int, source: str,
-                progress: ProgressFn | None) -> Iterator[np.ndarray]:
+    def _stream(self, lineart: Sequence[np.ndarray], keys: Mapping[int, _Ref], wanted: FrameRange, total: int,
+                source: str, progress: ProgressFn | None) -> Iterator[np.ndarray]:
         order = sorted(keys)
+        chain_start = max((k for k in order if k <= wanted.first), default=0)
         # The last coloured frame: its index, and its line art with the colour made for that line art. Held frames
         # repeat its colour and leave it in place.
         previous: tuple[int, _Ref] | None = None
-        for i, frame in enumerate(lineart):
+        done = 0
+        for i, frame in enumerate(_frames_from(lineart, chain_start), start=chain_start):
+            if wanted.last is not None and i > wanted.last:
+                break
             gray = to_lineart_gray(frame, i, source)
             cut = previous is not None and is_shot_cut(previous[1].gray, gray, self.cut_threshold)
-            if cut:
+            if cut and i in wanted:
                 log.info("%s: shot cut before frame %d; colour chain restarts from the keyframe", source, i)
                 self.cuts.append(i)
             held = (i not in keys and self.reuse_holds and previous is not None
@@ -267,7 +280,8 @@ class Colorizer:
                     out = _resize(out, *gray.shape)
             elif held:
                 out = previous[1].rgb
-                self.holds.append(i)
+                if i in wanted:
+                    self.holds.append(i)
             else:
                 nearest = min(order, key=lambda k: (abs(k - i), k))
                 key = keys[nearest]
@@ -279,9 +293,19 @@ class Colorizer:
                 out = self._colorize_gray(gray, refs)
             if not held:
                 previous = (i, _Ref(gray, out))
+            if i < wanted.first:
+                continue
+            done += 1
             if progress is not None:
-                progress(i + 1, max(total, i + 1))
+                progress(done, max(total, done))
             yield out
+
+
+def _frames_from(lineart: Sequence[np.ndarray], start: int) -> Iterator[np.ndarray]:
+    """The frames of ``lineart`` from index ``start`` on, in order (a file sequence skips the earlier ones unread)."""
+    if isinstance(lineart, FrameSequence):
+        return lineart.frames_from(start)
+    return itertools.islice(iter(lineart), start, None)
 
 
 def _restore_full_size(colour: np.ndarray, sketch_small: np.ndarray, sketch_full: np.ndarray) -> np.ndarray:

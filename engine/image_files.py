@@ -83,11 +83,13 @@ def list_images(folder: Path) -> list[Path]:
     return sorted(files, key=lambda p: natural_key(p.name))
 
 
-def read_image_sequence(files: list[Path], first: np.ndarray) -> Iterator[np.ndarray]:
-    """The frames of ``files`` (``first`` is the already read ``files[0]``); every image must have its size."""
+def read_image_sequence(files: list[Path], first: np.ndarray, start: int = 0) -> Iterator[np.ndarray]:
+    """The frames of ``files`` from index ``start`` on (``first`` is the already read ``files[0]``, which sets the
+    size every image must have)."""
     h, w = first.shape[:2]
-    yield first
-    for i, f in enumerate(files[1:], start=1):
+    if start == 0:
+        yield first
+    for i, f in enumerate(files[max(start, 1):], start=max(start, 1)):
         img = read_image(f, i)
         if img.shape[:2] != (h, w):
             raise InputError(f"{f} (frame {i}): size {img.shape[1]}x{img.shape[0]} differs from the first frame's "

@@ -57,7 +57,7 @@ class VideoInfo:
     has_alpha: bool = False
 
 
-def _open_images(path: Path, fps: Fraction) -> tuple[Iterator[np.ndarray], VideoInfo]:
+def _open_images(path: Path, fps: Fraction, start: int) -> tuple[Iterator[np.ndarray], VideoInfo]:
     if path.is_dir():
         files = list_images(path)
         if not files:
@@ -70,7 +70,7 @@ def _open_images(path: Path, fps: Fraction) -> tuple[Iterator[np.ndarray], Video
     first = read_image(files[0], 0)
     info = VideoInfo(path=path, kind=kind, fps=float(fps), frame_count=len(files), width=first.shape[1],
                      height=first.shape[0], has_audio=False, rate=fps, has_alpha=first.shape[2] == 4)
-    return read_image_sequence(files, first), info
+    return read_image_sequence(files, first, start), info
 
 
 def _rate_of(stream: av.video.stream.VideoStream) -> Fraction:
@@ -134,7 +134,9 @@ class FrameIterator(Iterator[np.ndarray]):
             self._closer = None
 
 
-def _video_frames(container: av.container.InputContainer, info: VideoInfo) -> Iterator[np.ndarray]:
+def _video_frames(container: av.container.InputContainer, info: VideoInfo, start: int) -> Iterator[np.ndarray]:
+    # Frames before ``start`` are decoded (exact frame indices, whatever the codec's keyframe spacing) but not
+    # converted to RGB.
     index = 0
     try:
         stream = container.streams.video[0]
@@ -144,7 +146,8 @@ def _video_frames(container: av.container.InputContainer, info: VideoInfo) -> It
                 if frame.is_corrupt:
                     raise InputError(f"{info.path}: frame {index} is corrupt; the file is damaged or truncated "
                                      "(re-export or re-download it)")
-                yield frame.to_ndarray(format="rgb24")
+                if index >= start:
+                    yield frame.to_ndarray(format="rgb24")
                 index += 1
         except av.error.FFmpegError as exc:
             raise InputError(f"{info.path}: frame {index} could not be decoded ({exc.strerror or exc}); the file "
@@ -164,7 +167,7 @@ def probe(path: str | os.PathLike[str], fps: float | Fraction | None = None) -> 
     return info
 
 
-def open_frames(path: str | os.PathLike[str], fps: float | Fraction | None = None
+def open_frames(path: str | os.PathLike[str], fps: float | Fraction | None = None, start: int = 0
                 ) -> tuple[FrameIterator, VideoInfo]:
     """Open a video file, a folder of images or one image.
 
@@ -172,6 +175,8 @@ def open_frames(path: str | os.PathLike[str], fps: float | Fraction | None = Non
         path: the input.
         fps: frame rate to assume for image input (default 24), between ``MIN_SEQUENCE_FPS`` and
             ``MAX_SEQUENCE_FPS``; ignored for video.
+        start: the first frame to give (counted from 0); earlier image files are not read, earlier video frames
+            are decoded but not converted. ``info`` describes the whole input either way.
 
     Returns:
         A lazy :class:`FrameIterator` of uint8 frames (RGB, or RGBA for images with alpha) and the
@@ -190,11 +195,11 @@ def open_frames(path: str | os.PathLike[str], fps: float | Fraction | None = Non
         raise InputError(f"{p}: no such file or folder; check the path")
     if p.is_dir() or p.suffix.lower() in IMAGE_EXTENSIONS:
         rate = Fraction(fps).limit_denominator(1001) if fps else DEFAULT_SEQUENCE_FPS
-        images, info = _open_images(p, rate)
+        images, info = _open_images(p, rate, start)
         return FrameIterator(images), info
     if not os.access(p, os.R_OK):
         raise InputError(f"{p}: file is not readable (permission denied)")
     if p.stat().st_size == 0:
         raise InputError(f"{p}: file is empty; not a video")
     container, info = _open_video(p)
-    return FrameIterator(_video_frames(container, info), container.close), info
+    return FrameIterator(_video_frames(container, info, start), container.close), info

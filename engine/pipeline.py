@@ -13,13 +13,14 @@ import numpy as np
 from .cartoonize import Cartoonizer
 from .colorize import Colorizer
 from .errors import InputError
-from .sequence import FrameSequence
-from .image_files import read_image
+from .frame_range import FrameRange
+from .image_files import FRAME_PATTERN, read_image
 from .lineart import hold_tolerance_for
-from .media_input import VideoInfo, open_frames
+from .media_input import VideoInfo, open_frames, probe
+from .sequence import FrameSequence
 from .media_output import check_output_path, open_writer
 
-__all__ = ["CartoonizeResult", "cartoonize_file", "ColorizeResult", "colorize_file"]
+__all__ = ["CartoonizeResult", "cartoonize_file", "ColorizeResult", "colorize_file", "range_frame_names"]
 
 log = logging.getLogger(__name__)
 
@@ -29,50 +30,85 @@ ProgressFn = Callable[[int, int], None]
 
 @dataclass(frozen=True)
 class CartoonizeResult:
-    """What :func:`cartoonize_file` did."""
+    """What :func:`cartoonize_file` did.
+
+    Attributes:
+        frames: frames written.
+        first_frame: index of the first frame written (0 unless a frame range was given).
+        warmup: frames read and processed before ``first_frame`` but not written (the stabiliser's warm-up).
+    """
 
     input: VideoInfo
     output: Path
     frames: int
     providers: list[str]
+    first_frame: int = 0
+    warmup: int = 0
+
+
+def range_frame_names(frame_range: FrameRange | None, frame_count: int) -> list[str] | None:
+    """PNG names for the frames of ``frame_range``: the names a whole run gives them (``frame_000001.png`` for frame
+    0), so the folders of several ranges merge into the whole run's folder. ``None`` for a whole run."""
+    if frame_range is None:
+        return None
+    return [FRAME_PATTERN.format(i + 1) for i in range(frame_range.first, frame_range.stop(frame_count))]
 
 
 def cartoonize_file(inp: str | os.PathLike[str], out: str | os.PathLike[str], *,
                     model: str | os.PathLike[str] | None = None, device: str = "auto", tile_size: int = 1024,
                     strength: float = 1.0, temporal: bool = False, temporal_strength: float = 0.6,
                     extra_model_dirs: Sequence[str | os.PathLike[str]] = (), audio: bool = True, crf: int = 18,
-                    fps: float | None = None, progress: ProgressFn | None = None,
-                    cartoonizer: Cartoonizer | None = None) -> CartoonizeResult:
+                    fps: float | None = None, frame_range: FrameRange | None = None,
+                    progress: ProgressFn | None = None, cartoonizer: Cartoonizer | None = None) -> CartoonizeResult:
     """Cartoonize a video file, image folder or image into ``out`` (see :mod:`engine.media_output` for formats).
 
     The output path is checked before any frame is processed; the output appears under its final name only when
     complete. Options are those of :class:`~engine.cartoonize.Cartoonizer`; ``fps`` sets the frame rate of image
     sequence input (default 24); a ready ``cartoonizer`` may be passed instead of the model options.
 
+    ``frame_range`` writes only those frames (PNG folders name them as a whole run would; a video output holds them
+    without audio), after running the stabiliser's warm-up frames before them unwritten, so they agree with a whole
+    run within one level (:meth:`Cartoonizer.warmup_frames`).
+
     Raises:
         InputError, ModelError, OutputError, SettingsError: with a message naming the file and what to do.
     """
-    frames, info = open_frames(inp, fps=fps)
+    info = probe(inp, fps=fps)
+    first = 0 if frame_range is None else frame_range.first
+    names = range_frame_names(frame_range, info.frame_count)
+    kind = check_output_path(inp, out, len(names) if names is not None else info.frame_count)
+    toon = cartoonizer or Cartoonizer(model, device=device, tile_size=tile_size, strength=strength,
+                                      temporal=temporal, temporal_strength=temporal_strength,
+                                      extra_model_dirs=extra_model_dirs)
+    warmup = toon.warmup_frames(first)
+    total = info.frame_count - first if names is None else len(names)
+    if frame_range is not None and audio and info.has_audio and kind == "video":
+        log.info("%s: frames %s only: the video is written without audio", info.path, frame_range)
+        audio = False
+    frames, _ = open_frames(inp, fps=fps, start=first - warmup)
     try:
-        kind = check_output_path(inp, out, info.frame_count)
-        toon = cartoonizer or Cartoonizer(model, device=device, tile_size=tile_size, strength=strength,
-                                          temporal=temporal, temporal_strength=temporal_strength,
-                                          extra_model_dirs=extra_model_dirs)
-        toon.reset()
-        log.info("%s: %d frames %dx%d at %.3f fps -> %s (%s)", info.path, info.frame_count, info.width,
-                 info.height, info.fps, out, kind)
+        toon.reset(first - warmup)
+        log.info("%s: %d frames %dx%d at %.3f fps -> %s (%s)%s", info.path, info.frame_count, info.width,
+                 info.height, info.fps, out, kind,
+                 "" if frame_range is None else f", frames {frame_range} after {warmup} warm-up frames")
         done = 0
-        with open_writer(out, info, audio=audio, crf=crf) as writer:
-            for frame in frames:
-                writer.write(toon.process(frame))
+        with open_writer(out, info, audio=audio, crf=crf, frame_names=names) as writer:
+            for index, frame in enumerate(frames, start=first - warmup):
+                if frame_range is not None and frame_range.last is not None and index > frame_range.last:
+                    break
+                cartoon = toon.process(frame)
+                if index < first:
+                    continue
+                writer.write(cartoon)
                 done += 1
                 if progress is not None:
-                    progress(done, info.frame_count)
+                    progress(done, max(total, done))
             if done == 0:
                 raise InputError(f"{info.path}: no frames; nothing to write")
     finally:
         frames.close()
-    return CartoonizeResult(input=info, output=Path(out), frames=done, providers=toon.providers)
+    return CartoonizeResult(input=info, output=Path(out), frames=done, providers=toon.providers, first_frame=first,
+                            warmup=warmup)
 
 
 @dataclass(frozen=True)
@@ -86,6 +122,7 @@ class ColorizeResult:
     keyframes: tuple[int, ...]
     cuts: tuple[int, ...]
     holds: tuple[int, ...]  # frames that repeated the previous output (held drawings)
+    first_frame: int = 0  # index of the first frame written (0 unless a frame range was given)
 
 
 def _png_names(names: Sequence[str] | None) -> list[str] | None:
@@ -103,7 +140,8 @@ def colorize_file(lineart: str | os.PathLike[str], out: str | os.PathLike[str],
                   model: str | os.PathLike[str] | None = None, device: str = "auto", max_side: int | None = None,
                   reuse_holds: bool = True, hold_tolerance: float | None = None,
                   extra_model_dirs: Sequence[str | os.PathLike[str]] = (),
-                  audio: bool = True, crf: int = 18, fps: float | None = None, progress: ProgressFn | None = None,
+                  audio: bool = True, crf: int = 18, fps: float | None = None,
+                  frame_range: FrameRange | None = None, progress: ProgressFn | None = None,
                   colorizer: Colorizer | None = None) -> ColorizeResult:
     """Colour a line-art video or image folder from coloured keyframes into ``out``.
 
@@ -116,6 +154,9 @@ def colorize_file(lineart: str | os.PathLike[str], out: str | os.PathLike[str],
             :class:`~engine.colorize.Colorizer` (or pass a ready ``colorizer``); ``hold_tolerance=None`` picks by
             input (:func:`~engine.lineart.hold_tolerance_for`: looser for a video than for image files).
         audio, crf, fps: as for :func:`cartoonize_file`.
+        frame_range: write only these frames, exactly as a whole run colours them (the colour chain is run from
+            the keyframe before the range; :meth:`~engine.colorize.Colorizer.colorize`); PNG folders name them as
+            a whole run would, a video output holds them without audio.
         progress: called after each frame with (frames done, total).
 
     Raises:
@@ -126,7 +167,13 @@ def colorize_file(lineart: str | os.PathLike[str], out: str | os.PathLike[str],
     try:
         info = sequence.info
         names = _png_names(sequence.file_names) if info.kind == "images" else None
-        kind = check_output_path(lineart, out, info.frame_count, frame_names=names or ())
+        if frame_range is not None:
+            whole = names or range_frame_names(FrameRange(0), info.frame_count)
+            names = whole[frame_range.first:frame_range.stop(info.frame_count)]
+        kind = check_output_path(lineart, out, len(names) if names else info.frame_count, frame_names=names or ())
+        if frame_range is not None and audio and info.has_audio and kind == "video":
+            log.info("%s: frames %s only: the video is written without audio", info.path, frame_range)
+            audio = False
         colours: dict[int, np.ndarray] = {}
         for index, key in keyframes.items():
             if isinstance(key, np.ndarray):
@@ -143,7 +190,8 @@ def colorize_file(lineart: str | os.PathLike[str], out: str | os.PathLike[str],
             hold_tolerance = hold_tolerance_for(video=info.kind == "video")
         col = colorizer or Colorizer(model, device=device, max_side=max_side, reuse_holds=reuse_holds,
                                      hold_tolerance=hold_tolerance, extra_model_dirs=extra_model_dirs)
-        frames = col.colorize(sequence, colours, progress=progress)  # checks the keyframes before any output
+        # checks the keyframes before any output
+        frames = col.colorize(sequence, colours, progress=progress, frame_range=frame_range)
         log.info("%s: %d line-art frames %dx%d, keyframes %s -> %s (%s)", info.path, info.frame_count, info.width,
                  info.height, sorted(colours), out, kind)
         done = 0
@@ -155,4 +203,4 @@ def colorize_file(lineart: str | os.PathLike[str], out: str | os.PathLike[str],
         sequence.close()
     return ColorizeResult(input=info, output=Path(out), frames=done, providers=col.providers,
                           keyframes=tuple(sorted(colours)), cuts=tuple(col.cuts),
-                          holds=tuple(col.holds))
+                          holds=tuple(col.holds), first_frame=0 if frame_range is None else frame_range.first)

@@ -95,7 +95,11 @@ class FrameSequence(Sequence[np.ndarray]):
         self._cursor_frame = None
 
     def __iter__(self) -> Iterator[np.ndarray]:
-        frames, _ = open_frames(self.path, fps=self._fps)
+        return self.frames_from(0)
+
+    def frames_from(self, start: int) -> Iterator[np.ndarray]:
+        """A fresh pass over the frames from index ``start`` on (earlier image files are not read)."""
+        frames, _ = open_frames(self.path, fps=self._fps, start=start)
         try:
             yield from frames
         finally:

@@ -17,6 +17,7 @@ is the blended one, so the smoothing is recursive.
 from __future__ import annotations
 
 import logging
+import math
 
 import cv2
 import numpy as np
@@ -69,6 +70,24 @@ class TemporalStabilizer:
         self._dis = cv2.DISOpticalFlow_create(DIS_PRESETS[preset])
         self.cuts = 0
         self.reset()
+
+    def warmup_frames(self, tolerance: float = 0.5) -> int | None:
+        """Frames to run before frame A so that A's output is within ``tolerance`` levels of a whole run's.
+
+        The state is recursive, but its reach decays: two runs that differ only in their previous output differ by
+        ``alpha * warp(difference)`` after the next frame, where ``alpha <= strength`` (the mask depends on the
+        input frames only) and bilinear warping never enlarges the largest difference. A run started ``n`` frames
+        before A (no previous output there, so at most ``255 * strength`` apart at its first frame) is therefore
+        within ``255 * strength ** (n + 1)`` levels of the whole run at A; rounding to 8 bits then keeps it within
+        one level. ``None`` when the reach never decays (``strength == 1``): start from the first frame.
+        """
+        if not 0.0 < tolerance < 255.0:
+            raise SettingsError(f"tolerance must be between 0 and 255 levels, got {tolerance}")
+        if self.strength <= 0.0:
+            return 0
+        if self.strength >= 1.0:
+            return None
+        return max(0, math.ceil(math.log(tolerance / 255.0) / math.log(self.strength)) - 1)
 
     def reset(self) -> None:
         """Forget the previous frame (call between unrelated clips; shot cuts do it automatically)."""
