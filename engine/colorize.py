@@ -35,7 +35,7 @@ from .frames import from_network, to_network, to_rgb8
 from .lineart import DEFAULT_CUT_THRESHOLD, DEFAULT_HOLD_TOLERANCE, is_held_drawing, is_shot_cut, to_lineart_gray
 from .models import ModelCard, resolve_model
 from .reference_alignment import align_reference
-from .runtime import DEVICES, ModelSession, get_session
+from .runtime import DEVICES, ModelSession, check_precision, get_session
 from .sequence import FrameSequence
 from .tiling import pad_to_multiple
 
@@ -109,6 +109,9 @@ class Colorizer:
         hold_tolerance: largest 3 x 3 blurred difference (0-255) between two line arts of one held drawing; raise
             it for compressed input (:data:`engine.lineart.VIDEO_HOLD_TOLERANCE` for H.264 video).
         extra_model_dirs: more folders to search for models.
+        precision: ``"auto"`` (the model card's int8 copy on the CPU when its quality held and it was measured
+            faster, fp16 on a GPU where the card allows it, else fp32), ``"fp32"`` (always full precision) or
+            ``"int8"`` (the int8 copy on the CPU, or a ModelError); :attr:`precision` says which ran.
 
     Raises:
         ModelError: model not found, corrupt, or made for another task.
@@ -118,9 +121,11 @@ class Colorizer:
     def __init__(self, model: str | os.PathLike[str] | None = None, *, device: str = "auto",
                  max_side: int | None = None, cut_threshold: float = DEFAULT_CUT_THRESHOLD, reuse_holds: bool = True,
                  hold_tolerance: float = DEFAULT_HOLD_TOLERANCE,
-                 extra_model_dirs: Sequence[str | os.PathLike[str]] = ()) -> None:
+                 extra_model_dirs: Sequence[str | os.PathLike[str]] = (),
+                 precision: str = "auto") -> None:
         if device not in DEVICES:
             raise SettingsError(f"unknown device {device!r}; use one of {', '.join(DEVICES)}")
+        check_precision(precision)
         if not -1.0 <= cut_threshold <= 1.0:
             raise SettingsError(f"cut threshold must be in [-1, 1], got {cut_threshold}")
         if not 0.0 <= hold_tolerance <= 255.0:
@@ -138,7 +143,7 @@ class Colorizer:
         self.reuse_holds = reuse_holds
         self.hold_tolerance = float(hold_tolerance)
         self.device = device
-        self._session: ModelSession = get_session(self.card, device)
+        self._session: ModelSession = get_session(self.card, device, precision=precision)
         #: shot cuts found by the last :meth:`colorize` run
         self.cuts: list[int] = []
         #: frames of the last :meth:`colorize` run that repeated the previous output (held drawings)
@@ -148,6 +153,11 @@ class Colorizer:
     def providers(self) -> list[str]:
         """The onnxruntime providers in use (e.g. ``["CPUExecutionProvider"]``)."""
         return list(self._session.providers)
+
+    @property
+    def precision(self) -> str:
+        """The precision the network runs in: ``"int8"``, ``"fp16"`` or ``"fp32"``."""
+        return self._session.precision
 
     def network_size(self, height: int, width: int) -> tuple[int, int]:
         """The ``(height, width)`` a frame of this size is coloured at (before padding to the size multiple)."""

@@ -24,6 +24,9 @@ from .reference_alignment import REFERENCE_ALIGNMENTS
 __all__ = [
     "ModelCard",
     "GuidedFilterParams",
+    "Int8Variant",
+    "INT8_SUFFIX",
+    "MIN_INT8_SPEEDUP",
     "DEFAULT_MODELS",
     "WEIGHTS_DIR",
     "MODEL_PATH_ENV",
@@ -33,6 +36,7 @@ __all__ = [
     "resolve_model",
     "load_card",
     "verify_model_file",
+    "verify_file",
     "COLORIZE_INPUTS",
     "COLORIZE_OUTPUT",
 ]
@@ -47,6 +51,11 @@ SUPPORTED_FORMAT_VERSIONS = (1,)
 #: graph inputs and output of a colorize model (docs/MODEL_FORMAT.md)
 COLORIZE_INPUTS = ("sketch", "reference_sketch", "reference_color")
 COLORIZE_OUTPUT = "color"
+#: file name ending of a model's int8 copy (``cel.int8.onnx`` beside ``cel.onnx``); not a model of its own
+INT8_SUFFIX = ".int8.onnx"
+#: the measured CPU speed-up (fp32 seconds / int8 seconds) below which ``auto`` keeps fp32: a gain smaller than
+#: the timing noise of a busy machine is not worth the int8 quality cost
+MIN_INT8_SPEEDUP = 1.1
 
 PathLike = str | os.PathLike[str]
 
@@ -57,6 +66,26 @@ class GuidedFilterParams:
 
     radius: int
     eps: float
+
+
+@dataclass(frozen=True)
+class Int8Variant:
+    """The card's ``int8`` section: a statically quantized copy of the model for CPUs (``training/quantize.py``).
+
+    ``path`` is ``None`` when the model was quantized and measured but its int8 form failed the quality target, so
+    no file ships (the card keeps the numbers that say why). ``cpu_speedup`` is fp32 seconds / int8 seconds measured
+    side by side on the quantizing machine; int8 is only chosen automatically when it is both good and faster.
+    """
+
+    path: Path | None
+    sha256: str
+    quality_held: bool
+    cpu_speedup: float
+
+    @property
+    def preferred_on_cpu(self) -> bool:
+        """True when ``precision="auto"`` should run this file on the CPU: shipped, quality held, and faster."""
+        return self.path is not None and self.quality_held and self.cpu_speedup >= MIN_INT8_SPEEDUP
 
 
 @dataclass(frozen=True)
@@ -98,6 +127,7 @@ class ModelCard:
     output_names: tuple[str, ...] = ()
     max_side: int = 0
     reference_alignment: str = "none"
+    int8: Int8Variant | None = None
 
     def __post_init__(self) -> None:
         if not self.input_names:
@@ -143,6 +173,30 @@ def _io_names(data: Mapping[str, Any], card_path: Path, plural: str, singular: s
     return name, tuple(names)
 
 
+def _is_sha256(text: str) -> bool:
+    return len(text) == 64 and all(ch in "0123456789abcdef" for ch in text)
+
+
+def _parse_int8(data: Mapping[str, Any], card_path: Path) -> Int8Variant | None:
+    """The optional ``int8`` section (docs/MODEL_FORMAT.md); ``None`` when absent."""
+    section = _field(data, "int8", dict, card_path, None, allow_none=True)
+    if section is None:
+        return None
+    fix = "re-run `python -m training quantize` for this model or delete the card's int8 section"
+    held = _field(section, "quality_held", bool, card_path)
+    speedup = _field(section, "cpu_speedup", (int, float), card_path)
+    file_name = _field(section, "file", str, card_path, None, allow_none=True)
+    if file_name is None:
+        return Int8Variant(path=None, sha256="", quality_held=held, cpu_speedup=float(speedup))
+    if Path(file_name).name != file_name or not file_name.endswith(INT8_SUFFIX):
+        raise ModelError(f"{card_path}: int8.file must be a file name ending in {INT8_SUFFIX} beside the card, "
+                         f"got {file_name!r}; {fix}")
+    sha = _field(section, "sha256", str, card_path).lower()
+    if not _is_sha256(sha):
+        raise ModelError(f"{card_path}: int8.sha256 is not a SHA-256 hex digest: {sha!r}; {fix}")
+    return Int8Variant(path=card_path.parent / file_name, sha256=sha, quality_held=held, cpu_speedup=float(speedup))
+
+
 def _parse_card(data: Any, card_path: Path, onnx_path: Path) -> ModelCard:
     if not isinstance(data, dict):
         raise ModelError(f"{card_path}: model card must be a JSON object, got {type(data).__name__}")
@@ -164,7 +218,7 @@ def _parse_card(data: Any, card_path: Path, onnx_path: Path) -> ModelCard:
     if tile_overlap < 0:
         raise ModelError(f"{card_path}: model card field 'tile_overlap' must be >= 0, got {tile_overlap}")
     sha = _field(data, "sha256", str, card_path).lower()
-    if len(sha) != 64 or any(ch not in "0123456789abcdef" for ch in sha):
+    if not _is_sha256(sha):
         raise ModelError(f"{card_path}: model card field 'sha256' is not a SHA-256 hex digest: {sha!r}")
 
     gf = None
@@ -227,6 +281,7 @@ def _parse_card(data: Any, card_path: Path, onnx_path: Path) -> ModelCard:
         output_names=output_names,
         max_side=max_side,
         reference_alignment=alignment,
+        int8=_parse_int8(data, card_path),
     )
 
 
@@ -237,6 +292,10 @@ def load_card(onnx_path: PathLike) -> ModelCard:
         ModelError: ONNX file or card missing, card not JSON or missing/invalid fields.
     """
     onnx_path = Path(onnx_path)
+    if onnx_path.name.endswith(INT8_SUFFIX):
+        full = onnx_path.name[:-len(INT8_SUFFIX)] + ".onnx"
+        raise ModelError(f"{onnx_path}: this is the int8 copy of {full}, not a model of its own; pass {full} "
+                         "(the engine runs the int8 copy on the CPU by itself, or when asked with precision int8)")
     if not onnx_path.is_file():
         raise ModelError(f"{onnx_path}: model file not found; run 'toonflow models' to list installed models")
     card_path = onnx_path.with_suffix(".json")
@@ -279,16 +338,26 @@ def verify_model_file(card: ModelCard) -> None:
     Raises:
         ModelError: hash mismatch (corrupt or replaced file) or not an ONNX file.
     """
-    path = card.onnx_path
+    verify_file(card.onnx_path, card.sha256)
+
+
+def verify_file(path: Path, sha256: str) -> None:
+    """Check that an ONNX file (a model or its int8 copy) exists, matches ``sha256`` and looks like ONNX.
+
+    Raises:
+        ModelError: file missing or unreadable, hash mismatch (corrupt or replaced file) or not an ONNX file.
+    """
+    if not path.is_file():
+        raise ModelError(f"{path}: model file not found; reinstall the model or re-export it")
     try:
         digest = file_sha256(path)
         with path.open("rb") as fh:
             head = fh.read(16)
     except OSError as exc:
         raise ModelError(f"{path}: cannot read model file: {exc}") from exc
-    if digest != card.sha256:
+    if digest != sha256:
         raise ModelError(f"{path}: model file is corrupt or was replaced (SHA-256 {digest[:12]}... does not match "
-                         f"the card's {card.sha256[:12]}...); reinstall or re-export the model")
+                         f"the card's {sha256[:12]}...); reinstall or re-export the model")
     # An ONNX ModelProto starts with a protobuf field tag: 0x08 (ir_version, varint) in every exporter we know.
     if not head or head[0] not in (0x08, 0x12, 0x1A, 0x22, 0x2A, 0x32, 0x3A, 0x42):
         raise ModelError(f"{path}: not an ONNX model file (unexpected header); reinstall or re-export the model")
@@ -326,6 +395,8 @@ def find_models(extra_dirs: Sequence[PathLike] = (), task: str | None = None) ->
                 log.warning("model folder %s does not exist or is not a readable folder; skipped", d)
             continue
         for onnx_path in sorted(d.glob("*.onnx")):
+            if onnx_path.name.endswith(INT8_SUFFIX):  # a model's int8 copy, described by that model's card
+                continue
             try:
                 card = load_card(onnx_path)
             except ModelError as exc:

@@ -9,6 +9,14 @@ fp16: on a GPU, models whose card sets ``supports_fp16`` are converted to float1
 (``keep_io_types``) using onnxruntime's own converter (``onnxruntime.transformers.float16``, which needs the
 ``onnx`` package). Without ``onnx`` the model runs in float32 and this is logged. TensorRT gets
 ``trt_fp16_enable`` instead (it chooses precisions itself from the float32 graph).
+
+int8: on the CPU, ``precision="auto"`` runs the card's int8 copy (``training/quantize.py``) when the card says its
+quality held and it was measured faster (:attr:`~.models.Int8Variant.preferred_on_cpu`); a missing or corrupt int8
+file then falls back to fp32 with a warning. ``precision="int8"`` insists on that file (CPU only; a missing or
+corrupt file is a :class:`~.errors.ModelError`); ``"fp32"`` never uses it. :attr:`ModelSession.precision` says
+which ran.
+
+Threads: see :func:`session_options` and docs/PERFORMANCE.md for the measurements behind the settings.
 """
 
 from __future__ import annotations
@@ -26,13 +34,17 @@ import onnxruntime as ort
 from onnxruntime.capi import onnxruntime_pybind11_state as _ort_state
 
 from .errors import ModelError, SettingsError
-from .models import ModelCard
+from .models import ModelCard, verify_file
 
-__all__ = ["DEVICES", "ProviderChoice", "select_providers", "ModelSession", "get_session", "clear_session_cache"]
+__all__ = ["DEVICES", "PRECISIONS", "ProviderChoice", "select_providers", "ModelSession", "get_session",
+           "clear_session_cache", "check_precision", "session_options"]
 
 log = logging.getLogger(__name__)
 
 DEVICES = ("auto", "cpu", "gpu")
+#: what callers may ask for: ``auto`` (int8 on the CPU where the card allows it, fp16 on a GPU where it does, else
+#: fp32), ``fp32`` (never int8 or fp16), ``int8`` (the card's int8 copy on the CPU, or an error)
+PRECISIONS = ("auto", "fp32", "int8")
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
 TENSORRT = "TensorrtExecutionProvider"
@@ -67,6 +79,12 @@ def _cache_dir() -> Path:
     base = os.environ.get("TOONFLOW_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "toonflow")
     return Path(base)
+
+
+def check_precision(precision: str) -> None:
+    """Raise :class:`SettingsError` unless ``precision`` is one of :data:`PRECISIONS`."""
+    if precision not in PRECISIONS:
+        raise SettingsError(f"unknown precision {precision!r}; use one of {', '.join(PRECISIONS)}")
 
 
 def select_providers(device: str = "auto", available: Sequence[str] | None = None,
@@ -129,10 +147,11 @@ def _fp16_model_bytes(path: Path) -> bytes | None:
 
 @dataclass
 class ModelSession:
-    """One onnxruntime session for one model file on one device.
+    """One onnxruntime session for one model file on one device in one precision.
 
-    ``run`` takes and returns float32 NCHW arrays. On a GPU, inputs and outputs go through IO binding; if a GPU run
-    fails, the session is rebuilt on the CPU (logged) and the run is repeated once.
+    ``run`` takes and returns float32 NCHW arrays (an int8 or fp16 graph keeps float32 inputs and outputs). On a
+    GPU, inputs and outputs go through IO binding; if a GPU run fails, the session is rebuilt on the CPU in fp32
+    (logged) and the run is repeated once.
     """
 
     card: ModelCard
@@ -140,11 +159,24 @@ class ModelSession:
     session: ort.InferenceSession
     providers: list[str]
     fp16: bool = False
+    int8: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def on_gpu(self) -> bool:
         return any(p in GPU_PROVIDERS for p in self.providers)
+
+    @property
+    def precision(self) -> str:
+        """What runs: ``"int8"`` (the card's int8 copy), ``"fp16"`` (GPU) or ``"fp32"``."""
+        return "int8" if self.int8 else "fp16" if self.fp16 else "fp32"
+
+    @property
+    def model_path(self) -> Path:
+        """The ONNX file this session was made from (the int8 copy when :attr:`precision` is ``"int8"``)."""
+        if self.int8 and self.card.int8 is not None and self.card.int8.path is not None:
+            return self.card.int8.path
+        return self.card.onnx_path
 
     def run(self, x: np.ndarray) -> np.ndarray:
         """Run a single-input network on ``x`` (float32 ``[N, C, H, W]``), return float32 ``[N, C', H, W]``."""
@@ -160,7 +192,7 @@ class ModelSession:
                 if not self.on_gpu:
                     shapes = (str(next(iter(feeds.values())).shape) if len(feeds) == 1 else
                               ", ".join(f"{n} {v.shape}" for n, v in feeds.items()))
-                    raise ModelError(f"{self.card.onnx_path}: inference failed on input of shape {shapes}: "
+                    raise ModelError(f"{self.model_path}: inference failed on input of shape {shapes}: "
                                      f"{exc}") from exc
                 log.warning("GPU inference with %s failed (%s); falling back to the CPU",
                             self.card.onnx_path.name, exc)
@@ -183,9 +215,21 @@ class ModelSession:
         return binding.copy_outputs_to_cpu()[0]
 
 
-def _session_options() -> ort.SessionOptions:
+def session_options() -> ort.SessionOptions:
+    """The engine's ONNX Runtime settings (measured on a 2-core CPU: docs/PERFORMANCE.md).
+
+    * one intra-op pool of as many threads as physical cores (onnxruntime's default, 0), or ``TOONFLOW_THREADS``;
+    * sequential execution and a single inter-op thread: these graphs are one chain of convolutions, so the parallel
+      executor only adds scheduling and a second pool that competes for the same cores;
+    * no spinning: idle pool threads sleep instead of busy-waiting for the next operator, leaving the cores to the
+      decoding, optical flow and encoding that run between (and, pipelined, beside) the network passes, for a cost
+      within the timing noise on the network alone.
+    """
     opts = ort.SessionOptions()
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.inter_op_num_threads = 1
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     threads = os.environ.get("TOONFLOW_THREADS")
     if threads:
         try:
@@ -208,17 +252,19 @@ def _check_io(card: ModelCard, session: ort.InferenceSession) -> None:
                          f"{expected}; re-export the model")
 
 
-def _create(card: ModelCard, choice: ProviderChoice, model_bytes: bytes | None = None
+def _create(card: ModelCard, choice: ProviderChoice, model_bytes: bytes | None = None, path: Path | None = None
             ) -> tuple[ort.InferenceSession, list[str]]:
-    source: str | bytes = model_bytes if model_bytes is not None else str(card.onnx_path)
+    """A session for ``path`` (default: the card's fp32 file) or for ``model_bytes`` (the fp16 conversion)."""
+    path = path or card.onnx_path
+    source: str | bytes = model_bytes if model_bytes is not None else str(path)
     try:
-        session = ort.InferenceSession(source, sess_options=_session_options(), providers=choice.providers)
+        session = ort.InferenceSession(source, sess_options=session_options(), providers=choice.providers)
     except ORT_ERRORS as exc:
         if choice.uses_gpu:
             log.warning("could not create a GPU session for %s (%s); falling back to the CPU",
                         card.onnx_path.name, exc)
             return _create(card, select_providers("cpu"))
-        raise ModelError(f"{card.onnx_path}: onnxruntime cannot load this model ({exc}); "
+        raise ModelError(f"{path}: onnxruntime cannot load this model ({exc}); "
                          "the file is not a valid ONNX model, reinstall or re-export it") from exc
     _check_io(card, session)
     used = session.get_providers()
@@ -230,37 +276,82 @@ def _create(card: ModelCard, choice: ProviderChoice, model_bytes: bytes | None =
     return session, used
 
 
-_cache: dict[tuple[str, str, str, bool], ModelSession] = {}
+_cache: dict[tuple[str, str, str, str], ModelSession] = {}
 _cache_lock = threading.Lock()
 
 
+def _int8_file(card: ModelCard, precision: str, choice: ProviderChoice) -> Path | None:
+    """The verified int8 copy to run, or ``None`` for float; see the module docstring for the rules.
+
+    Raises:
+        ModelError: ``int8`` asked for and the card lists no usable int8 file, or that file is missing or corrupt.
+    """
+    if precision == "fp32" or (precision == "auto" and choice.uses_gpu):
+        return None
+    variant = card.int8
+    if precision == "auto" and (variant is None or not variant.preferred_on_cpu):
+        return None
+    if variant is None or variant.path is None:  # only "int8" gets here without a file: preferred_on_cpu has one
+        why = "its card has no int8 section" if variant is None else "its int8 form failed the quality target"
+        raise ModelError(f"{card.card_path}: model '{card.name}' has no int8 file ({why}); use precision auto or "
+                         "fp32, or make one with `python -m training quantize`")
+    try:
+        verify_file(variant.path, variant.sha256)
+    except ModelError as exc:
+        if precision == "int8":
+            raise
+        log.warning("%s; running %s in fp32 instead", exc, card.name)
+        return None
+    return variant.path
+
+
 def get_session(card: ModelCard, device: str = "auto", fp16: bool = True,
-                available: Sequence[str] | None = None) -> ModelSession:
-    """Return the cached :class:`ModelSession` for (model file, device), creating it on first use.
+                available: Sequence[str] | None = None, precision: str = "auto") -> ModelSession:
+    """Return the cached :class:`ModelSession` for (model file, device, precision), creating it on first use.
 
     Args:
         card: a validated card (see :func:`~.models.resolve_model`).
         device: ``"auto"``, ``"cpu"`` or ``"gpu"``.
         fp16: allow fp16 on a GPU when the card supports it.
         available: override of the available providers (tests).
+        precision: one of :data:`PRECISIONS` (see the module docstring).
+
+    Raises:
+        SettingsError: unknown device or precision, or ``int8`` with ``device="gpu"``.
+        ModelError: ``int8`` without a usable int8 file; a model onnxruntime cannot load.
     """
-    choice = select_providers(device, available, fp16=fp16 and card.supports_fp16)
-    want_fp16 = bool(fp16 and card.supports_fp16 and choice.uses_gpu)
-    key = (str(card.onnx_path.resolve()), card.sha256, device, want_fp16)
+    check_precision(precision)
+    if precision == "int8":
+        if device == "gpu":
+            raise SettingsError("precision int8 runs on the CPU (the int8 files are made and measured for CPU "
+                                "kernels); use device cpu or auto with it, or precision auto / fp32 on the GPU")
+        device_choice = select_providers("cpu", available)
+    else:
+        device_choice = select_providers(device, available, fp16=fp16 and card.supports_fp16 and precision != "fp32")
+    int8_path = _int8_file(card, precision, device_choice)
+    want_fp16 = bool(fp16 and precision == "auto" and card.supports_fp16 and device_choice.uses_gpu)
+    wanted = "int8" if int8_path is not None else "fp16" if want_fp16 else "fp32"
+    key = (str(card.onnx_path.resolve()), card.sha256, device, wanted)
     with _cache_lock:
         cached = _cache.get(key)
         if cached is not None:
             return cached
         model_bytes = None
-        if want_fp16 and CUDA in choice.names and TENSORRT not in choice.names:
+        if want_fp16 and CUDA in device_choice.names and TENSORRT not in device_choice.names:
             model_bytes = _fp16_model_bytes(card.onnx_path)
-        session, used = _create(card, choice, model_bytes)
+        session, used = _create(card, device_choice, model_bytes, int8_path)
         is_fp16 = model_bytes is not None and any(p in GPU_PROVIDERS for p in used)
         if model_bytes is not None and not is_fp16:
             # fell back to the CPU: the fp16 graph is not what we want there
             session, used = _create(card, select_providers("cpu"))
-        ms = ModelSession(card=card, device=device, session=session, providers=used, fp16=is_fp16)
-        log.info("model %s on %s%s", card.name, ", ".join(used), " (fp16)" if is_fp16 else "")
+        if precision == "auto" and device_choice.uses_gpu and not any(p in GPU_PROVIDERS for p in used):
+            # a GPU was asked for but could not be used: the CPU gets its own best precision
+            int8_path = _int8_file(card, precision, select_providers("cpu"))
+            if int8_path is not None:
+                session, used = _create(card, select_providers("cpu"), path=int8_path)
+        ms = ModelSession(card=card, device=device, session=session, providers=used, fp16=is_fp16,
+                          int8=int8_path is not None)
+        log.info("model %s on %s (%s)", card.name, ", ".join(used), ms.precision)
         _cache[key] = ms
         return ms
 
