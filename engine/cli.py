@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import __version__
@@ -48,6 +49,7 @@ def _number_type(parse: Callable[[str], float], expected: str, valid: Callable[[
 
 _strength = _number_type(float, "a number between 0 and 1", lambda v: 0.0 <= v <= 1.0, "between 0 and 1")
 _non_negative_int = _number_type(int, "a whole number", lambda v: v >= 0, ">= 0")
+_positive_int = _number_type(int, "a whole number", lambda v: v >= 1, ">= 1")
 _frame_rate = _number_type(float, "a number", lambda v: MIN_SEQUENCE_FPS <= v <= MAX_SEQUENCE_FPS,
                            f"between {MIN_SEQUENCE_FPS:g} and {MAX_SEQUENCE_FPS:g}")
 _hold_tolerance = _number_type(float, "a number between 0 and 255", lambda v: 0.0 <= v <= 255.0, "between 0 and 255")
@@ -88,18 +90,8 @@ def _add_common(p: argparse.ArgumentParser, *, top: bool) -> None:
                    **({"default": []} if top else extra))
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (subcommands ``cartoonize``, ``colorize`` and ``models``)."""
-    parser = argparse.ArgumentParser(
-        prog="toonflow", description="Turn video into temporally coherent cartoon video; colour line art.")
-    parser.add_argument("--version", action="version", version=f"toonflow {__version__}")
-    _add_common(parser, top=True)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.required = True
-
-    c = sub.add_parser("cartoonize", help="cartoonize a video, a folder of images or an image",
-                       description="Cartoonize a video file, a folder of images or one image.")
-    _add_common(c, top=False)
+def _add_cartoonize_options(c: argparse.ArgumentParser) -> None:
+    """Input, output and options of ``toonflow cartoonize`` (also ``toonflow farm cartoonize``)."""
     c.add_argument("input", type=Path, metavar="IN", help="video file, folder of images, or image")
     c.add_argument("-o", "--output", type=Path, required=True, metavar="OUT",
                    help="output: .mp4/.mov/.mkv (H.264), .png/.jpg/.tif (single image input), "
@@ -118,18 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "reliable (default: off)")
     c.add_argument("--temporal-strength", type=_strength, default=0.6, metavar="F",
                    help="stabiliser blend strength in [0, 1] (default 0.6)")
-    c.add_argument("--fps", type=_frame_rate, default=None,
-                   help="frame rate for image-sequence input (default 24)")
-    c.add_argument("--frames", type=_frame_range, default=None, metavar="A-B", help=_FRAMES_HELP)
-    c.add_argument("--crf", type=int, choices=range(0, 52), default=18, metavar="0-51",
-                   help="H.264 quality: lower is better and larger (default 18)")
-    c.add_argument("--no-audio", dest="audio", action="store_false", help="do not copy the input's audio")
-    c.set_defaults(func=_cmd_cartoonize)
+    _add_output_options(c)
 
-    z = sub.add_parser("colorize", help="colour line-art frames from coloured keyframes",
-                       description="Colour a line-art video or folder of line-art images (dark lines on white) "
-                                   "from one or more coloured keyframes.")
-    _add_common(z, top=False)
+
+def _add_colorize_options(z: argparse.ArgumentParser) -> None:
+    """Input, output and options of ``toonflow colorize`` (also ``toonflow farm colorize``)."""
     z.add_argument("input", type=Path, metavar="LINEART", help="video file or folder of line-art images")
     z.add_argument("-o", "--output", type=Path, required=True, metavar="OUT",
                    help="output: .mp4/.mov/.mkv (H.264, same fps), or a folder for PNG frames named like the input")
@@ -150,13 +135,65 @@ def build_parser() -> argparse.ArgumentParser:
                    help="largest blurred difference (levels) between two frames of one held drawing (default: "
                         f"{VIDEO_HOLD_TOLERANCE:g} for video input, whose coding noise is larger, "
                         f"{DEFAULT_HOLD_TOLERANCE:g} for image files)")
-    z.add_argument("--fps", type=_frame_rate, default=None,
+    _add_output_options(z)
+
+
+def _add_output_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--fps", type=_frame_rate, default=None,
                    help="frame rate for image-sequence input (default 24)")
-    z.add_argument("--frames", type=_frame_range, default=None, metavar="A-B", help=_FRAMES_HELP)
-    z.add_argument("--crf", type=int, choices=range(0, 52), default=18, metavar="0-51",
+    p.add_argument("--crf", type=int, choices=range(0, 52), default=18, metavar="0-51",
                    help="H.264 quality: lower is better and larger (default 18)")
-    z.add_argument("--no-audio", dest="audio", action="store_false", help="do not copy the input's audio")
+    p.add_argument("--no-audio", dest="audio", action="store_false", help="do not copy the input's audio")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (subcommands ``cartoonize``, ``colorize``, ``farm`` and ``models``)."""
+    parser = argparse.ArgumentParser(
+        prog="toonflow", description="Turn video into temporally coherent cartoon video; colour line art.")
+    parser.add_argument("--version", action="version", version=f"toonflow {__version__}")
+    _add_common(parser, top=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    c = sub.add_parser("cartoonize", help="cartoonize a video, a folder of images or an image",
+                       description="Cartoonize a video file, a folder of images or one image.")
+    _add_common(c, top=False)
+    _add_cartoonize_options(c)
+    c.add_argument("--frames", type=_frame_range, default=None, metavar="A-B", help=_FRAMES_HELP)
+    c.set_defaults(func=_cmd_cartoonize)
+
+    z = sub.add_parser("colorize", help="colour line-art frames from coloured keyframes",
+                       description="Colour a line-art video or folder of line-art images (dark lines on white) "
+                                   "from one or more coloured keyframes.")
+    _add_common(z, top=False)
+    _add_colorize_options(z)
+    z.add_argument("--frames", type=_frame_range, default=None, metavar="A-B", help=_FRAMES_HELP)
     z.set_defaults(func=_cmd_colorize)
+
+    f = sub.add_parser("farm", help="cartoonize or colorize on a Dask cluster, in frame chunks",
+                       description="Split a cartoonize or colorize job into frame chunks, run them on a Dask "
+                                   "cluster (or local worker processes) and assemble the output. Needs "
+                                   "'pip install toonflow[farm]'. See docs/FARM.md.")
+    farm = f.add_subparsers(dest="farm_task", metavar="TASK")
+    farm.required = True
+    for task, add_options, helptext in (("cartoonize", _add_cartoonize_options, "cartoonize on the cluster"),
+                                        ("colorize", _add_colorize_options, "colorize on the cluster")):
+        t = farm.add_parser(task, help=helptext, description=f"{helptext.capitalize()}: the options of "
+                                                              f"'toonflow {task}' plus where and how to split.")
+        _add_common(t, top=False)
+        add_options(t)
+        t.add_argument("--scheduler", required=True, metavar="tcp://HOST:8786|local",
+                       help="the Dask scheduler's address, or 'local' to start worker processes on this machine")
+        t.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+                       help="worker processes for --scheduler local (default: one per CPU)")
+        t.add_argument("--chunk", type=_positive_int, default=48, metavar="N",
+                       help="frames per chunk (default 48; colorize chunks end at keyframes)")
+        t.add_argument("--work-dir", type=Path, default=None, metavar="DIR",
+                       help="folder for the finished chunks, at the same path on every worker (default: "
+                            ".toonflow-farm-OUTNAME beside the output; kept until the output is complete)")
+        t.add_argument("--keep-chunks", action="store_true", help="keep the chunk folders after the output is "
+                                                                  "written")
+        t.set_defaults(func=_cmd_farm)
 
     m = sub.add_parser("models", help="list installed models",
                        description=f"List the models found in --model-dir folders, ${MODEL_PATH_ENV} and "
@@ -175,10 +212,12 @@ def _span(first: int, count: int, ranged: bool) -> str:
     return f": {first}-{first + count - 1}" if ranged and count else ""
 
 
-def _cmd_cartoonize(args: argparse.Namespace) -> int:
+@contextmanager
+def _progress_bar(name: str) -> Iterator[Callable[[int, int], None]]:
+    """A tqdm bar on stderr (off when stderr is not a terminal); yields the engine's ``progress(done, total)``."""
     from tqdm import tqdm  # noqa: PLC0415 - only the CLI needs it
 
-    bar = tqdm(total=None, unit="frame", desc=args.input.name, disable=None, file=sys.stderr)
+    bar = tqdm(total=None, unit="frame", desc=name, disable=None, file=sys.stderr)
 
     def progress(done: int, total: int) -> None:
         if bar.total != total:
@@ -186,48 +225,80 @@ def _cmd_cartoonize(args: argparse.Namespace) -> int:
         bar.update(done - bar.n)
 
     try:
-        result = cartoonize_file(
-            args.input, args.output, model=args.model, device=args.device, tile_size=args.tile,
-            strength=args.strength, temporal=args.temporal, temporal_strength=args.temporal_strength,
-            extra_model_dirs=args.model_dir, audio=args.audio, crf=args.crf, fps=args.fps,
-            frame_range=args.frames, progress=progress)
+        yield progress
     finally:
         bar.close()
-    span = _span(result.first_frame, result.frames, args.frames is not None)
-    warmup = f", after {result.warmup} warm-up frames" if result.warmup else ""
-    print(f"wrote {result.output} ({result.frames} frames{span}{warmup}, {result.input.fps:.3g} fps, "
-          f"{', '.join(p.replace('ExecutionProvider', '') for p in result.providers)})")
-    return EXIT_OK
 
 
-def _cmd_colorize(args: argparse.Namespace) -> int:
-    from tqdm import tqdm  # noqa: PLC0415 - only the CLI needs it
+def _providers(providers: Sequence[str]) -> str:
+    return ", ".join(p.replace("ExecutionProvider", "") for p in providers)
 
+
+def _keyframes(args: argparse.Namespace) -> dict[int, Path]:
     keys: dict[int, Path] = {}
     for index, path in args.keys:
         if index in keys:
             raise SettingsError(f"keyframe {index} is given twice ({keys[index]} and {path}); give one image per index")
         keys[index] = path
-    bar = tqdm(total=None, unit="frame", desc=args.input.name, disable=None, file=sys.stderr)
+    return keys
 
-    def progress(done: int, total: int) -> None:
-        if bar.total != total:
-            bar.total = total
-        bar.update(done - bar.n)
 
-    try:
+def _cmd_cartoonize(args: argparse.Namespace) -> int:
+    with _progress_bar(args.input.name) as progress:
+        result = cartoonize_file(
+            args.input, args.output, model=args.model, device=args.device, tile_size=args.tile,
+            strength=args.strength, temporal=args.temporal, temporal_strength=args.temporal_strength,
+            extra_model_dirs=args.model_dir, audio=args.audio, crf=args.crf, fps=args.fps,
+            frame_range=args.frames, progress=progress)
+    span = _span(result.first_frame, result.frames, args.frames is not None)
+    warmup = f", after {result.warmup} warm-up frames" if result.warmup else ""
+    print(f"wrote {result.output} ({result.frames} frames{span}{warmup}, {result.input.fps:.3g} fps, "
+          f"{_providers(result.providers)})")
+    return EXIT_OK
+
+
+def _cmd_colorize(args: argparse.Namespace) -> int:
+    keys = _keyframes(args)
+    with _progress_bar(args.input.name) as progress:
         result = colorize_file(
             args.input, args.output, keys, model=args.model, device=args.device, max_side=args.max_side,
             reuse_holds=args.reuse_holds, hold_tolerance=args.hold_tolerance, extra_model_dirs=args.model_dir,
             audio=args.audio, crf=args.crf, fps=args.fps, frame_range=args.frames, progress=progress)
-    finally:
-        bar.close()
     span = _span(result.first_frame, result.frames, args.frames is not None)
     cuts = f", {len(result.cuts)} shot cut{'s' if len(result.cuts) != 1 else ''}" if result.cuts else ""
     holds = f", {len(result.holds)} held frame{'s' if len(result.holds) != 1 else ''}" if result.holds else ""
     print(f"wrote {result.output} ({result.frames} frames{span}, {len(result.keyframes)} keyframe"
           f"{'s' if len(result.keyframes) != 1 else ''}{cuts}{holds}, {result.input.fps:.3g} fps, "
-          f"{', '.join(p.replace('ExecutionProvider', '') for p in result.providers)})")
+          f"{_providers(result.providers)})")
+    return EXIT_OK
+
+
+def _cmd_farm(args: argparse.Namespace) -> int:
+    from .farm import CartoonizeSettings, ColorizeSettings, FarmJob, run_farm  # noqa: PLC0415 - farm runs only
+
+    settings: CartoonizeSettings | ColorizeSettings
+    model = args.model
+    if model is not None and Path(model).suffix.lower() == ".onnx":
+        model = str(Path(model).resolve())  # workers run in other folders
+    if args.farm_task == "cartoonize":
+        settings = CartoonizeSettings(model=model, device=args.device, tile_size=args.tile,
+                                      strength=args.strength, temporal=args.temporal,
+                                      temporal_strength=args.temporal_strength)
+    else:
+        keys = tuple((index, str(path.resolve())) for index, path in sorted(_keyframes(args).items()))
+        settings = ColorizeSettings(keyframes=keys, model=model, device=args.device, max_side=args.max_side,
+                                    reuse_holds=args.reuse_holds, hold_tolerance=args.hold_tolerance)
+    job = FarmJob(input=args.input.resolve(), settings=settings, fps=args.fps,
+                  model_dirs=tuple(str(Path(d).resolve()) for d in args.model_dir))
+    with _progress_bar(args.input.name) as progress:
+        result = run_farm(job, args.output, scheduler=args.scheduler, chunk_size=args.chunk, workers=args.workers,
+                          work_dir=args.work_dir, keep_chunks=args.keep_chunks, audio=args.audio, crf=args.crf,
+                          progress=progress)
+    workers = len({r.worker for r in result.reports})
+    reused = f", {len(result.reused)} reused from an earlier run" if result.reused else ""
+    print(f"wrote {result.output} ({result.frames} frames in {len(result.chunks)} chunks{reused}, on {workers} "
+          f"worker{'s' if workers != 1 else ''}, {result.seconds:.1f} s, {result.frames / result.seconds:.2f} "
+          "frames/s)")
     return EXIT_OK
 
 

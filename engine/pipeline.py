@@ -20,7 +20,7 @@ from .media_input import VideoInfo, open_frames, probe
 from .sequence import FrameSequence
 from .media_output import check_output_path, open_writer
 
-__all__ = ["CartoonizeResult", "cartoonize_file", "ColorizeResult", "colorize_file", "range_frame_names"]
+__all__ = ["CartoonizeResult", "cartoonize_file", "ColorizeResult", "colorize_file", "png_names", "range_frame_names"]
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ class ColorizeResult:
     first_frame: int = 0  # index of the first frame written (0 unless a frame range was given)
 
 
-def _png_names(names: Sequence[str] | None) -> list[str] | None:
+def png_names(names: Sequence[str] | None) -> list[str] | None:
     """Output PNG names for an image-folder input: the input's names with a .png suffix (numbered like it)."""
     if names is None:
         return None
@@ -166,7 +166,7 @@ def colorize_file(lineart: str | os.PathLike[str], out: str | os.PathLike[str],
     sequence = FrameSequence(lineart, fps=fps)
     try:
         info = sequence.info
-        names = _png_names(sequence.file_names) if info.kind == "images" else None
+        names = png_names(sequence.file_names) if info.kind == "images" else None
         if frame_range is not None:
             whole = names or range_frame_names(FrameRange(0), info.frame_count)
             names = whole[frame_range.first:frame_range.stop(info.frame_count)]
