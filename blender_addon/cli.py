@@ -113,8 +113,9 @@ def _cmd_file(args: object) -> int:
     settings = ProcessSettings(model=args.model or "", strength=1.0 if args.strength is None else args.strength,
                                temporal=bool(args.temporal), tile_size=prefs.tile_size)
     device = args.device or prefs.device
+    # the clip starts at frame 1 whatever --frames asks for, so a part agrees with the whole clip's run
     runner = engine_bridge.open_clip(source, settings, model_dirs=prefs.model_dirs, device=device,
-                                     cache_root=prefs.cache_root, index_of=lambda f: f - 1, first_frame=frames[0])
+                                     cache_root=prefs.cache_root, index_of=lambda f: f - 1, first_frame=1)
     out_dir.mkdir(parents=True, exist_ok=True)
     total = len(frames)
 

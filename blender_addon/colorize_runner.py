@@ -10,7 +10,8 @@ cache, so rendering frame ``i`` needs frames ``first .. i - 1`` cached: the miss
 
 Cache: the clip key covers the line-art source, the keyframes' content, the model and the settings; each frame file
 is named by its source index plus a signature of the line-art files it depends on (its own and its keyframe's and,
-with ``temporal``, its predecessor's signature), so redrawing one frame recomputes exactly what it changes.
+with ``temporal``, its predecessor's signature unless it is a keyframe), so redrawing one frame recomputes exactly
+what it changes.
 
 Names its cache files like :class:`runner.ClipRunner` (both are :class:`runner.CachedClipFrames`) and has the same
 ``ensure``, so the node handler and the sequencer job machinery use either.
@@ -110,15 +111,17 @@ class ColorizeRunner(CachedClipFrames):
         if index in self._signatures:
             return self._signatures[index]
         todo = [index]
-        if self.temporal:
+        if self.temporal and index not in self.keyframes:
             j = index - 1
             while j >= self.chain_start and j not in self._signatures:
                 todo.append(j)
+                if j in self.keyframes:  # the chain restarts there: nothing before it counts
+                    break
                 j -= 1
         for j in reversed(todo):
             key, prev = references_for(j, self.key_indices, temporal=self.temporal, chain_start=self.chain_start)
             parts = [self.source.frame_identity(j), self.source.frame_identity(key)]
-            if self.temporal and j - 1 >= self.chain_start:
+            if self.temporal and j - 1 >= self.chain_start and j not in self.keyframes:
                 parts.append(self._signatures[j - 1])
             self._signatures[j] = short_hash("|".join(parts), 8)
         return self._signatures[index]
@@ -143,7 +146,7 @@ class ColorizeRunner(CachedClipFrames):
                     todo.add(j)
                 elif j < min(want):
                     break
-                needed_next = needed
+                needed_next = needed and j not in self.keyframes  # a keyframe's colour needs no earlier frame
         return sorted(todo)
 
     def ensure(self, frames: Sequence[int], *, progress: ProgressFn | None = None,
@@ -228,6 +231,8 @@ class ColorizeRunner(CachedClipFrames):
         j = index
         while j >= self.chain_start and self.signature(j) not in self._drawn:
             todo.append(j)
+            if j in self.keyframes:
+                break
             j -= 1
         for j in reversed(todo):
             drawn = j

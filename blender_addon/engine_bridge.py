@@ -150,6 +150,9 @@ class LazyProcessor:
         if self._obj is not None:
             self._obj.reset()
 
+    def warmup_frames(self, first: int) -> int:
+        return int(self._get().warmup_frames(first))
+
 
 def make_processor(settings: ProcessSettings, model_dirs: tuple[str, ...], device: str, tile_size: int) -> Any:
     engine = engine_module()

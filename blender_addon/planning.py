@@ -3,17 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 __all__ = [
     "image_user_frame", "movie_clip_frame", "Step", "plan_processing", "strip_support", "strip_source_index",
-    "pick_channel", "SUPPORTED_STRIP_TYPES", "TEMPORAL_WARMUP",
+    "pick_channel", "SUPPORTED_STRIP_TYPES",
 ]
-
-#: frames processed (and not stored) before a temporal run that starts in the middle of a clip, so the
-#: stabiliser has a previous frame to lean on; outputs are not bit-identical to a full in-order run.
-TEMPORAL_WARMUP = 2
 
 SUPPORTED_STRIP_TYPES = ("MOVIE", "IMAGE")
 _UNSUPPORTED_REASONS = {
@@ -87,13 +83,15 @@ class Step:
 
 
 def plan_processing(frames: Sequence[int], cached: Iterable[int], temporal: bool,
-                    warmup: int = TEMPORAL_WARMUP, first_frame: int | None = None,
+                    warmup: Callable[[int], int] | None = None, first_frame: int | None = None,
                     last_computed: int | None = None) -> list[Step]:
     """Plan the frames to compute, in order.
 
     Without temporal processing every uncached frame is computed on its own. With it, each run of uncached frames is
-    computed in order; when the run does not start at the clip's first frame, up to ``warmup`` frames before it are
-    computed first (and not stored) so the stabiliser has its previous frame. ``last_computed`` is the frame the
+    computed in order; a run that starts ``n`` frames after the clip's first frame is preceded by ``warmup(n)``
+    frames computed and not stored (``engine.Cartoonizer.warmup_frames``: enough that the run agrees with a whole
+    render within one level; ``None``: all ``n``, from the clip's first frame). So a farm chunk
+    (``blender -b -s A -e B -a``) renders the frames of one whole render. ``last_computed`` is the frame the
     processor handled last (its temporal state continues from there without warm-up).
     """
     cached_set = set(cached)
@@ -107,7 +105,7 @@ def plan_processing(frames: Sequence[int], cached: Iterable[int], temporal: bool
         if f in cached_set:
             continue
         if previous_computed != f - 1 and f > start:
-            lo = max(start, f - warmup)
+            lo = max(start, f - (f - start if warmup is None else warmup(f - start)))
             steps.extend(Step(w, store=False) for w in range(lo, f))
         steps.append(Step(f))
         previous_computed = f

@@ -20,7 +20,7 @@ import numpy as np
 from .cache import ClipCache
 from .errors import CancelledError
 from .keys import frame_signature
-from .planning import TEMPORAL_WARMUP, plan_processing
+from .planning import plan_processing
 from .sources import FrameSource
 
 __all__ = ["Processor", "CachedClipFrames", "ClipRunner", "RunResult", "ProgressFn"]
@@ -35,6 +35,9 @@ class Processor(Protocol):
     def process(self, frame: np.ndarray) -> np.ndarray: ...
 
     def reset(self) -> None: ...
+
+    def warmup_frames(self, first: int) -> int:
+        """Frames to run before frame ``first`` of a clip so that its output agrees with a whole run's."""
 
 
 @dataclass
@@ -113,7 +116,7 @@ class ClipRunner(CachedClipFrames):
         indices = self.indices(frames)
         cached = {i for i in indices if self.index_path(i).is_file()}
         result.cached = sorted(cached)
-        steps = plan_processing(indices, cached, self.temporal, TEMPORAL_WARMUP,
+        steps = plan_processing(indices, cached, self.temporal, self.processor.warmup_frames,
                                 max(self.index_of(self.first_frame), 0), self.last_index)
         total = len(indices)
         done = len(cached)

@@ -239,6 +239,55 @@ def sc_node_animation(args: argparse.Namespace, media: dict) -> str:
     return "; ".join(msgs[:2]) + f" ... ({len(msgs)} frames, temporal, in order)"
 
 
+def sc_node_chunks(args: argparse.Namespace, media: dict) -> str:
+    """A temporal node rendered like a farm: frames 1-3, 4-6 and 7-8 as separate jobs (each with its own empty
+    cache and no runner state, like a fresh `blender -b file.blend -s A -e B -a`) against one whole render."""
+    handlers = mod("blender_addon.handlers")
+    prefs = bpy.context.preferences.addons[PKG].preferences
+    scene = new_scene("Chunks", media)
+    tree, out = comp_tree(scene)
+    src = tree.nodes.new("CompositorNodeImage")
+    src.image = bpy.data.images.load(media["movie"])
+    src.frame_duration = 8
+    node = _toon_node(tree, media)
+    node.temporal = True
+    node.temporal_strength = 0.2  # a short reach (3 warm-up frames) so the last chunk does not start from frame 1
+    tree.links.new(src.outputs[0], node.inputs[0])
+    tree.links.new(node.outputs[0], out.inputs[0])
+    mod("blender_addon.compat").set_image_output(scene, "PNG")
+    scene.render.image_settings.color_mode = "RGB"
+    work = Path(args.work) / "chunks"
+    old_cache = prefs.cache_dir
+    rendered: dict[str, dict[int, np.ndarray]] = {}
+    try:
+        for name, (first, last) in {"whole": (1, 8), "a": (1, 3), "b": (4, 6), "c": (7, 8), "off": (7, 8)}.items():
+            handlers.on_load_post()  # forget the runners, as a new Blender process would
+            node.temporal = name != "off"
+            prefs.cache_dir = str(work / f"cache_{name}")
+            scene.frame_start, scene.frame_end = first, last
+            scene.render.filepath = str(work / name / "frame_")
+            bpy.ops.render.render(animation=True, scene=scene.name)
+            rendered[name] = {f: read_rgb(work / name / f"frame_{f:04d}.png") for f in range(first, last + 1)}
+    finally:
+        prefs.cache_dir = old_cache
+    parts = {**rendered["a"], **rendered["b"], **rendered["c"]}
+    worst = max(int(np.abs(parts[f].astype(int) - rendered["whole"][f].astype(int)).max()) for f in range(1, 9))
+    assert worst <= 1, f"chunked frames differ from the whole render by up to {worst} levels"
+    # the stabiliser's state does change frames 7-8 (without it they differ), so the agreement is the warm-up's
+    state_effect = max(int(np.abs(rendered["off"][f].astype(int) - rendered["whole"][f].astype(int)).max())
+                       for f in (7, 8))
+    assert state_effect > 1, f"the stabiliser changes frames 7-8 by only {state_effect}: the test shows nothing"
+    node.temporal = True
+    handlers.on_load_post()
+    handlers.update_node(scene, node, 7)
+    runner = handlers._runners[(scene.name, tree.name, node.name)][1]
+    warm = runner.processor.warmup_frames(6)
+    assert warm == 3, f"warm-up before frame 7 is {warm} frames, expected 3 at strength 0.2"
+    exact = sum(np.array_equal(parts[f], rendered["whole"][f]) for f in range(1, 9))
+    return (f"chunks 1-3, 4-6, 7-8 vs one render: max difference {worst} level(s), {exact}/8 frames identical "
+            f"(the stabiliser alone moves frames 7-8 by up to {state_effect})")
+
+
 def sc_node_sequence(args: argparse.Namespace, media: dict) -> str:
     scene = new_scene("Seq", media)
     tree, out = comp_tree(scene)
@@ -415,6 +464,9 @@ def sc_strip_cancel_resume(args: argparse.Namespace, media: dict) -> str:
         def reset(self) -> None:
             self.inner.reset()
 
+        def warmup_frames(self, first: int) -> int:
+            return self.inner.warmup_frames(first)
+
     job.runner.processor = Slow(job.runner.processor)
     cancel_midway(scene, job)
     cached_mid = cached_frame_count(tf)
@@ -509,7 +561,7 @@ def sc_unregister(args: argparse.Namespace, media: dict) -> str:
 
 
 SCENARIOS = {f.__name__[3:]: f for f in (sc_install, sc_model_search, sc_node_still, sc_node_animation,
-                                          sc_node_sequence, sc_render_layers, sc_bad_inputs, sc_strip,
+                                          sc_node_chunks, sc_node_sequence, sc_render_layers, sc_bad_inputs, sc_strip,
                                           sc_strip_cancel_resume, sc_cli, sc_unregister)}
 
 

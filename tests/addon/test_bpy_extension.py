@@ -7,8 +7,8 @@ import pytest
 
 from conftest import assert_clean_exit, doubled_prefix_lines, scenario_result
 
-SCENARIOS = ["install", "model_search", "node_still", "node_animation", "node_sequence", "render_layers", "bad_inputs",
-             "strip", "strip_cancel_resume", "cli", "unregister"]
+SCENARIOS = ["install", "model_search", "node_still", "node_animation", "node_chunks", "node_sequence",
+             "render_layers", "bad_inputs", "strip", "strip_cancel_resume", "cli", "unregister"]
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)

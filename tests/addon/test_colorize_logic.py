@@ -156,6 +156,11 @@ def test_temporal_chain_equals_engine_colorize(lineart: dict, colorizer: Coloriz
     for f in range(1, N + 1):
         got = _read(runner.frame_path(f))
         assert np.array_equal(got, expected[f - 1]), f"frame {f}"
+    # a part after the keyframe on frame 7, in a fresh cache (a farm chunk): only the chain from that keyframe
+    part = _runner(lineart, colorizer, tmp_path / "chunk_cache", temporal=True)
+    res = part.ensure([8])
+    assert res.computed == [8] and res.warmup == [7]
+    assert np.array_equal(_read(part.frame_path(8)), expected[7])
     assert np.array_equal(_read(runner.frame_path(1)), lineart["colours"][0])  # the keyframe itself
     # the cut before frame 6: frame 6 used its keyframe (7) only
     adapter = EngineAdapter(colorizer)
@@ -225,14 +230,15 @@ def test_cache_reuse_resume_and_invalidation(lineart: dict, colorizer: Colorizer
     assert res.cached == [1, 2, 3, 4, 5] and res.computed == [6, 7, 8]
     mtimes = {f: runner.frame_path(f).stat().st_mtime_ns for f in range(1, N + 1)}
     assert runner.ensure(list(range(1, N + 1))).computed == []
-    # redraw line-art frame 3: frames 3.. of the chain are recomputed (temporal), 1-2 are kept
+    # redraw line-art frame 3: frames 3-6 of the chain are recomputed (temporal); 1-2 are kept, and so are 7-8,
+    # because the chain restarts at the keyframe on frame 7
     p3 = lineart["folder"] / "lines_0003.png"
     img = cv2.imread(str(p3), cv2.IMREAD_GRAYSCALE)
     img[5:9, 5:9] = 0
     cv2.imwrite(str(p3), img)
     res = runner.ensure(list(range(1, N + 1)))
-    assert res.cached == [1, 2] and res.computed == [3, 4, 5, 6, 7, 8], (res.cached, res.computed)
-    assert all(runner.frame_path(f).stat().st_mtime_ns == mtimes[f] for f in (1, 2))
+    assert res.cached == [1, 2, 7, 8] and res.computed == [3, 4, 5, 6], (res.cached, res.computed)
+    assert all(runner.frame_path(f).stat().st_mtime_ns == mtimes[f] for f in (1, 2, 7, 8))
 
 
 def test_keyframe_resized_with_warning_and_bad_keys(lineart: dict, colorizer: Colorizer, tmp_path: Path) -> None:

@@ -92,13 +92,18 @@ def test_pick_channel() -> None:
 def test_plan_processing() -> None:
     steps = planning.plan_processing(range(1, 6), {1, 2}, temporal=False)
     assert [s.frame for s in steps] == [3, 4, 5]
-    steps = planning.plan_processing(range(1, 8), {1, 2, 3}, temporal=True, warmup=2, first_frame=1)
+    two = lambda n: min(n, 2)  # noqa: E731 - a warm-up of two frames
+    steps = planning.plan_processing(range(1, 8), {1, 2, 3}, temporal=True, warmup=two, first_frame=1)
     assert [(s.frame, s.store) for s in steps] == [(2, False), (3, False), (4, True), (5, True), (6, True),
                                                     (7, True)]
-    steps = planning.plan_processing([5], set(), temporal=True, warmup=2, first_frame=1, last_computed=4)
+    steps = planning.plan_processing([5], set(), temporal=True, warmup=two, first_frame=1, last_computed=4)
     assert [(s.frame, s.store) for s in steps] == [(5, True)]
     steps = planning.plan_processing([1, 2], set(), temporal=True, first_frame=1)
     assert all(s.store for s in steps)
+    # no bound given: a run in the middle warms up from the clip's first frame
+    steps = planning.plan_processing([6, 7], {1}, temporal=True, first_frame=1)
+    assert [(s.frame, s.store) for s in steps] == [(1, False), (2, False), (3, False), (4, False), (5, False),
+                                                    (6, True), (7, True)]
 
 
 def test_clip_key_changes_with_each_part(tmp_path: Path) -> None:
@@ -131,6 +136,9 @@ class FakeCartoonizer:
 
     def reset(self) -> None:
         self.resets += 1
+
+    def warmup_frames(self, first: int) -> int:
+        return min(first, 2)
 
 
 class FakeSource:
