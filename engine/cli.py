@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import SettingsError, ToonflowError
+from .farm.chunks import DEFAULT_CHUNK
 from .frame_range import FrameRange
 from .lineart import DEFAULT_HOLD_TOLERANCE, VIDEO_HOLD_TOLERANCE
 from .media_input import MAX_SEQUENCE_FPS, MIN_SEQUENCE_FPS
@@ -186,8 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="the Dask scheduler's address, or 'local' to start worker processes on this machine")
         t.add_argument("--workers", type=_positive_int, default=None, metavar="N",
                        help="worker processes for --scheduler local (default: one per CPU)")
-        t.add_argument("--chunk", type=_positive_int, default=48, metavar="N",
-                       help="frames per chunk (default 48; colorize chunks end at keyframes)")
+        t.add_argument("--chunk", type=_positive_int, default=DEFAULT_CHUNK, metavar="N",
+                       help=f"frames per chunk (default {DEFAULT_CHUNK}; with --temporal each chunk after the first "
+                            "also reads the stabiliser's warm-up frames; colorize chunks end at keyframes)")
         t.add_argument("--work-dir", type=Path, default=None, metavar="DIR",
                        help="folder for the finished chunks, at the same path on every worker (default: "
                             ".toonflow-farm-OUTNAME beside the output; kept until the output is complete)")

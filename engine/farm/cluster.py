@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 
 #: the ``--scheduler`` value that starts a cluster on this machine
 LOCAL = "local"
+#: the variable engine.runtime reads for its inference thread count
+THREADS_ENV = "TOONFLOW_THREADS"
 #: seconds to wait for a remote scheduler before giving up
 CONNECT_TIMEOUT = 30
 
@@ -46,10 +48,13 @@ def connect(scheduler: str, workers: int | None = None) -> Iterator[Client]:
         for name in ("distributed", "tornado"):
             logging.getLogger(name).setLevel(logging.WARNING)
     if scheduler == LOCAL:
-        n = workers or os.cpu_count() or 1
-        log.info("starting a local Dask cluster with %d worker processes", n)
-        with distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                      dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        cores = os.cpu_count() or 1
+        n = workers or cores
+        # the workers share this machine's cores: each model session gets its share, unless the user chose
+        threads = os.environ.get(THREADS_ENV) or str(max(1, cores // n))
+        log.info("starting a local Dask cluster with %d worker processes (%s inference threads each)", n, threads)
+        with distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                                      env={THREADS_ENV: threads}) as cluster, distributed.Client(cluster) as client:
             yield client
         return
     if workers is not None:

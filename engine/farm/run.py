@@ -22,7 +22,7 @@ from ..media_input import VideoInfo, probe
 from ..media_output import check_output_path
 from ..pipeline import png_names
 from .assemble import assemble
-from .chunks import plan_chunks
+from .chunks import DEFAULT_CHUNK, plan_chunks
 from .cluster import connect
 from .job import ColorizeSettings, FarmJob
 from .worker import ChunkReport, chunk_folder, run_chunk
@@ -75,7 +75,7 @@ def _check_keyframes(job: FarmJob, frame_count: int) -> None:
             raise InputError(f"{path}: keyframe {index}: no such image file; check the path")
 
 
-def run_farm(job: FarmJob, out: Path, *, scheduler: str, chunk_size: int = 48, workers: int | None = None,
+def run_farm(job: FarmJob, out: Path, *, scheduler: str, chunk_size: int = DEFAULT_CHUNK, workers: int | None = None,
              work_dir: Path | None = None, keep_chunks: bool = False, audio: bool = True, crf: int = 18,
              progress: ProgressFn | None = None) -> FarmResult:
     """Process ``job`` on a Dask cluster into ``out`` (a video with the input's audio, or a PNG folder).
