@@ -63,7 +63,7 @@ def test_range_after_the_end_names_the_last_frame() -> None:
 
 
 @pytest.mark.skipif(not (WEIGHTS_DIR / "cel_lite.onnx").is_file(), reason="cel_lite is not in this checkout")
-def test_cartoonize_chunks_agree_with_a_whole_run(tmp_path: Path) -> None:
+def test_cartoonize_chunks_agree_with_a_whole_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     clip_path = tmp_path / "clip.mp4"
     make_video(clip_path, n=22, size=(96, 64), audio=None)
     toon = Cartoonizer("cel_lite", device="cpu", temporal=True)
@@ -72,12 +72,13 @@ def test_cartoonize_chunks_agree_with_a_whole_run(tmp_path: Path) -> None:
     expected = _folder(whole)
     assert len(expected) == 22
 
-    def run(out: Path, frame_range: FrameRange) -> None:
-        result = cartoonize_file(clip_path, out, cartoonizer=toon, frame_range=frame_range)
-        assert result.first_frame == frame_range.first
-        assert result.warmup == min(frame_range.first, toon.stabilizer.warmup_frames())  # type: ignore[union-attr]
+    def run(out: Path, frame_range: FrameRange) -> None:  # through the command line, as a farm job runs it
+        assert main(["cartoonize", str(clip_path), "-o", str(out), "--model", "cel_lite", "--device", "cpu",
+                     "--temporal", "--frames", str(frame_range)]) == 0
 
     assert _max_difference(expected, _run_chunks(tmp_path, run)) <= 1
+    reach = toon.stabilizer.warmup_frames()  # type: ignore[union-attr]
+    assert reach == 12 and "(8 frames: 8-15, after 8 warm-up frames" in capsys.readouterr().out
     # the warm-up is what makes them agree: starting cold at frame 8 gives other frames
     frames, _ = read_video(clip_path)
     toon.reset()
