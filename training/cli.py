@@ -1,5 +1,5 @@
-"""`python -m training {bootstrap,bootstrap-colorize,bootstrap-distill,train,export,train-colorize,export-colorize}`:
-build the datasets, train a recipe, export it to ONNX."""
+"""`python -m training {bootstrap,bootstrap-colorize,bootstrap-distill,train,export,train-colorize,export-colorize,
+quantize}`: build the datasets, train a recipe, export it to ONNX, make its int8 copy."""
 from __future__ import annotations
 
 import argparse
@@ -101,6 +101,19 @@ def _add_export_colorize(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--eval-crop", type=int, default=256, help="crop side of the scored pairs")
 
 
+def _add_quantize(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("quantize", help="int8 copy of an exported model for CPUs: calibrate on the train "
+                                 "split, measure against fp32 on the test split, record both in its card")
+    parser.add_argument("model", type=Path, help="the model's .onnx file (its card beside it gets an int8 section)")
+    parser.add_argument("--data", type=Path, default=None,
+                        help="data folder (default: data/cartoonize or data/colorize, by the model's task)")
+    parser.add_argument("--calibration-frames", type=int, default=32,
+                        help="cartoonize: train photos calibrated on; colorize: targets per shot and interval")
+    parser.add_argument("--eval-frames", type=int, default=0,
+                        help="cartoonize: test photos scored (0: all); colorize: targets per shot and interval")
+    parser.add_argument("--speed-repeats", type=int, default=7, help="interleaved fp32 / int8 timing runs")
+
+
 def _run_train(args: argparse.Namespace) -> None:
     from .recipes import get_recipe
     from .train import train
@@ -182,6 +195,26 @@ def _run_export_colorize(args: argparse.Namespace) -> None:
         print(json.dumps(metrics, indent=2))
 
 
+def _run_quantize(args: argparse.Namespace, argv: list[str]) -> None:
+    from engine.errors import ModelError
+    from engine.models import load_card
+
+    from .quantize import QuantizeSettings, quantize_model
+
+    try:
+        data = args.data or Path("data") / load_card(args.model).task
+        settings = QuantizeSettings(data=data, calibration_frames=args.calibration_frames,
+                                    eval_frames=args.eval_frames, speed_repeats=args.speed_repeats,
+                                    command="python -m training " + shlex.join(argv))
+        result = quantize_model(args.model, settings)
+    except (ModelError, FileNotFoundError, ValueError) as error:
+        raise SystemExit(f"python -m training quantize: error: {error}") from None
+    section = result.section
+    kept = f"wrote {result.int8_path}" if result.int8_path else "int8 copy not kept"
+    print(f"{kept}; {section['quality']['rule']}; CPU speed-up x{section['cpu_speedup']:.2f} "
+          f"({section['speed']['size']}); card {args.model.with_suffix('.json')} updated")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
@@ -199,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     _add_export(commands)
     _add_train_colorize(commands)
     _add_export_colorize(commands)
+    _add_quantize(commands)
     args, rest = parser.parse_known_args(argv)
     if rest and args.command not in _PASS_THROUGH:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
@@ -224,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
         _run_train_colorize(args)
     elif args.command == "export-colorize":
         _run_export_colorize(args)
+    elif args.command == "quantize":
+        _run_quantize(args, argv)
     else:
         _run_export(args)
     return 0

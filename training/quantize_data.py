@@ -1,0 +1,161 @@
+"""Network inputs for int8 calibration and for measuring what int8 costs, built from the training folders.
+
+Calibration and measurement must see what the engine feeds the network, so the inputs are built with the engine's
+own pieces: cartoonize photos go through ``engine.frames.to_network`` and reflection padding to the size multiple;
+colorize pairs are shrunk to the card's ``max_side``, their references aligned by ``engine.reference_alignment``
+when the card asks for it, and padded, as ``engine.colorize.Colorizer`` does. Calibration reads the ``train``
+split and the measurement the held-out ``test`` split, so the quality numbers come from frames that neither
+training nor calibration saw.
+
+Layouts: ``data/cartoonize/photos/{train,test}/*.png`` (``python -m training bootstrap``) and
+``data/colorize/{train,test}/<shot>/{color,lineart/<style>}/%06d.png`` (``python -m training bootstrap-colorize``).
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from engine.frames import to_network
+from engine.models import ModelCard
+from engine.reference_alignment import align_reference
+from engine.tiling import pad_to_multiple
+
+__all__ = ["Sample", "samples", "split_files", "COLORIZE_STYLE"]
+
+log = logging.getLogger(__name__)
+
+#: line-art style of the colorize samples: the extractor every colorize source has (the benchmark's default)
+COLORIZE_STYLE = "xdog"
+#: reference intervals of the colorize samples (frames between reference and target): near and far matches
+COLORIZE_INTERVALS = (1, 5, 10)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One network input: ``feeds`` (graph input name -> float32 NCHW, padded), a ``label`` naming its frames,
+    ``size`` (height, width) before padding, and for colorize the true colour at that size (uint8 RGB, ``None``
+    for cartoonize) to score against and the reference interval (frames between the keyframe and the target)."""
+
+    label: str
+    feeds: dict[str, np.ndarray]
+    size: tuple[int, int]
+    truth: np.ndarray | None = None
+    interval: int = 0
+
+
+def _read_rgb(path: Path) -> np.ndarray:
+    img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if img is None:
+        raise ValueError(f"{path}: not a readable image")
+    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+
+
+def _read_gray(path: Path) -> np.ndarray:
+    img = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if img is None:
+        raise ValueError(f"{path}: not a readable image")
+    return img
+
+
+def _evenly(items: Sequence[Path], count: int) -> list[Path]:
+    """``count`` items spread evenly over ``items`` (all when ``count`` <= 0 or there are fewer)."""
+    if count <= 0 or len(items) <= count:
+        return list(items)
+    return [items[round(i)] for i in np.linspace(0, len(items) - 1, count)]
+
+
+def split_files(data: Path, task: str, split: str) -> list[Path]:
+    """The photos (cartoonize) or shot folders (colorize) of a split, sorted.
+
+    Raises:
+        FileNotFoundError: the split is missing or empty (names the bootstrap command that builds it).
+    """
+    if task == "cartoonize":
+        folder, build = data / "photos" / split, "python -m training bootstrap --out DATA"
+        found = sorted(folder.glob("*.png"))
+    else:
+        folder, build = data / split, "python -m training bootstrap-colorize --out DATA"
+        found = sorted(p for p in folder.glob("*") if (p / "lineart" / COLORIZE_STYLE).is_dir())
+    if not found:
+        raise FileNotFoundError(f"{folder}: no {task} {split} data; build it with `{build}`")
+    return found
+
+
+def _pad(nchw: np.ndarray, multiple: int) -> np.ndarray:
+    n, c, h, w = nchw.shape
+    padded, _ = pad_to_multiple(nchw.reshape(n * c, h, w), multiple)
+    return padded.reshape(n, c, padded.shape[1], padded.shape[2])
+
+
+def _cartoonize_samples(card: ModelCard, photos: Sequence[Path]) -> Iterator[Sample]:
+    for path in photos:
+        rgb = _read_rgb(path)
+        x = _pad(to_network(rgb)[None], card.size_multiple)
+        yield Sample(path.name, {card.input_name: x}, rgb.shape[:2])
+
+
+def _network_size(card: ModelCard, h: int, w: int) -> tuple[int, int]:
+    """The size the engine colours an ``h`` x ``w`` frame at (``Colorizer.network_size`` with the card's cap)."""
+    if not card.max_side or max(h, w) <= card.max_side:
+        return h, w
+    scale = card.max_side / max(h, w)
+    return max(1, round(h * scale)), max(1, round(w * scale))
+
+
+def _small(img: np.ndarray, h: int, w: int) -> np.ndarray:
+    return img if img.shape[:2] == (h, w) else cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
+
+
+def _sketch(gray: np.ndarray) -> np.ndarray:
+    return gray.astype(np.float32)[None] * (2.0 / 255.0) - 1.0
+
+
+def _colorize_sample(card: ModelCard, shot: Path, target: int, references: Sequence[int]) -> Sample:
+    lines = sorted((shot / "lineart" / COLORIZE_STYLE).glob("*.png"))
+    colours = sorted((shot / "color").glob("*.png"))
+    gray = _read_gray(lines[target])
+    h, w = _network_size(card, *gray.shape)
+    gray = _small(gray, h, w)
+    refs = [(_small(_read_gray(lines[r]), h, w), _small(_read_rgb(colours[r]), h, w)) for r in references]
+    if card.reference_alignment == "dis":
+        refs = [align_reference(gray, ref_gray, ref_rgb) for ref_gray, ref_rgb in refs]
+    feeds = {
+        "sketch": _pad(_sketch(gray)[None], card.size_multiple),
+        "reference_sketch": _pad(np.stack([_sketch(g) for g, _ in refs]), card.size_multiple),
+        "reference_color": _pad(np.stack([to_network(c) for _, c in refs]), card.size_multiple),
+    }
+    label = f"{shot.name}:{target}<-{','.join(str(r) for r in references)}"
+    return Sample(label, feeds, (h, w), truth=_small(_read_rgb(colours[target]), h, w), interval=target - references[0])
+
+
+def _colorize_samples(card: ModelCard, shots: Sequence[Path], per_shot: int, two_references: bool
+                      ) -> Iterator[Sample]:
+    """Per shot and interval d, ``per_shot`` targets t spread over the shot, reference t - d (the keyframe); with
+    ``two_references`` every other sample adds frame t - 1 as the second reference (the engine's previous output)."""
+    count = 0
+    for shot in shots:
+        length = len(list((shot / "color").glob("*.png")))
+        for d in COLORIZE_INTERVALS:
+            if length <= d:
+                continue
+            for t in sorted({round(v) for v in np.linspace(d, length - 1, per_shot)}):
+                refs = [t - d, t - 1] if two_references and count % 2 and d > 1 else [t - d]
+                count += 1
+                yield _colorize_sample(card, shot, t, refs)
+
+
+def samples(card: ModelCard, data: Path, split: str, limit: int) -> Iterator[Sample]:
+    """Network inputs from ``split`` of ``data`` for ``card``'s task, built lazily.
+
+    Cartoonize: ``limit`` photos spread over the split (all when ``limit`` <= 0). Colorize: per shot and interval,
+    ``max(1, limit)`` targets (calibration, the ``train`` split, also sees two-reference inputs; the ``test``
+    split is scored with one reference, the benchmark's protocol).
+    """
+    if card.task == "cartoonize":
+        return _cartoonize_samples(card, _evenly(split_files(data, card.task, split), limit))
+    return _colorize_samples(card, split_files(data, card.task, split), max(1, limit), two_references=split == "train")
