@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from .lineart import hold_tolerance_for
 from .media_input import VideoInfo, open_frames, probe
 from .sequence import FrameSequence
 from .media_output import check_output_path, open_writer
+from .overlap import ReadAhead, WriteBehind
 
 __all__ = ["CartoonizeResult", "cartoonize_file", "ColorizeResult", "colorize_file", "png_names", "range_frame_names"]
 
@@ -59,7 +61,8 @@ def cartoonize_file(inp: str | os.PathLike[str], out: str | os.PathLike[str], *,
                     strength: float = 1.0, temporal: bool = False, temporal_strength: float = 0.6,
                     extra_model_dirs: Sequence[str | os.PathLike[str]] = (), audio: bool = True, crf: int = 18,
                     fps: float | None = None, frame_range: FrameRange | None = None,
-                    progress: ProgressFn | None = None, cartoonizer: Cartoonizer | None = None) -> CartoonizeResult:
+                    progress: ProgressFn | None = None, cartoonizer: Cartoonizer | None = None,
+                    overlap: bool = True) -> CartoonizeResult:
     """Cartoonize a video file, image folder or image into ``out`` (see :mod:`engine.media_output` for formats).
 
     The output path is checked before any frame is processed; the output appears under its final name only when
@@ -69,6 +72,9 @@ def cartoonize_file(inp: str | os.PathLike[str], out: str | os.PathLike[str], *,
     ``frame_range`` writes only those frames (PNG folders name them as a whole run would; a video output holds them
     without audio), after running the stabiliser's warm-up frames before them unwritten, so they agree with a whole
     run within one level (:meth:`Cartoonizer.warmup_frames`).
+
+    ``overlap`` decodes ahead and encodes behind the network on threads (:mod:`engine.overlap`; the same output
+    bytes); ``False`` runs the stages one after another.
 
     Raises:
         InputError, ModelError, OutputError, SettingsError: with a message naming the file and what to do.
@@ -92,14 +98,20 @@ def cartoonize_file(inp: str | os.PathLike[str], out: str | os.PathLike[str], *,
                  info.height, info.fps, out, kind,
                  "" if frame_range is None else f", frames {frame_range} after {warmup} warm-up frames")
         done = 0
-        with open_writer(out, info, audio=audio, crf=crf, frame_names=names) as writer:
-            for index, frame in enumerate(frames, start=first - warmup):
+        with ExitStack() as stages:
+            writer = stages.enter_context(open_writer(out, info, audio=audio, crf=crf, frame_names=names))
+            source: Iterator[np.ndarray] = frames
+            write: Callable[[np.ndarray], None] = writer.write
+            if overlap:
+                source = stages.enter_context(ReadAhead(frames))
+                write = stages.enter_context(WriteBehind(writer.write)).put
+            for index, frame in enumerate(source, start=first - warmup):
                 if frame_range is not None and frame_range.last is not None and index > frame_range.last:
                     break
                 cartoon = toon.process(frame)
                 if index < first:
                     continue
-                writer.write(cartoon)
+                write(cartoon)
                 done += 1
                 if progress is not None:
                     progress(done, max(total, done))
@@ -142,7 +154,7 @@ def colorize_file(lineart: str | os.PathLike[str], out: str | os.PathLike[str],
                   extra_model_dirs: Sequence[str | os.PathLike[str]] = (),
                   audio: bool = True, crf: int = 18, fps: float | None = None,
                   frame_range: FrameRange | None = None, progress: ProgressFn | None = None,
-                  colorizer: Colorizer | None = None) -> ColorizeResult:
+                  colorizer: Colorizer | None = None, overlap: bool = True) -> ColorizeResult:
     """Colour a line-art video or image folder from coloured keyframes into ``out``.
 
     Args:
@@ -158,6 +170,7 @@ def colorize_file(lineart: str | os.PathLike[str], out: str | os.PathLike[str],
             the keyframe before the range; :meth:`~engine.colorize.Colorizer.colorize`); PNG folders name them as
             a whole run would, a video output holds them without audio.
         progress: called after each frame with (frames done, total).
+        overlap: encode behind the network on a thread (the same output bytes); ``False``: one after another.
 
     Raises:
         InputError, ModelError, OutputError, SettingsError: with a message naming the file (and frame) and what
@@ -195,9 +208,11 @@ def colorize_file(lineart: str | os.PathLike[str], out: str | os.PathLike[str],
         log.info("%s: %d line-art frames %dx%d, keyframes %s -> %s (%s)", info.path, info.frame_count, info.width,
                  info.height, sorted(colours), out, kind)
         done = 0
-        with open_writer(out, info, audio=audio, crf=crf, frame_names=names) as writer:
+        with ExitStack() as stages:
+            writer = stages.enter_context(open_writer(out, info, audio=audio, crf=crf, frame_names=names))
+            write = stages.enter_context(WriteBehind(writer.write)).put if overlap else writer.write
             for frame in frames:
-                writer.write(frame)
+                write(frame)
                 done += 1
     finally:
         sequence.close()
