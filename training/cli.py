@@ -220,12 +220,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(dest="command", required=True)
-    # `bootstrap` owns its options (see training/data/bootstrap.py); they pass through unparsed.
+    # `bootstrap` owns its options (see training/data/cartoonize/command.py); they pass through unparsed.
     commands.add_parser("bootstrap", help="build the training folders from Debian/PyPI sources", add_help=False)
-    # so does `bootstrap-colorize` (training/data/colorize_bootstrap.py)
+    # so does `bootstrap-colorize` (training/data/colorize/command.py)
     commands.add_parser("bootstrap-colorize", help="build the line-art colorization shots (data/colorize)",
                         add_help=False)
-    # and `bootstrap-distill` (training/data/distill_targets.py)
+    # and `bootstrap-distill` (training/data/cartoonize/distill_targets.py)
     commands.add_parser("bootstrap-distill", help="compute the teacher styles' targets and the clips' flows "
                         "(data/distill)", add_help=False)
     _add_train(commands)
@@ -239,15 +239,15 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "bootstrap":
-        from .data.bootstrap import main as bootstrap_main
+        from .data.cartoonize.command import main as bootstrap_main
 
         return bootstrap_main(rest)
     if args.command == "bootstrap-colorize":
-        from .data.colorize_bootstrap import main as bootstrap_colorize_main
+        from .data.colorize.command import main as bootstrap_colorize_main
 
         return bootstrap_colorize_main(rest)
     if args.command == "bootstrap-distill":
-        from .data.distill_targets import main as bootstrap_distill_main
+        from .data.cartoonize.distill_targets import main as bootstrap_distill_main
 
         return bootstrap_distill_main(rest)
     if args.command in ("train", "train-colorize"):

@@ -7,8 +7,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .data.datasets import list_images, read_rgb_cached, to_tensor
-from .data.distill_targets import DistillLayout
+from .data.cartoonize.dataset import list_images, read_rgb_cached, to_tensor
+from .data.cartoonize.distill_targets import DistillLayout
 from .metrics.psnr import psnr
 
 __all__ = ["score_against_teacher"]

@@ -28,7 +28,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
 
 from .checkpoint import load_checkpoint, load_generator_state, save_checkpoint, save_generator
-from .data.colorize_dataset import ColorizeDataset
+from .data.colorize.dataset import ColorizeDataset
 from .distributed import Distributed, process_device
 from .losses.content import FeatureL1Loss
 from .losses.gate_selection import GateSelectionLoss

@@ -10,12 +10,14 @@ import cv2
 import numpy as np
 import pytest
 
-from training.data import colorize_bootstrap as cb
-from training.data import shots, sources, synfig_scenes
-from training.data.camera_paths import camera_path, film
-from training.data.colorize_parts import BuildOptions
-from training.data.colorize_sequences import restyle
-from training.data.colorize_split import held_out_range, shot_segments
+from training.data import sources, synfig
+from training.data.colorize import build as cb
+from training.data.colorize import shots
+from training.data.colorize.camera_paths import camera_path, film
+from training.data.colorize.command import main as bootstrap_colorize_main
+from training.data.colorize.parts import BuildOptions
+from training.data.colorize.sequences import restyle
+from training.data.colorize.split import held_out_range, shot_segments
 
 
 def _scene(kind: int, t: int, size: tuple[int, int] = (48, 64)) -> np.ndarray:
@@ -69,22 +71,22 @@ def _write_sif(path: Path) -> Path:
 
 def test_line_art_scene_inks_strokes_whitens_fills_and_switches_off_the_rest(tmp_path: Path) -> None:
     sif = _write_sif(tmp_path / "scene.sif")
-    info = synfig_scenes.scene_info(sif)
+    info = synfig.scene_info(sif)
     assert (info.width, info.height, info.fps, info.frames) == (64, 64, 24.0, 49)
-    counts = synfig_scenes.line_art_scene(sif, tmp_path / "lines.sif")
+    counts = synfig.line_art_scene(sif, tmp_path / "lines.sif")
     assert counts == {"strokes": 1, "fills": 1, "off": 1}
     text = (tmp_path / "lines.sif").read_text()
     assert 'type="SolidColor" active="false"' in text
     if shutil.which("synfig") is None:
         pytest.skip("synfig not installed (apt-get install synfig)")
-    (colour,) = synfig_scenes.render_frames(sif, 0, 0, 64, 64)
-    (lines,) = synfig_scenes.render_frames(tmp_path / "lines.sif", 0, 0, 64, 64)
+    (colour,) = synfig.render_frames(sif, 0, 0, 64, 64)
+    (lines,) = synfig.render_frames(tmp_path / "lines.sif", 0, 0, 64, 64)
     assert colour.shape == lines.shape == (64, 64, 4)
     assert colour[32, 32, 0] > 200 and colour[2, 2, 2] > 200  # red disc on blue
     assert tuple(lines[56, 32]) == (0, 0, 0, 255)  # the stroke along y = -0.8 is black ...
     assert tuple(lines[32, 32, :3]) == (255, 255, 255) and lines[2, 2, 3] == 0  # ... the disc white, no background
-    with pytest.raises(synfig_scenes.SynfigError, match="synfig failed"):
-        synfig_scenes.render_frames(tmp_path / "missing.sif", 0, 0, 8, 8)
+    with pytest.raises(synfig.SynfigError, match="synfig failed"):
+        synfig.render_frames(tmp_path / "missing.sif", 0, 0, 8, 8)
 
 
 def test_shot_segments_hold_out_a_benchmark_length_test_segment_with_a_gap() -> None:
@@ -126,9 +128,9 @@ def test_camera_path_is_smooth_and_sees_only_the_still() -> None:
 
 def test_missing_packages_name_the_install_command(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(sources, "missing_packages", lambda needed=None: (["tupi-data"], []))
-    with pytest.raises(cb.MissingSourcesError, match="apt-get install -y --no-install-recommends tupi-data"):
+    with pytest.raises(sources.MissingSourcesError, match="apt-get install -y --no-install-recommends tupi-data"):
         cb.build(tmp_path, parts=["tupi"], options=BuildOptions(hed=False))
-    assert cb.main(["--check", "--parts", "tupi", "--no-hed"]) == 1
+    assert bootstrap_colorize_main(["--check", "--parts", "tupi", "--no-hed"]) == 1
     with pytest.raises(ValueError, match="unknown parts"):
         cb.build(tmp_path, parts=["nope"])
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from training.data.colorize_dataset import ColorizeDataset, list_sequences, pair_windows
-from training.data.lineart import xdog
+from training.data.colorize.dataset import ColorizeDataset, list_sequences, pair_windows
+from training.data.colorize.lineart import xdog
 
 _STYLE_INK = {"xdog": None, "flat": 100}  # "flat": every line-art frame a uniform grey 100 (tells styles apart)
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from training.data.affine import AffineRange, random_affine_matrices, warp_affine
-from training.data.datasets import CartoonizeDataset
+from training.data.cartoonize.affine import AffineRange, random_affine_matrices, warp_affine
+from training.data.cartoonize.dataset import CartoonizeDataset
 
 
 def _write(path: Path, rgb: np.ndarray) -> None:

@@ -7,7 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from training.data import bootstrap, imageops, sources
+from training.data import clipart, media, sources
+from training.data.cartoonize import build as bootstrap
+from training.data.cartoonize.command import main as bootstrap_main
+from training.data.splits import split_of
 
 
 def _clipart(kind: str) -> np.ndarray:
@@ -31,8 +34,8 @@ def _clipart(kind: str) -> np.ndarray:
 
 @pytest.mark.parametrize("kind, good", [("colour", True), ("lines", False), ("mono", False), ("empty", False)])
 def test_cartoon_filter_keeps_colour_clipart_only(kind: str, good: bool) -> None:
-    rgb = imageops.crop_to_content(_clipart(kind))
-    assert imageops.is_good_cartoon(imageops.cartoon_stats(rgb)) is good
+    rgb = clipart.crop_to_content(_clipart(kind))
+    assert clipart.is_good_cartoon(clipart.cartoon_stats(rgb)) is good
 
 
 def test_cartoon_filter_can_refuse_photo_cutouts() -> None:
@@ -40,46 +43,46 @@ def test_cartoon_filter_can_refuse_photo_cutouts() -> None:
     for i, colour in enumerate([(230, 60, 40), (40, 90, 220), (250, 210, 30), (30, 160, 60), (200, 80, 200)]):
         drawn[20 + 10 * i : 60 + 10 * i, 20 + 20 * i : 70 + 20 * i] = colour
         drawn[20 + 10 * i : 60 + 10 * i, 20 + 20 * i] = (i * 12, i * 12, i * 12)
-    drawn = imageops.crop_to_content(drawn)
+    drawn = clipart.crop_to_content(drawn)
     rng = np.random.default_rng(1)
     photo = np.full((120, 160, 3), 255, np.uint8)
     photo[20:100, 20:140] = np.clip(rng.normal((150, 100, 60), 25, (80, 120, 3)), 0, 255).astype(np.uint8)
-    photo = imageops.crop_to_content(photo)
-    assert imageops.cartoon_stats(drawn).flat > 0.8 > 0.4 > imageops.cartoon_stats(photo).flat
-    assert imageops.is_good_cartoon(imageops.cartoon_stats(photo))
-    assert not imageops.is_good_cartoon(imageops.cartoon_stats(photo), min_flat=0.4)
-    assert imageops.is_good_cartoon(imageops.cartoon_stats(drawn), min_flat=0.4)
+    photo = clipart.crop_to_content(photo)
+    assert clipart.cartoon_stats(drawn).flat > 0.8 > 0.4 > clipart.cartoon_stats(photo).flat
+    assert clipart.is_good_cartoon(clipart.cartoon_stats(photo))
+    assert not clipart.is_good_cartoon(clipart.cartoon_stats(photo), min_flat=0.4)
+    assert clipart.is_good_cartoon(clipart.cartoon_stats(drawn), min_flat=0.4)
 
 
 def test_alpha_is_composited_on_white_and_content_cropped_with_margin() -> None:
     rgba = np.zeros((100, 100, 4), np.uint8)
     rgba[40:60, 30:50] = (200, 20, 20, 255)
-    rgb = imageops.to_rgb_uint8(rgba)
+    rgb = media.to_rgb_uint8(rgba)
     assert rgb.shape == (100, 100, 3) and (rgb[0, 0] == 255).all() and tuple(rgb[50, 40]) == (200, 20, 20)
-    crop = imageops.crop_to_content(rgb, margin=0.1)
+    crop = clipart.crop_to_content(rgb, margin=0.1)
     assert crop.shape == (24, 24, 3)  # 20 px of content + 2 px margin on each side
     assert (crop[0] == 255).all() and tuple(crop[12, 12]) == (200, 20, 20)
 
 
 def test_resizing_and_padding_keep_the_documented_bounds() -> None:
     small = np.zeros((50, 200, 3), np.uint8)
-    assert imageops.resize_short_side(small, 256, 384).shape[:2] == (256, 1024)
+    assert media.resize_short_side(small, 256, 384).shape[:2] == (256, 1024)
     big = np.zeros((1000, 1500, 3), np.uint8)
-    assert imageops.resize_short_side(big, 256, 384).shape[:2] == (384, 576)
+    assert media.resize_short_side(big, 256, 384).shape[:2] == (384, 576)
     mid = np.zeros((300, 400, 3), np.uint8)
-    assert imageops.resize_short_side(mid, 256, 384) is mid
-    padded = imageops.pad_aspect(small, 2.0)
+    assert media.resize_short_side(mid, 256, 384) is mid
+    padded = clipart.pad_aspect(small, 2.0)
     assert padded.shape[:2] == (100, 200) and (padded[0] == 255).all()
-    assert imageops.to_rgb_uint8(np.ones((4, 5), bool)).shape == (4, 5, 3)
-    assert imageops.to_rgb_uint8(np.full((4, 5), 65535, np.uint16)).max() == 255
+    assert media.to_rgb_uint8(np.ones((4, 5), bool)).shape == (4, 5, 3)
+    assert media.to_rgb_uint8(np.full((4, 5), 65535, np.uint16)).max() == 255
 
 
 def test_split_is_deterministic_seeded_and_about_ten_percent() -> None:
     keys = [f"src/{i}" for i in range(4000)]
-    splits = [bootstrap.split_of(k, 0, 0.1) for k in keys]
-    assert splits == [bootstrap.split_of(k, 0, 0.1) for k in keys]
-    assert 0.08 < splits.count("test") / len(keys) < 0.12
-    assert splits != [bootstrap.split_of(k, 1, 0.1) for k in keys]
+    chosen = [split_of(k, 0, 0.1) for k in keys]
+    assert chosen == [split_of(k, 0, 0.1) for k in keys]
+    assert 0.08 < chosen.count("test") / len(keys) < 0.12
+    assert chosen != [split_of(k, 1, 0.1) for k in keys]
 
 
 def test_install_commands_name_the_exact_packages() -> None:
@@ -97,9 +100,9 @@ def test_install_commands_name_the_exact_packages() -> None:
 
 def test_missing_packages_raise_with_the_install_command(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(sources, "missing_packages", lambda needed=None: (["tupi-data"], []))
-    with pytest.raises(bootstrap.MissingSourcesError, match="apt-get install -y --no-install-recommends tupi-data"):
+    with pytest.raises(sources.MissingSourcesError, match="apt-get install -y --no-install-recommends tupi-data"):
         bootstrap.build(tmp_path, sources_only=["tupi"], progress=False)
-    assert bootstrap.main(["--check", "--sources", "tupi"]) == 1
+    assert bootstrap_main(["--check", "--sources", "tupi"]) == 1
     with pytest.raises(ValueError, match="unknown sources"):
         bootstrap.build(tmp_path, sources_only=["nope"], allow_missing=True)
 
@@ -121,7 +124,7 @@ def test_tiny_real_build_writes_folders_and_manifest_and_is_idempotent(tmp_path:
     for clip in (tmp_path / "videos" / "train").iterdir():
         assert sorted(p.name for p in clip.iterdir()) == [f"{i:06d}.png" for i in range(4)]
     for png in list((tmp_path / "photos").rglob("*.png")) + list((tmp_path / "cartoons").rglob("*.png")):
-        rgb = imageops.read_rgb(png)
+        rgb = media.read_rgb(png)
         assert 256 <= min(rgb.shape[:2]) <= 384, png
     by_name = {s["name"]: s for s in manifest["sources"]}
     assert by_name["openclipart"]["package"]["licence"].startswith("public-domain")
@@ -147,8 +150,8 @@ def test_huge_images_are_refused_or_downscaled_before_compositing(tmp_path: Path
     rgba[..., 2] = 255
     rgba[100:200, 100:400, 3] = 255
     cv2.imwrite(str(path), rgba)
-    assert imageops.png_size(path) == (300, 500)
+    assert media.png_size(path) == (300, 500)
     with pytest.raises(ValueError, match="larger than"):
-        imageops.read_rgb(path, max_pixels=100_000)
-    small = imageops.read_rgb(path, max_side=250)
+        media.read_rgb(path, max_pixels=100_000)
+    small = media.read_rgb(path, max_side=250)
     assert small.shape == (150, 250, 3) and tuple(small[75, 125]) == (255, 0, 0) and (small[0, 0] == 255).all()

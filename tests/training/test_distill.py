@@ -12,8 +12,8 @@ import pytest
 import torch
 
 from training.checkpoint import load_generator_state
-from training.data.distill_dataset import DistillDataset
-from training.data.distill_targets import DistillLayout, build_flows, build_targets
+from training.data.cartoonize.distill_dataset import DistillDataset
+from training.data.cartoonize.distill_targets import DistillLayout, build_flows, build_targets
 from training.export import export_cartoonizer
 from training.losses import FlowWarpLoss, GradientLoss
 from training.losses.flow_warp import warp_by_flow

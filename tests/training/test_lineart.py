@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from training.data import lineart
+from training.data.colorize import lineart
 
 
 def _square(size: int = 64) -> np.ndarray:
@@ -68,7 +68,7 @@ def test_alpha_lines_uses_coverage_or_darkness() -> None:
 
 
 def _hed_installed() -> bool:
-    from training.data.hed import default_weights_path
+    from training.data.colorize.hed import default_weights_path
 
     try:
         default_weights_path()
@@ -95,7 +95,7 @@ def test_hed_loads_the_bsds_weights_and_traces_the_outline_of_a_shape() -> None:
 
 def test_hed_refuses_a_foreign_weights_file(tmp_path: Path) -> None:
     h5py = pytest.importorskip("h5py")
-    from training.data.hed import HED
+    from training.data.colorize.hed import HED
 
     path = tmp_path / "other.h5"
     with h5py.File(path, "w") as f:

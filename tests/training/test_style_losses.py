@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from training.data.edge_smooth import edge_smooth
+from training.data.cartoonize.edge_smooth import edge_smooth
 from training.losses import (
     AnimeAdversarialLoss,
     ColorLoss,

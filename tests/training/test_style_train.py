@@ -11,7 +11,7 @@ from safetensors.torch import load_file
 from torch import nn
 
 from training.cli import main as training_main
-from training.data.datasets import CartoonizeDataset
+from training.data.cartoonize.dataset import CartoonizeDataset
 from training.export import export_cartoonizer
 from training.methods import method_for
 from training.recipes import get_recipe

@@ -1,1 +1,2 @@
-"""Training data: the offline dataset bootstrap, torch datasets, and the simulated next-frame affine."""
+"""Training data, one package per task (``cartoonize``, ``colorize``), and what both builds share: media files, the
+offline package catalogue, the clip-art filter, the synfig reader, the split rule and the resumable-part markers."""

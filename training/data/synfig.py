@@ -1,4 +1,8 @@
-"""synfig scenes as colour / true line-art frame sequences.
+"""The one synfig reader of both data builds: a scene's canvas (size, frame rate, length), its renders, and a
+line-art copy of it.
+
+The cartoonize build renders single frames of each scene as cartoon stills (:func:`render_still`); the colorize
+build renders frame ranges (:func:`render_frames`) of a scene and of its line-art copy (:func:`line_art_scene`).
 
 synfig-examples draw characters as separate outline layers (the strokes) over region layers (the fills). A copy of
 a scene in which every outline is black, every fill is white and every shading/texture layer is off renders as
@@ -18,7 +22,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-__all__ = ["SceneInfo", "scene_info", "line_art_scene", "render_frames", "SynfigError"]
+__all__ = ["SceneInfo", "scene_info", "line_art_scene", "render_frames", "render_still", "SynfigError"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +50,12 @@ class SceneInfo:
     width: int
     height: int
     fps: float
-    frames: int  # number of animation frames (1 for a still scene)
+    seconds: float  # end time of the animation (0 for a still scene)
+
+    @property
+    def frames(self) -> int:
+        """Number of animation frames (1 for a still scene)."""
+        return max(1, int(round(self.seconds * self.fps)) + 1) if self.seconds > 0 else 1
 
 
 def scene_info(path: Path) -> SceneInfo:
@@ -65,8 +74,7 @@ def scene_info(path: Path) -> SceneInfo:
     seconds = 0.0
     for number, unit in re.findall(r"([0-9.]+)\s*([hmsf])", attr("end-time", "0f")):
         seconds += float(number) * {"h": 3600.0, "m": 60.0, "s": 1.0, "f": 1.0 / fps}[unit]
-    return SceneInfo(int(float(attr("width", "480"))), int(float(attr("height", "270"))), fps,
-                     max(1, int(round(seconds * fps)) + 1) if seconds > 0 else 1)
+    return SceneInfo(int(float(attr("width", "480"))), int(float(attr("height", "270"))), fps, seconds)
 
 
 def _set_colour(layer: ET.Element, rgba: tuple[float, float, float, float]) -> None:
@@ -112,27 +120,42 @@ def render_frames(scene: Path, first: int, last: int, width: int, height: int, *
     Raises:
         SynfigError: synfig is not installed (``apt-get install synfig``), failed, or wrote no frames.
     """
+    times = ["--time", str(first)] if first == last else ["--begin-time", str(first), "--end-time", str(last)]
+    frames = _render(scene, times, width, height, timeout, f"frames {first}-{last}")
+    if len(frames) != last - first + 1:
+        logger.warning("synfig wrote %d frames for %s %d-%d", len(frames), scene.name, first, last)
+    return frames
+
+
+def render_still(scene: Path, seconds: float, width: int, height: int, *, timeout: float = 60.0) -> np.ndarray:
+    """Render the frame at ``seconds`` (to the millisecond) of a scene; H x W x 4 uint8 RGBA.
+
+    Raises:
+        SynfigError: as :func:`render_frames`.
+    """
+    return _render(scene, ["--time", f"{seconds:.3f}"], width, height, timeout, f"t={seconds:.2f}")[0]
+
+
+def _render(scene: Path, times: list[str], width: int, height: int, timeout: float, what: str) -> list[np.ndarray]:
+    """Run synfig on ``scene`` for the ``times`` arguments; the RGBA frames it wrote, in order."""
     exe = shutil.which("synfig")
     if exe is None:
         raise SynfigError("synfig not found: apt-get update && apt-get install -y synfig")
     with tempfile.TemporaryDirectory(prefix="toonflow_synfig_") as tmp:
         out = Path(tmp) / "f.png"
-        cmd = [exe, str(scene), "-q", "-T", "1", "-w", str(width), "-h", str(height), "-o", str(out)]
-        cmd += ["--time", str(first)] if first == last else ["--begin-time", str(first), "--end-time", str(last)]
+        cmd = [exe, str(scene), "-q", "-T", "1", "-w", str(width), "-h", str(height), "-o", str(out), *times]
         try:
             proc = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
         except subprocess.TimeoutExpired as exc:
-            raise SynfigError(f"synfig timed out on {scene} frames {first}-{last}") from exc
+            raise SynfigError(f"synfig timed out on {scene} {what}") from exc
         files = sorted(Path(tmp).glob("f*.png"))
         if proc.returncode != 0 or not files:
             tail = proc.stderr.decode(errors="replace")[-400:]
-            raise SynfigError(f"synfig failed on {scene} frames {first}-{last} (rc {proc.returncode}): {tail}")
+            raise SynfigError(f"synfig failed on {scene} {what} (rc {proc.returncode}): {tail}")
         frames = []
         for f in files:
             image = cv2.imread(str(f), cv2.IMREAD_UNCHANGED)
             if image is None or image.ndim != 3 or image.shape[2] != 4:
                 raise SynfigError(f"synfig wrote an unreadable frame {f.name} for {scene}")
             frames.append(cv2.cvtColor(image, cv2.COLOR_BGRA2RGBA))
-        if len(frames) != last - first + 1:
-            logger.warning("synfig wrote %d frames for %s %d-%d", len(frames), scene.name, first, last)
         return frames

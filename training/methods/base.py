@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from ..data.datasets import CartoonizeDataset
+from ..data.cartoonize.dataset import CartoonizeDataset
 from ..distributed import Distributed
 
 __all__ = ["TrainingMethod", "halved_linear_decay"]

@@ -10,7 +10,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..data.distill_dataset import DistillDataset
+from ..data.cartoonize.distill_dataset import DistillDataset
 from ..losses import FlowWarpLoss, GradientLoss, MotionConsistencyLoss
 from ..nets.generator import CartoonGenerator, GeneratorConfig
 from ..nets.vgg import VGG19Features

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..data.datasets import CartoonizeDataset
+from ..data.cartoonize.dataset import CartoonizeDataset
 from ..losses import ContentLoss, SemanticLoss, TotalVariationLoss
 from ..nets.segmenter import Segmenter, VGGClusterSegmenter
 from ..nets.unet import UNetConfig, UNetGenerator

@@ -1,4 +1,5 @@
-"""Torch datasets over the folders written by `bootstrap` (photos, cartoons, video clips)."""
+"""Torch dataset over the folders written by `bootstrap` (photos, cartoons, video clips), and the image reading
+helpers the distillation dataset and scoring share with it."""
 from __future__ import annotations
 
 import random
@@ -10,6 +11,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from ..media import resize_short_side
 from .affine import random_affine_matrices, warp_affine
 from .edge_smooth import edge_smooth
 
@@ -43,21 +45,6 @@ def read_rgb_cached(path: Path) -> np.ndarray:
 
 def to_tensor(image: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float() / 127.5 - 1.0
-
-
-def _resize_short_side(image: np.ndarray, short_side: int) -> np.ndarray:
-    height, width = image.shape[:2]
-    factor = short_side / min(height, width)
-    shape = (max(short_side, round(width * factor)), max(short_side, round(height * factor)))
-    interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
-    return cv2.resize(image, shape, interpolation=interpolation)
-
-
-def _fit(image: np.ndarray, size: int) -> np.ndarray:
-    """Upscale so the short side is at least `size`."""
-    if min(image.shape[:2]) >= size:
-        return image
-    return _resize_short_side(image, size)
 
 
 class CartoonizeDataset(Dataset):
@@ -104,8 +91,8 @@ class CartoonizeDataset(Dataset):
         size = self.crop_size
         if self.content_scale is not None:
             short_side = round(size * rng.uniform(*self.content_scale))
-            images = [_resize_short_side(image, short_side) for image in images]
-        images = [_fit(image, size) for image in images]
+            images = [resize_short_side(image, short_side, short_side) for image in images]
+        images = [resize_short_side(image, size) for image in images]  # at least the crop
         height, width = images[0].shape[:2]
         top, left = rng.randint(0, height - size), rng.randint(0, width - size)
         flip = rng.random() < 0.5

@@ -1,5 +1,5 @@
-"""Torch dataset over a bootstrap folder and its distillation files (training/data/distill_targets.py): image /
-teacher-target pairs, each with a next frame, its target and the flow between the two.
+"""Torch dataset over a bootstrap folder and its distillation files (:mod:`training.data.cartoonize.distill_targets`):
+image / teacher-target pairs, each with a next frame, its target and the flow between the two.
 
 Item (float32; images [3, S, S] in [-1, 1]):
 - `photo`, `target`: a crop of a training image and the same crop of the teacher's output;
@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from .affine import random_affine_matrices, warp_affine
-from .datasets import list_images, read_rgb_cached, to_tensor
+from .dataset import list_images, read_rgb_cached, to_tensor
 from .distill_targets import DistillLayout
 
 __all__ = ["DistillDataset"]

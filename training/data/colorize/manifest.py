@@ -4,10 +4,11 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Sequence
 
-from .colorize_parts import PART_VERSIONS, BuildOptions
-from .colorize_sequences import LINE_ART_STYLES
-from .colorize_sources import HED_PACKAGE, package_records
-from .colorize_split import SPLIT_RULE, SPLITS
+from ..splits import SPLITS
+from .parts import PART_VERSIONS, BuildOptions
+from .sequences import LINE_ART_STYLES
+from .sources import HED_PACKAGE, package_records
+from .split import SPLIT_RULE
 
 __all__ = ["FORMAT_VERSION", "manifest"]
 

@@ -1,11 +1,11 @@
 """How each part of the colorize data is made, and the build options the recipes read.
 
-- ``tupi``, ``bbb``: a video cut into shots (:mod:`training.data.shots`), each shot split into a test and a train
-  segment (:func:`training.data.colorize_split.shot_segments`).
+- ``tupi``, ``bbb``: a video cut into shots (:mod:`training.data.colorize.shots`), each shot split into a test and a
+  train segment (:func:`training.data.colorize.split.shot_segments`).
 - ``synfig_animated``: animated synfig scenes rendered frame by frame; style "true" from a copy of the scene with
-  black strokes on white fills (:mod:`training.data.synfig_scenes`).
+  black strokes on white fills (:mod:`training.data.synfig`).
 - ``synfig_stills``: still synfig scenes (colour + true lines rendered once, large) filmed by a smooth random
-  camera (:mod:`training.data.camera_paths`): synthetic shots with exact lines.
+  camera (:mod:`training.data.colorize.camera_paths`): synthetic shots with exact lines.
 - ``clipart``: openclipart colour drawings filmed by the same camera (style "xdog" only).
 """
 from __future__ import annotations
@@ -23,12 +23,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from . import imageops, shots, sources, synfig_scenes
-from .bootstrap import read_video
+from .. import sources, synfig
+from ..media import read_video, resize_short_side, to_rgb_uint8
+from . import shots
 from .camera_paths import camera_path, film
-from .colorize_sequences import SequenceRecord, SequenceWriter
-from .colorize_sources import ANIMATED_SCENES, STILL_SCENES, clipart_images
-from .colorize_split import held_out_range, shot_segments, synthetic_split
+from .sequences import SequenceRecord, SequenceWriter
+from .sources import ANIMATED_SCENES, STILL_SCENES, clipart_images
+from .split import held_out_range, shot_segments, synthetic_split
 
 __all__ = ["BuildOptions", "PART_VERSIONS", "PART_OPTIONS", "PART_BUILDERS"]
 
@@ -59,16 +60,9 @@ class BuildOptions:
         return json.loads(json.dumps(asdict(self)))
 
 
-def _resize_short(rgb: np.ndarray, short: int) -> np.ndarray:
-    """Downscale (never upscale) to the given short side, even sizes."""
-    out = imageops.resize_short_side(rgb, 1, short) if min(rgb.shape[:2]) > short else rgb
-    h, w = out.shape[:2]
-    return np.ascontiguousarray(out[: h - h % 2, : w - w % 2])
-
-
 def _video_part(writer: SequenceWriter, options: BuildOptions, name: str, path: Path,
                 max_frames: int | None) -> list[SequenceRecord]:
-    frames = [_resize_short(f, options.video_short_side) for f in read_video(path, max_frames)]
+    frames = [resize_short_side(f, 1, options.video_short_side, even=True) for f in read_video(path, max_frames)]
     if not frames:
         raise ValueError(f"{path}: no frames decoded")
     records = []
@@ -99,19 +93,19 @@ def _render_pair(sif: Path, first: int, last: int, width: int,
     """Colour (RGB on white) and true line art (grey) of frames first..last, the two renders run in parallel."""
     with tempfile.TemporaryDirectory(prefix="toonflow_sif_") as tmp:  # the scenes used reference no files
         lines_sif = Path(tmp) / sif.name
-        synfig_scenes.line_art_scene(sif, lines_sif)
+        synfig.line_art_scene(sif, lines_sif)
         with ThreadPoolExecutor(2) as pool:
-            colour_job = pool.submit(synfig_scenes.render_frames, sif, first, last, width, height)
-            lines_job = pool.submit(synfig_scenes.render_frames, lines_sif, first, last, width, height)
+            colour_job = pool.submit(synfig.render_frames, sif, first, last, width, height)
+            lines_job = pool.submit(synfig.render_frames, lines_sif, first, last, width, height)
             colours, lines = colour_job.result(), lines_job.result()
-    colours = [imageops.to_rgb_uint8(c) for c in colours]
-    lines = [cv2.cvtColor(imageops.to_rgb_uint8(x), cv2.COLOR_RGB2GRAY) for x in lines]
+    colours = [to_rgb_uint8(c) for c in colours]
+    lines = [cv2.cvtColor(to_rgb_uint8(x), cv2.COLOR_RGB2GRAY) for x in lines]
     n = min(len(colours), len(lines))
     return colours[:n], lines[:n]
 
 
 def _render_size(sif: Path, short: int) -> tuple[int, int]:
-    info = synfig_scenes.scene_info(sif)
+    info = synfig.scene_info(sif)
     scale = short / min(info.width, info.height)
     return max(2, 2 * round(info.width * scale / 2)), max(2, 2 * round(info.height * scale / 2))
 

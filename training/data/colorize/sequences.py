@@ -18,7 +18,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from . import imageops, lineart
+from . import lineart
+from ..media import read_rgb, write_png
 
 __all__ = ["LINE_ART_STYLES", "SequenceRecord", "SequenceWriter", "restyle"]
 
@@ -81,7 +82,7 @@ class SequenceWriter:
         if with_hed:
             styles.setdefault("hed", lambda i: self._hed_lines()(colours[i]))
         for i, rgb in enumerate(colours):
-            imageops.write_png(folder / "color" / f"{i:06d}.png", rgb)
+            write_png(folder / "color" / f"{i:06d}.png", rgb)
             for name, make in styles.items():
                 _write_grey(folder / "lineart" / name / f"{i:06d}.png", make(i))
         record.frames, (record.height, record.width) = len(colours), colours[0].shape[:2]
@@ -115,7 +116,7 @@ def restyle(out: Path, style: str = "hed") -> int:
             continue
         folder = meta_path.parent
         for i in range(meta["frames"]):
-            rgb = imageops.read_rgb(folder / "color" / f"{i:06d}.png")
+            rgb = read_rgb(folder / "color" / f"{i:06d}.png")
             _write_grey(folder / "lineart" / style / f"{i:06d}.png", hed(rgb))
             count += 1
         meta["params"]["hed"] = _hed_params(hed)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import imageops, sources
+from .. import clipart, sources
+from ..media import read_rgb
 
 __all__ = ["PARTS", "PART_PACKAGES", "HED_PACKAGE", "AnimatedScene", "StillScene", "ANIMATED_SCENES", "STILL_SCENES",
            "missing_for", "check_requirements", "package_records", "clipart_images"]
@@ -100,11 +101,11 @@ def clipart_images(seed: int) -> Iterator[tuple[Path, np.ndarray]]:
     random.Random(seed).shuffle(paths)
     for path in paths:
         try:
-            rgb = imageops.read_rgb(path)
+            rgb = read_rgb(path)
         except ValueError:
             continue
         if min(rgb.shape[:2]) < 200:
             continue
-        rgb = imageops.crop_to_content(rgb)
-        if imageops.is_good_cartoon(imageops.cartoon_stats(rgb)):
-            yield path, imageops.pad_aspect(rgb, 1.6)
+        rgb = clipart.crop_to_content(rgb)
+        if clipart.is_good_cartoon(clipart.cartoon_stats(rgb)):
+            yield path, clipart.pad_aspect(rgb, 1.6)

@@ -9,11 +9,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from .bootstrap import split_of
+from ..splits import split_of
 
-__all__ = ["SPLITS", "SPLIT_RULE", "shot_segments", "held_out_range", "synthetic_split"]
+__all__ = ["SPLIT_RULE", "shot_segments", "held_out_range", "synthetic_split"]
 
-SPLITS = ("train", "test")
 #: The rule in words (recorded in the manifest).
 SPLIT_RULE = ("a shot (real video or animated synfig range) gives a test segment of test_frames frames at "
               "its head or tail (sha1 of seed:shot id) and a train segment gap frames away; animated synfig "
