@@ -21,7 +21,7 @@ from .lineart import DEFAULT_HOLD_TOLERANCE, VIDEO_HOLD_TOLERANCE
 from .media_input import MAX_SEQUENCE_FPS, MIN_SEQUENCE_FPS
 from .models import DEFAULT_MODELS, MODEL_PATH_ENV, WEIGHTS_DIR, ModelCard, find_models, is_default_model
 from .pipeline import cartoonize_file, colorize_file
-from .runtime import DEVICES
+from .runtime import DEVICES, PRECISIONS
 
 __all__ = ["main", "build_parser"]
 
@@ -111,6 +111,7 @@ def _add_cartoonize_options(c: argparse.ArgumentParser) -> None:
                         "reliable (default: off)")
     c.add_argument("--temporal-strength", type=_strength, default=0.6, metavar="F",
                    help="stabiliser blend strength in [0, 1] (default 0.6)")
+    _add_precision(c)
     _add_output_options(c)
 
 
@@ -136,7 +137,15 @@ def _add_colorize_options(z: argparse.ArgumentParser) -> None:
                    help="largest blurred difference (levels) between two frames of one held drawing (default: "
                         f"{VIDEO_HOLD_TOLERANCE:g} for video input, whose coding noise is larger, "
                         f"{DEFAULT_HOLD_TOLERANCE:g} for image files)")
+    _add_precision(z)
     _add_output_options(z)
+
+
+def _add_precision(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--precision", choices=PRECISIONS, default="auto",
+                   help="auto: the model's int8 copy on a CPU when its card says it kept the quality and ran faster, "
+                        "fp16 on a GPU where the card allows, else fp32 (default); fp32: always full precision; "
+                        "int8: the int8 copy (an error when the model has none)")
 
 
 def _add_output_options(p: argparse.ArgumentParser) -> None:
@@ -232,8 +241,11 @@ def _progress_bar(name: str) -> Iterator[Callable[[int, int], None]]:
         bar.close()
 
 
-def _providers(providers: Sequence[str]) -> str:
-    return ", ".join(p.replace("ExecutionProvider", "") for p in providers)
+def _how(providers: Sequence[str], precision: str, frames: int, seconds: float) -> str:
+    """The end of a run's summary line: where and in what precision the network ran, and how fast."""
+    where = ", ".join(p.replace("ExecutionProvider", "") for p in providers)
+    rate = f", {frames / seconds:.2f} frames/s" if seconds > 0 and frames else ""
+    return f"{where} {precision}{rate}"
 
 
 def _keyframes(args: argparse.Namespace) -> dict[int, Path]:
@@ -251,11 +263,11 @@ def _cmd_cartoonize(args: argparse.Namespace) -> int:
             args.input, args.output, model=args.model, device=args.device, tile_size=args.tile,
             strength=args.strength, temporal=args.temporal, temporal_strength=args.temporal_strength,
             extra_model_dirs=args.model_dir, audio=args.audio, crf=args.crf, fps=args.fps,
-            frame_range=args.frames, progress=progress)
+            frame_range=args.frames, progress=progress, precision=args.precision)
     span = _span(result.first_frame, result.frames, args.frames is not None)
     warmup = f", after {result.warmup} warm-up frames" if result.warmup else ""
     print(f"wrote {result.output} ({result.frames} frames{span}{warmup}, {result.input.fps:.3g} fps, "
-          f"{_providers(result.providers)})")
+          f"{_how(result.providers, result.precision, result.frames + result.warmup, result.seconds)})")
     return EXIT_OK
 
 
@@ -265,13 +277,14 @@ def _cmd_colorize(args: argparse.Namespace) -> int:
         result = colorize_file(
             args.input, args.output, keys, model=args.model, device=args.device, max_side=args.max_side,
             reuse_holds=args.reuse_holds, hold_tolerance=args.hold_tolerance, extra_model_dirs=args.model_dir,
-            audio=args.audio, crf=args.crf, fps=args.fps, frame_range=args.frames, progress=progress)
+            audio=args.audio, crf=args.crf, fps=args.fps, frame_range=args.frames, progress=progress,
+            precision=args.precision)
     span = _span(result.first_frame, result.frames, args.frames is not None)
     cuts = f", {len(result.cuts)} shot cut{'s' if len(result.cuts) != 1 else ''}" if result.cuts else ""
     holds = f", {len(result.holds)} held frame{'s' if len(result.holds) != 1 else ''}" if result.holds else ""
     print(f"wrote {result.output} ({result.frames} frames{span}, {len(result.keyframes)} keyframe"
           f"{'s' if len(result.keyframes) != 1 else ''}{cuts}{holds}, {result.input.fps:.3g} fps, "
-          f"{_providers(result.providers)})")
+          f"{_how(result.providers, result.precision, result.frames, result.seconds)})")
     return EXIT_OK
 
 
@@ -285,11 +298,12 @@ def _cmd_farm(args: argparse.Namespace) -> int:
     if args.farm_task == "cartoonize":
         settings = CartoonizeSettings(model=model, device=args.device, tile_size=args.tile,
                                       strength=args.strength, temporal=args.temporal,
-                                      temporal_strength=args.temporal_strength)
+                                      temporal_strength=args.temporal_strength, precision=args.precision)
     else:
         keys = tuple((index, str(path.resolve())) for index, path in sorted(_keyframes(args).items()))
         settings = ColorizeSettings(keyframes=keys, model=model, device=args.device, max_side=args.max_side,
-                                    reuse_holds=args.reuse_holds, hold_tolerance=args.hold_tolerance)
+                                    reuse_holds=args.reuse_holds, hold_tolerance=args.hold_tolerance,
+                                    precision=args.precision)
     job = FarmJob(input=args.input.resolve(), settings=settings, fps=args.fps,
                   model_dirs=tuple(str(Path(d).resolve()) for d in args.model_dir))
     with _progress_bar(args.input.name) as progress:

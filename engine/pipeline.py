@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -46,6 +47,8 @@ class CartoonizeResult:
     providers: list[str]
     first_frame: int = 0
     warmup: int = 0
+    precision: str = "fp32"  # what the network ran in: "fp32", "fp16" or "int8"
+    seconds: float = 0.0  # wall time of the run, model opening excluded
 
 
 def range_frame_names(frame_range: FrameRange | None, frame_count: int) -> list[str] | None:
@@ -62,7 +65,7 @@ def cartoonize_file(inp: str | os.PathLike[str], out: str | os.PathLike[str], *,
                     extra_model_dirs: Sequence[str | os.PathLike[str]] = (), audio: bool = True, crf: int = 18,
                     fps: float | None = None, frame_range: FrameRange | None = None,
                     progress: ProgressFn | None = None, cartoonizer: Cartoonizer | None = None,
-                    overlap: bool = True) -> CartoonizeResult:
+                    overlap: bool = True, precision: str = "auto") -> CartoonizeResult:
     """Cartoonize a video file, image folder or image into ``out`` (see :mod:`engine.media_output` for formats).
 
     The output path is checked before any frame is processed; the output appears under its final name only when
@@ -74,7 +77,8 @@ def cartoonize_file(inp: str | os.PathLike[str], out: str | os.PathLike[str], *,
     run within one level (:meth:`Cartoonizer.warmup_frames`).
 
     ``overlap`` decodes ahead and encodes behind the network on threads (:mod:`engine.overlap`; the same output
-    bytes); ``False`` runs the stages one after another.
+    bytes); ``False`` runs the stages one after another. ``precision`` is the Cartoonizer's (``"auto"``: the card's
+    int8 copy on a CPU when it held its quality and was faster).
 
     Raises:
         InputError, ModelError, OutputError, SettingsError: with a message naming the file and what to do.
@@ -85,7 +89,8 @@ def cartoonize_file(inp: str | os.PathLike[str], out: str | os.PathLike[str], *,
     kind = check_output_path(inp, out, len(names) if names is not None else info.frame_count)
     toon = cartoonizer or Cartoonizer(model, device=device, tile_size=tile_size, strength=strength,
                                       temporal=temporal, temporal_strength=temporal_strength,
-                                      extra_model_dirs=extra_model_dirs)
+                                      extra_model_dirs=extra_model_dirs, precision=precision)
+    t0 = time.perf_counter()
     warmup = toon.warmup_frames(first)
     total = info.frame_count - first if names is None else len(names)
     if frame_range is not None and audio and info.has_audio and kind == "video":
@@ -120,7 +125,7 @@ def cartoonize_file(inp: str | os.PathLike[str], out: str | os.PathLike[str], *,
     finally:
         frames.close()
     return CartoonizeResult(input=info, output=Path(out), frames=done, providers=toon.providers, first_frame=first,
-                            warmup=warmup)
+                            warmup=warmup, precision=toon.precision, seconds=time.perf_counter() - t0)
 
 
 @dataclass(frozen=True)
@@ -135,6 +140,8 @@ class ColorizeResult:
     cuts: tuple[int, ...]
     holds: tuple[int, ...]  # frames that repeated the previous output (held drawings)
     first_frame: int = 0  # index of the first frame written (0 unless a frame range was given)
+    precision: str = "fp32"  # what the network ran in: "fp32", "fp16" or "int8"
+    seconds: float = 0.0  # wall time of the run, model opening excluded
 
 
 def png_names(names: Sequence[str] | None) -> list[str] | None:
@@ -154,7 +161,8 @@ def colorize_file(lineart: str | os.PathLike[str], out: str | os.PathLike[str],
                   extra_model_dirs: Sequence[str | os.PathLike[str]] = (),
                   audio: bool = True, crf: int = 18, fps: float | None = None,
                   frame_range: FrameRange | None = None, progress: ProgressFn | None = None,
-                  colorizer: Colorizer | None = None, overlap: bool = True) -> ColorizeResult:
+                  colorizer: Colorizer | None = None, overlap: bool = True,
+                  precision: str = "auto") -> ColorizeResult:
     """Colour a line-art video or image folder from coloured keyframes into ``out``.
 
     Args:
@@ -202,7 +210,9 @@ def colorize_file(lineart: str | os.PathLike[str], out: str | os.PathLike[str],
         if hold_tolerance is None:
             hold_tolerance = hold_tolerance_for(video=info.kind == "video")
         col = colorizer or Colorizer(model, device=device, max_side=max_side, reuse_holds=reuse_holds,
-                                     hold_tolerance=hold_tolerance, extra_model_dirs=extra_model_dirs)
+                                     hold_tolerance=hold_tolerance, extra_model_dirs=extra_model_dirs,
+                                     precision=precision)
+        t0 = time.perf_counter()
         # checks the keyframes before any output
         frames = col.colorize(sequence, colours, progress=progress, frame_range=frame_range)
         log.info("%s: %d line-art frames %dx%d, keyframes %s -> %s (%s)", info.path, info.frame_count, info.width,
@@ -218,4 +228,5 @@ def colorize_file(lineart: str | os.PathLike[str], out: str | os.PathLike[str],
         sequence.close()
     return ColorizeResult(input=info, output=Path(out), frames=done, providers=col.providers,
                           keyframes=tuple(sorted(colours)), cuts=tuple(col.cuts),
-                          holds=tuple(col.holds), first_frame=0 if frame_range is None else frame_range.first)
+                          holds=tuple(col.holds), first_frame=0 if frame_range is None else frame_range.first,
+                          precision=col.precision, seconds=time.perf_counter() - t0)

@@ -31,6 +31,7 @@ class CartoonizeSettings:
     strength: float = 1.0  # 1 = full cartoon, 0 = source
     temporal: bool = False  # the temporal stabiliser
     temporal_strength: float = 0.6  # its blend strength
+    precision: str = "auto"  # "auto", "fp32" or "int8" (see engine.Cartoonizer)
 
     task = "cartoonize"
 
@@ -45,6 +46,7 @@ class ColorizeSettings:
     max_side: int | None = None  # None: the model card's
     reuse_holds: bool = True  # held drawings repeat the previous output
     hold_tolerance: float | None = None  # None: by input kind (video or images)
+    precision: str = "auto"  # "auto", "fp32" or "int8" (see engine.Colorizer)
 
     task = "colorize"
 

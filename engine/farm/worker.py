@@ -63,14 +63,15 @@ def _processor(job: FarmJob) -> Cartoonizer | Colorizer:
     if isinstance(settings, CartoonizeSettings):
         processor = Cartoonizer(settings.model, device=settings.device, tile_size=settings.tile_size,
                                 strength=settings.strength, temporal=settings.temporal,
-                                temporal_strength=settings.temporal_strength, extra_model_dirs=job.model_dirs)
+                                temporal_strength=settings.temporal_strength, extra_model_dirs=job.model_dirs,
+                                precision=settings.precision)
     else:
         tolerance = settings.hold_tolerance
         if tolerance is None:
             tolerance = hold_tolerance_for(video=probe(job.input, fps=job.fps).kind == "video")
         processor = Colorizer(settings.model, device=settings.device, max_side=settings.max_side,
                               reuse_holds=settings.reuse_holds, hold_tolerance=tolerance,
-                              extra_model_dirs=job.model_dirs)
+                              extra_model_dirs=job.model_dirs, precision=settings.precision)
     with _processors_lock:
         _processors[key] = processor
     return processor
