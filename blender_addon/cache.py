@@ -18,18 +18,9 @@ import numpy as np
 
 from .sources import decode_image
 
-__all__ = ["ClipCache", "default_cache_root", "write_png", "read_png"]
+__all__ = ["ClipCache", "write_png", "read_png"]
 
 log = logging.getLogger(__name__)
-
-
-def default_cache_root() -> Path:
-    """Default cache folder when the preferences leave it empty (overridable with TOONFLOW_CACHE_DIR)."""
-    env = os.environ.get("TOONFLOW_CACHE_DIR")
-    if env:
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "toonflow" / "blender"
 
 
 def write_png(path: Path, rgb: np.ndarray) -> None:

@@ -16,7 +16,7 @@ import bpy
 from . import compat, engine_bridge, handlers, sequencer
 from .cli_args import parse_args
 from .keys import ProcessSettings
-from .preferences import addon_settings
+from .settings import addon_settings
 from .sources import MovieSource, open_source
 
 __all__ = ["toonflow_command", "register", "unregister", "classes"]

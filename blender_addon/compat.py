@@ -10,14 +10,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import bpy
 
 __all__ = [
     "IS_50", "STRIP_TYPE", "compositor_tree", "ensure_compositor_tree", "all_strips", "top_strips",
     "set_image_output", "restore_file_format", "new_effect_strip", "iter_tree_nodes",
-    "has_cli_command",
+    "has_cli_command", "operator_call",
 ]
 
 IS_50: bool = bpy.app.version >= (5, 0, 0)
@@ -108,3 +108,9 @@ def restore_file_format(scene: bpy.types.Scene, file_format: str) -> None:
 
 def has_cli_command() -> bool:
     return hasattr(bpy.utils, "register_cli_command")
+
+
+def operator_call(op: type) -> Callable[..., set[str]]:
+    """``bpy.ops.<category>.<name>`` of an operator class, found from its ``bl_idname`` (never a string copy)."""
+    category, _, name = op.bl_idname.partition(".")
+    return getattr(getattr(bpy.ops, category), name)

@@ -29,7 +29,7 @@ from .errors import SourceError
 from .keyframes import Keyframe, check_keyframes
 from .keys import ProcessSettings, file_identity, short_hash
 from .planning import image_user_frame, movie_clip_frame
-from .preferences import addon_settings
+from .settings import addon_settings
 from .properties import keyframe_list
 from .report import user_message
 from .runner import ClipRunner

@@ -11,7 +11,7 @@ from __future__ import annotations
 import bpy
 
 from . import engine_bridge
-from .preferences import addon_settings
+from .settings import addon_settings
 
 __all__ = ["search_cartoonize_models", "search_colorize_models", "search_strip_models"]
 

@@ -22,7 +22,7 @@ import bpy
 
 from .keyframe_ui import draw_keyframes
 from .model_search import search_cartoonize_models, search_colorize_models
-from .preferences import addon_settings
+from .settings import addon_settings
 from .properties import ToonflowKeyframe
 
 __all__ = ["ToonflowCartoonizeNode", "ToonflowColorizeNode", "INNER_IMAGE", "node_frame_file",

@@ -1,31 +1,18 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""General operators: report relay, GPU check, model list, Render Layers pre-render, add-node (both nodes)."""
+"""General operators: GPU check, model list, Render Layers pre-render, add-node (both nodes).
+
+The report relay operator lives beside the reporting code (:mod:`report`), the strip operators beside the strip
+jobs (:mod:`sequencer`), the keyframe list's operators beside the list (:mod:`keyframe_ui`)."""
 
 from __future__ import annotations
 
 import bpy
 
 from . import engine_bridge, handlers
-from .preferences import addon_settings
+from .settings import addon_settings
 
-__all__ = ["TOONFLOW_OT_report", "TOONFLOW_OT_check_gpu", "TOONFLOW_OT_list_models", "TOONFLOW_OT_prerender",
+__all__ = ["TOONFLOW_OT_check_gpu", "TOONFLOW_OT_list_models", "TOONFLOW_OT_prerender",
            "TOONFLOW_OT_add_cartoonize_node", "TOONFLOW_OT_add_colorize_node", "classes"]
-
-
-class TOONFLOW_OT_report(bpy.types.Operator):
-    """Show a Toonflow message in the report area"""
-
-    bl_idname = "toonflow.report"
-    bl_label = "Toonflow Message"
-    bl_options = {"INTERNAL"}
-
-    level: bpy.props.StringProperty(default="WARNING")
-    message: bpy.props.StringProperty(default="")
-
-    def execute(self, context: bpy.types.Context) -> set[str]:
-        level = self.level if self.level in {"INFO", "WARNING", "ERROR"} else "WARNING"
-        self.report({level}, self.message)
-        return {"FINISHED"}
 
 
 class TOONFLOW_OT_check_gpu(bpy.types.Operator):
@@ -125,5 +112,5 @@ class TOONFLOW_OT_add_colorize_node(AddNodeOperator, bpy.types.Operator):
     node_idname = "ToonflowColorizeNode"
 
 
-classes = (TOONFLOW_OT_report, TOONFLOW_OT_check_gpu, TOONFLOW_OT_list_models, TOONFLOW_OT_prerender,
+classes = (TOONFLOW_OT_check_gpu, TOONFLOW_OT_list_models, TOONFLOW_OT_prerender,
            TOONFLOW_OT_add_cartoonize_node, TOONFLOW_OT_add_colorize_node)

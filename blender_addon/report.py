@@ -1,5 +1,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Messages for the user: stderr in background mode, the report area (via a timer + operator) with a UI."""
+"""Messages for the user: stderr in background mode, the report area (via a timer + operator) with a UI.
+
+Handlers may run on the render thread, where an operator cannot report; so messages are queued and a timer on the
+main thread hands each to :class:`TOONFLOW_OT_report`, whose ``self.report`` shows it in the status bar and the
+Info editor.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,28 @@ import sys
 
 import bpy
 
-__all__ = ["user_message", "echo_to_stderr", "flush_pending", "pending"]
+from .compat import operator_call
+
+__all__ = ["TOONFLOW_OT_report", "user_message", "echo_to_stderr", "flush_pending", "pending", "classes"]
 
 log = logging.getLogger(__name__)
 pending: list[tuple[str, str]] = []
+
+
+class TOONFLOW_OT_report(bpy.types.Operator):
+    """Show a Toonflow message in the report area"""
+
+    bl_idname = "toonflow.report"
+    bl_label = "Toonflow Message"
+    bl_options = {"INTERNAL"}
+
+    level: bpy.props.StringProperty(default="WARNING")
+    message: bpy.props.StringProperty(default="")
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        level = self.level if self.level in {"INFO", "WARNING", "ERROR"} else "WARNING"
+        self.report({level}, self.message)
+        return {"FINISHED"}
 
 
 def echo_to_stderr(text: str, level: str) -> None:
@@ -35,10 +58,11 @@ def user_message(text: str, level: str = "WARNING") -> None:
 
 def flush_pending() -> None:
     """Timer (main thread): turn queued messages into reports shown in the status bar and the Info editor."""
-    from .operators import TOONFLOW_OT_report
-
+    report = operator_call(TOONFLOW_OT_report)
     while pending:
         level, text = pending.pop(0)
-        op = getattr(bpy.ops.toonflow, TOONFLOW_OT_report.bl_idname.split(".", 1)[1])
-        op(level=level, message=text)
+        report(level=level, message=text)
     return None
+
+
+classes = (TOONFLOW_OT_report,)

@@ -26,7 +26,7 @@ from .errors import CancelledError, SourceError, UnsupportedStripError
 from .keyframes import check_keyframes
 from .keys import ProcessSettings, short_hash
 from .planning import pick_channel, strip_source_index, strip_support
-from .preferences import addon_settings
+from .settings import addon_settings
 from .properties import keyframe_list
 from .report import echo_to_stderr
 from .runner import ClipRunner, RunResult
@@ -428,9 +428,8 @@ class TOONFLOW_OT_refresh_strip(bpy.types.Operator):
             bool(strip.toonflow.colorize.result_name) and not strip.toonflow.result_name
         for s in compat.all_strips(context.scene):
             s.select = s == strip
-        if colorize:
-            return bpy.ops.toonflow.colorize_strip("INVOKE_DEFAULT")
-        return bpy.ops.toonflow.cartoonize_strip("INVOKE_DEFAULT")
+        op = TOONFLOW_OT_colorize_strip if colorize else TOONFLOW_OT_cartoonize_strip
+        return compat.operator_call(op)("INVOKE_DEFAULT")
 
 
 classes = (TOONFLOW_OT_cartoonize_strip, TOONFLOW_OT_colorize_strip, TOONFLOW_OT_refresh_strip)

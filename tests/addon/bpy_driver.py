@@ -116,7 +116,7 @@ def sc_install(args: argparse.Namespace, media: dict) -> str:
     prefs.device = "CPU"
     cli = mod("blender_addon.cli")
     assert cli._handle is not None, "CLI command not registered"
-    return f"installed from {Path(args.zip).name}; cache {mod('blender_addon.preferences').addon_settings().cache_root}"
+    return f"installed from {Path(args.zip).name}; cache {mod('blender_addon.settings').addon_settings().cache_root}"
 
 
 def sc_model_search(args: argparse.Namespace, media: dict) -> str:
