@@ -1,11 +1,13 @@
-"""Optional inference-time temporal stabiliser (DESIGN.md, "Data flow").
+"""Optional inference-time temporal stabiliser (docs/ARCHITECTURE.md, "Stabiliser").
 
 For each new frame the previous *output* is warped to the current frame with optical flow computed on the *input*
 frames (OpenCV DIS, on gray images), and blended into the current output where the flow is reliable:
 
 * flow consistency: backward flow ``B`` (current -> previous) and forward flow ``F`` (previous -> current) sampled
-  at ``x + B(x)`` must cancel: occluded where ``|B + F~|^2 > 0.01 (|B|^2 + |F~|^2) + 0.5`` (SPEC.md section 5);
-* motion boundaries: ``|grad B_u|^2 + |grad B_v|^2 > 0.01 |B|^2 + 0.002`` are unreliable too (SPEC.md section 5);
+  at ``x + B(x)`` must cancel: occluded where ``|B + F~|^2 > 0.01 (|B|^2 + |F~|^2) + 0.5`` (docs/METHODS.md,
+  "Warping error");
+* motion boundaries: ``|grad B_u|^2 + |grad B_v|^2 > 0.01 |B|^2 + 0.002`` are unreliable too (docs/METHODS.md,
+  "Warping error");
 * photometric check: where the warped previous input differs from the current input, the flow is wrong there
   (lighting change, fast motion), so the weight falls off linearly with that difference.
 
