@@ -4,7 +4,7 @@ stabiliser, reference alignment and the warping-error metric (training.metrics.f
 Convention: the flow F from frame a to frame b satisfies a(x) ~ b(x + F(x)), so sampling b at x + F(x) brings b into
 a's geometry (a backward warp: every pixel of a gets a value, none is left as a hole).
 
-Masks (Sundaram et al. / Ruder et al. consistency checks, thresholds from SPEC section 5):
+Masks (Sundaram et al. / Ruder et al. consistency checks; docs/METHODS.md, "Warping error"):
 - occlusion: with B~(x) = B(x + F(x)), occluded where |F + B~|^2 > 0.01 (|F|^2 + |B~|^2) + 0.5;
 - motion boundary: |grad F_u|^2 + |grad F_v|^2 > 0.01 |F|^2 + 0.002 (forward differences, zero at the last
   row / column).
