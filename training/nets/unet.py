@@ -1,4 +1,4 @@
-"""The semantic-aware cartoonization generator (Bai, SPEC section 3): a U-Net of convolutions and LeakyReLU only.
+"""The semantic-aware cartoonization generator (Bai): a U-Net of convolutions and LeakyReLU only.
 
 Down: stride-2 3x3 convs (no pooling). Up: bilinear x 2 (no transposed convs, so no checkerboard artefacts), then
 the encoder's skip at that scale is concatenated and two 3x3 convs follow. No normalisation, zero padding, biases.
@@ -7,9 +7,9 @@ the encoder's skip at that scale is concatenated and two 3x3 convs follow. No no
     | depth x [bilinear x 2, concat skip, conv -> c, conv c -> c] | 3x3 conv to RGB, tanh
 
 With the defaults (width 32, depth 3, 2 bottleneck convs): 3.12 M parameters, 11.3 G multiply-accumulates at
-256 x 256 (`training.nets.complexity`). The paper gives no layer table; these sizes are our choice (SPEC [U]).
-Bilinear upsampling uses align_corners=False so the network stays translation-equivariant away from the borders
-(tiled inference works).
+256 x 256 (`training.nets.complexity`). The paper gives no layer table; these sizes are our choice. Bilinear
+upsampling uses align_corners=False so the network stays translation-equivariant away from the borders (tiled
+inference works). The method: docs/METHODS.md, "Semantic-aware style transfer".
 """
 from __future__ import annotations
 
