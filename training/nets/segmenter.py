@@ -1,8 +1,9 @@
-"""Segmenters for the semantic loss of Bai's method (SPEC section 3), and the offline default.
+"""Segmenters for the semantic loss of Bai's method, and the offline default.
 
+The method: docs/METHODS.md, "Semantic-aware style transfer".
 The paper compares a frozen pretrained segmentation network's output on the photo and on the cartoon. No
-multi-class segmentation weights can be installed offline here (DATA.md), so the semantic loss is written against
-the small `Segmenter` protocol and the default is a documented substitution:
+multi-class segmentation weights can be installed offline here (docs/METHODS.md, "Offline substitutions"), so the
+semantic loss is written against the small `Segmenter` protocol and the default is a documented substitution:
 
 `VGGClusterSegmenter`: VGG19 ImageNet relu4_1 features (H/8), L2-normalised per position, softly assigned to K
 fixed cluster centres (softmax of cosine similarity / temperature). The centres come from spherical k-means over
