@@ -1,10 +1,10 @@
-"""The PMC / White-box cartoonization generator, readable top to bottom (SPEC section 1).
+"""The PMC / White-box cartoonization generator, readable top to bottom (docs/METHODS.md, "White-box and PMC").
 
 Encoder: 7x7 conv (skip x0, full res) -> stride-2 conv + conv (skip x1, H/2) -> stride-2 conv + conv (H/4)
 -> residual blocks. Decoder: bilinear x2, align with the skip by SSA (or add it plainly, the White-box "Baseline"),
 two convs; again at full res; 7x7 conv to RGB and tanh. Zero padding, biases everywhere, no normalisation.
 
-Choices where the reference code has quirks (SPEC [Q] tags):
+Choices where the reference code has quirks (docs/METHODS.md, "White-box and PMC", "Deviations"):
 - LeakyReLU slope 0.2 on the main path (White-box's value; the PMC reference uses 0.01).
 - Bilinear upsampling with align_corners=False: with True the sampling grid depends on the frame size, so a tile
   and the whole frame would not agree; False keeps the network translation-equivariant for tiled inference.
