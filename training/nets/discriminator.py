@@ -1,7 +1,7 @@
-"""Spectral-norm patch discriminator of White-box / PMC (SPEC section 1): one for surface (3 ch), one for
-texture (1 ch).
-With `spectral_head=False` it is the PatchGAN of Bai's semantic-aware method (SPEC section 3): spectral norm after
-every conv but the last."""
+"""Spectral-norm patch discriminator of White-box / PMC (docs/METHODS.md, "White-box and PMC"): one for surface
+(3 ch), one for texture (1 ch).
+With `spectral_head=False` it is the PatchGAN of Bai's semantic-aware method (docs/METHODS.md, "Semantic-aware
+style transfer"): spectral norm after every conv but the last."""
 from __future__ import annotations
 
 import torch
