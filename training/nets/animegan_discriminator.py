@@ -1,4 +1,4 @@
-"""The AnimeGAN discriminator (Chen et al. 2019, SPEC section 2): spectral norm on every convolution.
+"""The AnimeGAN discriminator (Chen et al. 2019; docs/METHODS.md, "AnimeGAN"): spectral norm on every convolution.
 
 conv 32 + LReLU | stage 1: stride-2 conv 64 + LReLU, conv 128 + IN + LReLU | stage 2: stride-2 conv 128 + LReLU,
 conv 256 + IN + LReLU | conv 256 + IN + LReLU | conv to 1 channel. All 3x3 convs without bias, LReLU 0.2.
