@@ -1,4 +1,4 @@
-"""The AnimeGAN generator (Chen et al. 2019, SPEC section 2), readable top to bottom.
+"""The AnimeGAN generator (Chen et al. 2019; docs/METHODS.md, "AnimeGAN"), readable top to bottom.
 
 Blocks (instance norm with affine parameters, LeakyReLU 0.2, convolutions without bias, reflect padding):
 - Conv-Block: 3x3 conv + IN + LReLU.
@@ -14,8 +14,8 @@ Up 256->128, DSConv 128, Conv 128 | Up 128->128, Conv 64, Conv 64 | 1x1 conv to 
 Size against the paper's Table 1 (3.96 M parameters, 38.66 GFLOPs at 256 x 256), counted with
 `training.nets.complexity` (forward hooks on every convolution; instance norm, activations and resizing not
 counted): 3,956,096 parameters, which matches the table's 3.96 M, and 31.06 G multiply-accumulates (62.1 GFLOP at
-2 FLOP per MAC) at 256 x 256. The compute does not match: the paper's 38.66 is neither our MACs nor our FLOPs
-(SPEC [U]). Since the parameter count agrees to the last digit shown, the layer list is the same; the paper's
+2 FLOP per MAC) at 256 x 256. The compute does not match: the paper's 38.66 is neither our MACs nor our FLOPs.
+Since the parameter count agrees to the last digit shown, the layer list is the same; the paper's
 figure most likely comes from a profiler that counts some layers differently (e.g. TensorFlow's profiler at
 another input size, or depthwise/strided layers counted at a reduced cost). We report our own count; the test
 pins both numbers.
