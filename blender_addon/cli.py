@@ -13,7 +13,7 @@ from pathlib import Path
 
 import bpy
 
-from . import compat, engine_bridge, handlers, sequencer
+from . import compat, engine_bridge, handlers, nodes, prerender, sequencer
 from .cli_args import parse_args
 from .keys import ProcessSettings
 from .settings import addon_settings
@@ -143,10 +143,10 @@ def _frames_of(scene: bpy.types.Scene, frames: Sequence[int] | None) -> list[int
 
 def _cmd_prerender(args: object) -> int:
     scene = _scene(args.scene)
-    if not handlers.render_layer_sources(scene):
+    if not prerender.render_layer_sources(scene):
         _out("no Toonflow node takes its input from a Render Layers node; nothing to pre-render")
         return 0
-    written = handlers.prerender(scene, _frames_of(scene, args.frames), progress=_out)
+    written = prerender.prerender(scene, _frames_of(scene, args.frames), progress=_out)
     _out(f"pre-rendered {len(written)} frames")
     return 0
 
@@ -154,11 +154,11 @@ def _cmd_prerender(args: object) -> int:
 def _cmd_render(args: object) -> int:
     scene = _scene(args.scene)
     frames = _frames_of(scene, args.frames)
-    if not handlers.toonflow_nodes(scene):
+    if not nodes.toonflow_nodes(scene):
         _err(f"scene {scene.name!r} has no Toonflow node in its compositor")
-    if handlers.render_layer_sources(scene):
+    if prerender.render_layer_sources(scene):
         _out("pass 1: rendering Render Layers sources into the cache")
-        handlers.prerender(scene, frames, progress=_out)
+        prerender.prerender(scene, frames, progress=_out)
         _out("pass 2: compositing with Toonflow")
     if args.output:
         scene.render.filepath = args.output

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import bpy
 
-from . import handlers, operators, sequencer
+from . import operators, prerender, sequencer
 from .keyframe_ui import draw_keyframes
 from .nodes import ToonflowCartoonizeNode, ToonflowColorizeNode
 
@@ -127,7 +127,7 @@ class NODE_PT_toonflow(bpy.types.Panel):
         if node is not None and getattr(node, "is_toonflow", False):
             layout.context_pointer_set("node", node)
             node.draw_buttons_ext(context, layout)
-        if context.scene is not None and handlers.render_layer_sources(context.scene):
+        if context.scene is not None and prerender.render_layer_sources(context.scene):
             box = layout.box()
             box.label(text="Render Layers source: two passes", icon="RENDER_STILL")
             box.operator(operators.TOONFLOW_OT_prerender.bl_idname)

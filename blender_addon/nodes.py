@@ -20,19 +20,43 @@ from pathlib import Path
 
 import bpy
 
+from . import compat
 from .keyframe_ui import draw_keyframes
 from .model_search import search_cartoonize_models, search_colorize_models
 from .settings import addon_settings
 from .properties import ToonflowKeyframe
 
-__all__ = ["ToonflowCartoonizeNode", "ToonflowColorizeNode", "INNER_IMAGE", "node_frame_file",
-           "publish_frame", "clear_frame", "classes"]
+__all__ = ["ToonflowCartoonizeNode", "ToonflowColorizeNode", "INNER_IMAGE", "node_frame_file", "toonflow_nodes",
+           "linked_node", "publish_frame", "clear_frame", "classes"]
 
 INNER_IMAGE = "Toonflow Result"
 INNER_IN = "Group Input"
 INNER_OUT = "Group Output"
 FRAME_OFFSET = 100000  # file number = scene frame + FRAME_OFFSET, so frames down to -99999 work
 FRAME_DURATION = 1048574  # Blender's maximum
+
+
+def toonflow_nodes(scene: bpy.types.Scene) -> list[bpy.types.Node]:
+    """The Toonflow nodes of the scene's compositor (inside group nodes too)."""
+    tree = compat.compositor_tree(scene)
+    if tree is None:
+        return []
+    return [n for n in compat.iter_tree_nodes(tree) if getattr(n, "is_toonflow", False)]
+
+
+def linked_node(node: bpy.types.Node) -> bpy.types.Node | None:
+    """The node linked to a Toonflow node's input (through Reroutes), or None."""
+    sock = node.inputs[0]
+    seen = 0
+    while sock.is_linked and seen < 64:
+        link = sock.links[0]
+        src = link.from_node
+        if src.bl_idname == "NodeReroute" and src.inputs and src.inputs[0].is_linked:
+            sock = src.inputs[0]
+            seen += 1
+            continue
+        return src
+    return None
 
 
 def node_folder(node: bpy.types.Node) -> Path:

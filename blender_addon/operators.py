@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bpy
 
-from . import engine_bridge, handlers
+from . import engine_bridge, prerender
 from .settings import addon_settings
 
 __all__ = ["TOONFLOW_OT_check_gpu", "TOONFLOW_OT_list_models", "TOONFLOW_OT_prerender",
@@ -57,12 +57,12 @@ class TOONFLOW_OT_prerender(bpy.types.Operator):
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         scene = context.scene
-        if not handlers.render_layer_sources(scene):
+        if not prerender.render_layer_sources(scene):
             self.report({"INFO"}, "no Toonflow node takes its input from a Render Layers node; nothing to do")
             return {"CANCELLED"}
         frames = range(scene.frame_start, scene.frame_end + 1, scene.frame_step) if self.animation \
             else [scene.frame_current]
-        written = handlers.prerender(scene, frames)
+        written = prerender.prerender(scene, frames)
         self.report({"INFO"}, f"pre-rendered {len(written)} frames; now render normally (F12 / Ctrl F12)")
         return {"FINISHED"}
 

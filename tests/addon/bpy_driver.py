@@ -344,10 +344,10 @@ def sc_render_layers(args: argparse.Namespace, media: dict) -> str:
     cli = mod("blender_addon.cli")
     rc = cli.toonflow_command(["render", "--scene", scene.name, "--frames", "1-2", "--output", str(work / "out_")])
     assert rc == 0, f"render command returned {rc}"
-    handlers = mod("blender_addon.handlers")
+    prerender = mod("blender_addon.prerender")
     msgs = []
     for f in (1, 2):
-        raw = read_rgb(handlers.prerender_dir(scene, rl.layer) / f"f{f:06d}.png")
+        raw = read_rgb(prerender.prerender_dir(scene, rl.layer) / f"f{f:06d}.png")
         got = read_rgb(work / f"out_{f:04d}.png")
         msgs.append(assert_close(got, engine_reference(media, [raw])[0], raw, f"render layers frame {f}"))
     return f"no pre-render -> '{node.status[:60]}...'; " + "; ".join(msgs)
