@@ -1,5 +1,5 @@
-"""`animegan`: AnimeGAN (Chen et al. 2019, SPEC section 2): a light generator, grayscale Gram style, YUV colour
-and an adversary that also rejects grayscale and edge-smoothed anime images."""
+"""`animegan`: AnimeGAN (Chen et al. 2019; docs/METHODS.md, "AnimeGAN"): a light generator, grayscale Gram style, YUV
+colour and an adversary that also rejects grayscale and edge-smoothed anime images."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -15,7 +15,7 @@ _EPOCH_AT_BATCH_4 = 1_664
 
 @dataclass(frozen=True)
 class AnimeGANWeights:
-    """The paper's loss weights (SPEC section 2)."""
+    """The paper's loss weights (docs/METHODS.md, "AnimeGAN")."""
 
     adversarial: float = 300.0  # G: 300 (D(G(p)) - 1)^2; D: 300 [ ... ] (paper 300 for both)
     content: float = 1.5  # L1 of VGG19 conv4_4 of G(p) vs p (paper 1.5; also the whole init-phase loss)
