@@ -1,4 +1,5 @@
-"""Evaluation metrics: temporal warping error (SPEC section 5) and Frechet distance on VGG19 features.
+"""Evaluation metrics: temporal warping error and Frechet distance on VGG19 features (docs/METHODS.md, "Warping
+error", "Frechet distance").
 
 `warping_error` needs only numpy + OpenCV; `frechet_distance` imports torch lazily (it runs VGG19).
 """
