@@ -1,4 +1,4 @@
-"""Warping error E_short / E_long (SPEC section 5; Liu et al. eq. 14-15, Lai et al. 2018).
+"""Warping error E_short / E_long (docs/METHODS.md, "Warping error"; Liu et al. eq. 14-15, Lai et al. 2018).
 
 E for a pair (a, b) = mean over valid pixels x of the mean over R, G, B of |W(O_b)(x) - O_a(x)|, values in [0, 1],
 where W(O_b) is output frame b sampled bilinearly at x + F(x) and F is the DIS flow between the SOURCE frames a
