@@ -1,4 +1,4 @@
-"""VGG19 perceptual loss of the LCMFTN colorization training (SPEC section 4, lambda_2 = 2e-2)."""
+"""VGG19 perceptual loss of the LCMFTN colorization training (docs/METHODS.md, "LCMFTN"; lambda_2 = 2e-2)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,7 +12,7 @@ from ._checks import check_images, check_same_shape, check_weight
 
 __all__ = ["PerceptualLoss", "PERCEPTUAL_LAYERS", "CAFFE_FEATURE_SCALE"]
 
-#: The paper's layers "1, 3, 5, 9, 13", read as the 1st, 3rd, 5th, 9th and 13th conv layers of VGG19 (SPEC [U]).
+#: The paper's layers "1, 3, 5, 9, 13", read as the 1st, 3rd, 5th, 9th and 13th conv layers of VGG19 (our reading).
 PERCEPTUAL_LAYERS = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
 # Our VGG19 (Caffe weights) sees BGR 0..255 minus the mean; a PyTorch VGG19, as a PyTorch training of the paper
 # would use, sees (x - mean) / std with std about 0.226 of 0..1, so its activations are about 255 * 0.226 = 57.6
