@@ -12,7 +12,8 @@ __all__ = ["SurfaceLoss", "surface_representation"]
 
 
 def surface_representation(image: torch.Tensor, *, radius: int = 5, eps: float = 0.2) -> torch.Tensor:
-    """Self-guided filter of an RGB image [N, 3, H, W] in [-1, 1] (r = 5, eps = 0.2 per SPEC)."""
+    """Self-guided filter of an RGB image [N, 3, H, W] in [-1, 1] (r = 5, eps = 0.2: White-box's values;
+    docs/METHODS.md, "White-box and PMC")."""
     return guided_filter(image, image, radius=radius, eps=eps)
 
 
