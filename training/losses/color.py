@@ -9,7 +9,7 @@ from ._checks import check_images, check_same_shape, check_weight
 
 __all__ = ["ColorLoss", "rgb_to_yuv", "grayscale"]
 
-# RGB -> YUV rows (SPEC section 2, the AnimeGAN reference's matrix).
+# RGB -> YUV rows (the AnimeGAN reference's matrix; docs/METHODS.md, "AnimeGAN").
 _YUV = (
     (0.299, 0.587, 0.114),
     (-0.14714119, -0.28886916, 0.43601035),
