@@ -1,4 +1,4 @@
-"""The semantic-aware method (`semantic` recipe, Bai, SPEC section 3).
+"""The semantic-aware method (`semantic` recipe, Bai; docs/METHODS.md, "Semantic-aware style transfer").
 
 Init phase: reconstruction L1(G(x), x). GAN phase: G minimises surface + texture adversarial terms (White-box's
 representations, reused) + TV + content + the semantic loss ||Seg(G(I)) - Seg(I)||; the surface and texture
