@@ -1,4 +1,4 @@
-"""The AnimeGAN method (`animegan` recipe, SPEC section 2).
+"""The AnimeGAN method (`animegan` recipe; docs/METHODS.md, "AnimeGAN").
 
 Init phase: content loss only (1.5 x L1 of VGG19 conv4_4), lr 1e-4. GAN phase: G minimises
 300 adv + 1.5 content + 3 gram + 10 colour; D minimises 300 [(D(a) - 1)^2 + D(G(p))^2 + D(gray a)^2
