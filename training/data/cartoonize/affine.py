@@ -1,4 +1,5 @@
-"""Simulated next frames (PMC, SPEC section 1): a small random affine motion of the same image."""
+"""Simulated next frames for PMC (docs/METHODS.md, "Simulated next frames"): a small random affine motion of the
+same image."""
 from __future__ import annotations
 
 from dataclasses import dataclass
