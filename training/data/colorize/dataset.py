@@ -1,4 +1,5 @@
-"""Torch dataset of (reference, target) frame pairs for line-art colorization (LCMFTN, SPEC section 4).
+"""Torch dataset of (reference, target) frame pairs for line-art colorization (LCMFTN; docs/METHODS.md, "LCMFTN",
+"Training pairs").
 
 Reads the folders written by ``python -m training bootstrap-colorize``::
 
