@@ -2,7 +2,8 @@
 
 Every extractor maps H x W x 3 uint8 RGB to H x W uint8 line art (255 = paper, 0 = ink):
 
-- :func:`xdog`: extended difference of Gaussians (SPEC section 5), a classical filter with randomisable parameters.
+- :func:`xdog`: extended difference of Gaussians (docs/METHODS.md, "XDoG line art"), a classical filter with
+  randomisable parameters.
 - :class:`HEDLines`: the HED edge network (:mod:`training.data.colorize.hed`), thinned to 1-px strokes (ridge NMS).
 - :func:`alpha_lines`: "true" line art from a render of outline layers only (ink = the layer's coverage).
 
