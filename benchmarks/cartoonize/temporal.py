@@ -1,4 +1,4 @@
-"""Temporal section: E_short / E_long (SPEC section 5) of every method on every held-out clip.
+"""Temporal section: E_short / E_long (docs/METHODS.md, "Warping error") of every method on every held-out clip.
 
 Flows and masks are computed once per clip on the source frames (`training.metrics.flow_pairs`) and shared by all
 methods, so every row is measured against exactly the same pixels.
