@@ -1,12 +1,12 @@
-"""Optical flow between source frames and the reliability masks of the warping error (SPEC section 5).
+"""Optical flow between source frames and the reliability masks of the warping error (docs/METHODS.md, "Warping error").
 
 Flow is OpenCV DIS (Dense Inverse Search) on grayscale source frames with the MEDIUM preset: about 20 ms per
 640x272 pair on one CPU core, and markedly more accurate than ULTRAFAST/FAST on real footage (the paper used RAFT,
 which is not available offline). The flow F from frame a to frame b satisfies a(x) ~ b(x + F(x)).
 
-Masks: the occlusion and motion-boundary checks of SPEC section 5 (`engine.optical_flow`, which the engine's
-temporal stabiliser uses too); pixels whose target x + F(x) falls outside the frame are also invalid (nothing to
-compare them with).
+Masks: the occlusion and motion-boundary checks of docs/METHODS.md, "Warping error" (`engine.optical_flow`, which
+the engine's temporal stabiliser uses too); pixels whose target x + F(x) falls outside the frame are also invalid
+(nothing to compare them with).
 """
 from __future__ import annotations
 
