@@ -1,4 +1,7 @@
-"""Semantic loss of Bai's semantic-aware cartoonization (SPEC section 3): || Seg(G(I)) - Seg(I) ||."""
+"""Semantic loss of Bai's semantic-aware cartoonization: || Seg(G(I)) - Seg(I) ||.
+
+The method: docs/METHODS.md, "Semantic-aware style transfer".
+"""
 from __future__ import annotations
 
 import torch
