@@ -1,5 +1,5 @@
-"""The White-box / PMC method (`pmc`, `whitebox` recipes, SPEC section 1): surface and texture adversaries,
-structure, content and TV terms, and for `pmc` the perceptual motion consistency loss."""
+"""The White-box / PMC method (`pmc`, `whitebox` recipes; docs/METHODS.md, "White-box and PMC"): surface and texture
+adversaries, structure, content and TV terms, and for `pmc` the perceptual motion consistency loss."""
 from __future__ import annotations
 
 from typing import Any
@@ -24,7 +24,8 @@ from .whitebox_adversaries import WhiteBoxAdversaries
 __all__ = ["WhiteBoxMethod", "CONTENT_LAYER"]
 
 CONTENT_LAYER = "conv4_4"
-_INFERENCE_FILTER = {"radius": 1, "eps": 5e-3}  # White-box's inference post-filter (SPEC section 1)
+# White-box's inference post-filter (docs/METHODS.md, "White-box and PMC", "Inference filter")
+_INFERENCE_FILTER = {"radius": 1, "eps": 5e-3}
 
 
 class WhiteBoxMethod(TrainingMethod):
