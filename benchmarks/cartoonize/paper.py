@@ -1,7 +1,7 @@
-"""The paper's reference numbers (Liu et al., AAAI 2022, "Learning to Generate Temporally Coherent Cartoon Video";
-SPEC.md section 1). Printed beside our measurements for reference only: the paper used RAFT flow on DAVIS and
-Inception FID, we use DIS flow on our held-out clips and a VGG19 Frechet distance, so only ratios and orderings
-compare."""
+"""The paper's reference numbers (Liu et al., "Unsupervised Coherent Video Cartoonization with Perceptual Motion
+Consistency", AAAI 2022; docs/METHODS.md, "White-box and PMC"). Printed beside our measurements for reference only:
+the paper used RAFT flow on DAVIS and Inception FID, we use DIS flow on our held-out clips and a VGG19 Frechet
+distance, so only ratios and orderings compare."""
 from __future__ import annotations
 
 __all__ = ["PAPER_WARPING", "PAPER_FID"]
