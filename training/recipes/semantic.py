@@ -1,5 +1,8 @@
-"""`semantic`: semantic-aware cartoon style transfer (Bai, SPEC section 3): a U-Net generator, White-box's
-surface and texture adversaries, TV, content, and a semantic loss through a frozen segmenter."""
+"""`semantic`: semantic-aware cartoon style transfer (Bai): a U-Net generator, White-box's surface and texture
+adversaries, TV, content, and a semantic loss through a frozen segmenter.
+
+The method: docs/METHODS.md, "Semantic-aware style transfer".
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
