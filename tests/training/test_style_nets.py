@@ -16,7 +16,7 @@ from training.nets.unet import UNetConfig, UNetGenerator
 def test_animegan_generator_matches_table_1_parameters_and_counts_31_gmac():
     generator = AnimeGANGenerator()
     size = measure_complexity(generator, 256, 256)
-    # Paper Table 1: 3.96 M parameters (matches); 38.66 "GFLOPs" (does not: SPEC [U], see the module docstring).
+    # Paper Table 1: 3.96 M parameters (matches); 38.66 "GFLOPs" (does not; see the module docstring).
     assert size.parameters == 3_956_096
     assert size.macs == 31_057_772_544 and round(size.flops / 1e9, 1) == 62.1
 
