@@ -12,7 +12,7 @@ from training.nets.vgg import VGG19Features
 
 def test_generator_shapes_range_and_paper_size():
     generator = CartoonGenerator()
-    # SPEC: about 1.5 M parameters at width 32.
+    # About 1.5 M parameters at width 32 (docs/METHODS.md, "White-box and PMC").
     assert 1.4e6 < sum(p.numel() for p in generator.parameters()) < 1.6e6
     out = generator(torch.rand(2, 3, 36, 44) * 2 - 1)
     assert out.shape == (2, 3, 36, 44) and out.abs().max() <= 1
