@@ -1,4 +1,4 @@
-"""Tests of the warping error (SPEC section 5) and the VGG19 Frechet distance."""
+"""Tests of the warping error and the VGG19 Frechet distance (docs/METHODS.md, "Warping error", "Frechet distance")."""
 from __future__ import annotations
 
 import importlib.util
