@@ -1,4 +1,5 @@
-"""CartoonizeDataset and the simulated-next-frame affine (SPEC section 1) on tiny synthetic folders."""
+"""CartoonizeDataset and the simulated-next-frame affine (docs/METHODS.md, "Simulated next frames") on tiny synthetic
+folders."""
 from __future__ import annotations
 
 import math
