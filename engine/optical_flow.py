@@ -14,7 +14,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["DIS_PRESETS", "dis_flow", "sample_positions", "warp_by_flow", "occlusion_mask", "motion_boundary_mask"]
+__all__ = ["DIS_PRESETS", "dis_flow", "sample_positions", "warp_by_flow", "occlusion_mask", "flows_disagree",
+           "motion_boundary_mask"]
 
 #: DIS presets by name, fastest first.
 DIS_PRESETS: dict[str, int] = {
@@ -31,10 +32,15 @@ def dis_flow(gray_a: np.ndarray, gray_b: np.ndarray, preset: str = "medium") -> 
     return cv2.DISOpticalFlow_create(DIS_PRESETS[preset]).calc(gray_a, gray_b, None)
 
 
-def sample_positions(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The positions ``x + flow(x)`` a backward warp samples: float32 maps (x, y), each ``(H, W)``."""
+def sample_positions(flow: np.ndarray, first_row: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The positions ``x + flow(x)`` a backward warp samples: float32 maps (x, y), each ``(H, W)``.
+
+    ``flow`` may be a band of rows of a frame's flow starting at row ``first_row``: the maps are then that band's
+    rows of the whole frame's maps, bit for bit.
+    """
     height, width = flow.shape[:2]
-    grid_x, grid_y = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+    grid_x, grid_y = np.meshgrid(np.arange(width, dtype=np.float32),
+                                 np.arange(first_row, first_row + height, dtype=np.float32))
     return grid_x + flow[..., 0], grid_y + flow[..., 1]
 
 
@@ -48,6 +54,12 @@ def occlusion_mask(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
     """Boolean ``(H, W)``: True where ``forward`` (a -> b) and ``backward`` (b -> a) flows, both ``(H, W, 2)``, fail
     to cancel: ``|F + B~|^2 > 0.01 (|F|^2 + |B~|^2) + 0.5`` with ``B~(x) = B(x + F(x))``."""
     back_warped = warp_by_flow(np.ascontiguousarray(backward, dtype=np.float32), forward)
+    return flows_disagree(forward, back_warped)
+
+
+def flows_disagree(forward: np.ndarray, back_warped: np.ndarray) -> np.ndarray:
+    """The test of :func:`occlusion_mask` on ``F`` and ``B~`` (``B`` already sampled at ``x + F(x)``); works on any
+    band of rows."""
     total = forward + back_warped
     lhs = (total**2).sum(axis=2)
     rhs = 0.01 * ((forward**2).sum(axis=2) + (back_warped**2).sum(axis=2)) + 0.5

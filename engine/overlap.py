@@ -13,12 +13,19 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Generic, TypeVar
 
-__all__ = ["ReadAhead", "WriteBehind"]
+__all__ = ["ReadAhead", "WriteBehind", "queue_depth"]
 
 T = TypeVar("T")
 
 #: seconds a blocked hand-over waits before checking whether the other side stopped
 _POLL = 0.1
+#: bytes of frames a queue may hold: four 1080p frames, one 4K frame (memory at 4K is the tight budget)
+_QUEUE_BYTES = 32 * 2**20
+
+
+def queue_depth(width: int, height: int, max_depth: int = 4) -> int:
+    """Frames a hand-over queue holds for RGB frames of this size: up to ``max_depth``, at least 1."""
+    return max(1, min(max_depth, _QUEUE_BYTES // max(1, width * height * 3)))
 
 
 class _End:

@@ -21,7 +21,7 @@ from .lineart import hold_tolerance_for
 from .media_input import VideoInfo, open_frames, probe
 from .sequence import FrameSequence
 from .media_output import check_output_path, open_writer
-from .overlap import ReadAhead, WriteBehind
+from .overlap import ReadAhead, WriteBehind, queue_depth
 
 __all__ = ["CartoonizeResult", "cartoonize_file", "ColorizeResult", "colorize_file", "png_names", "range_frame_names"]
 
@@ -108,8 +108,9 @@ def cartoonize_file(inp: str | os.PathLike[str], out: str | os.PathLike[str], *,
             source: Iterator[np.ndarray] = frames
             write: Callable[[np.ndarray], None] = writer.write
             if overlap:
-                source = stages.enter_context(ReadAhead(frames))
-                write = stages.enter_context(WriteBehind(writer.write)).put
+                depth = queue_depth(info.width, info.height)
+                source = stages.enter_context(ReadAhead(frames, depth))
+                write = stages.enter_context(WriteBehind(writer.write, depth)).put
             for index, frame in enumerate(source, start=first - warmup):
                 if frame_range is not None and frame_range.last is not None and index > frame_range.last:
                     break
@@ -220,7 +221,8 @@ def colorize_file(lineart: str | os.PathLike[str], out: str | os.PathLike[str],
         done = 0
         with ExitStack() as stages:
             writer = stages.enter_context(open_writer(out, info, audio=audio, crf=crf, frame_names=names))
-            write = stages.enter_context(WriteBehind(writer.write)).put if overlap else writer.write
+            depth = queue_depth(info.width, info.height)
+            write = stages.enter_context(WriteBehind(writer.write, depth)).put if overlap else writer.write
             for frame in frames:
                 write(frame)
                 done += 1

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from .errors import SettingsError
-from .optical_flow import DIS_PRESETS, motion_boundary_mask, occlusion_mask, warp_by_flow
+from .optical_flow import DIS_PRESETS, flows_disagree, motion_boundary_mask, occlusion_mask, sample_positions
 
 __all__ = ["TemporalStabilizer", "histogram_distance", "reliability_mask"]
 
@@ -40,6 +40,15 @@ def _histogram(rgb: np.ndarray) -> np.ndarray:
 def histogram_distance(a: np.ndarray, b: np.ndarray) -> float:
     """Bhattacharyya distance in [0, 1] between the 8x8x8 RGB histograms of two uint8 RGB frames."""
     return float(cv2.compareHist(_histogram(a), _histogram(b), cv2.HISTCMP_BHATTACHARYYA))
+
+
+#: pixels per band of rows the stabiliser works on at a time: its temporaries stay small on 4K frames
+_BAND_PIXELS = 2**19
+
+
+def _bands(height: int, width: int) -> list[slice]:
+    rows = max(1, _BAND_PIXELS // max(1, width))
+    return [slice(a, min(a + rows, height)) for a in range(0, height, rows)]
 
 
 def reliability_mask(flow: np.ndarray, flow_back: np.ndarray) -> np.ndarray:
@@ -130,16 +139,41 @@ class TemporalStabilizer:
             else:
                 back = self._flow(gray, self._prev_gray)       # current -> previous
                 fwd = self._flow(self._prev_gray, gray)        # previous -> current
-                mask = reliability_mask(back, fwd).astype(np.float32)
-                warped_out = warp_by_flow(self._prev_output, back)
-                warped_src = warp_by_flow(self._prev_source.astype(np.float32), back)
-                diff = np.abs(warped_src - source.astype(np.float32)).mean(-1) / 255.0
-                mask *= np.clip(1.0 - diff / self.photometric_tolerance, 0.0, 1.0)
+                prev_source = self._prev_source.astype(np.float32)
+                mask = np.empty((h, w), np.float32)
+                for rows in _bands(h, w):
+                    mask[rows] = self._band_weight(back, fwd, prev_source, source, rows)
+                del fwd, prev_source
                 mask = cv2.GaussianBlur(mask, (5, 5), 0)
                 self.last_mask = mask
-                alpha = (self.strength * mask)[..., None]
-                out_f = out_f * (1.0 - alpha) + warped_out * alpha
+                for rows in _bands(h, w):
+                    map_x, map_y = sample_positions(back[rows], rows.start)
+                    warped_out = cv2.remap(self._prev_output, map_x, map_y, interpolation=cv2.INTER_LINEAR,
+                                           borderMode=cv2.BORDER_REPLICATE)
+                    alpha = (self.strength * mask[rows])[..., None]
+                    out_f[rows] = out_f[rows] * (1.0 - alpha) + warped_out * alpha
         self._prev_gray = gray
         self._prev_source = source.copy()
         self._prev_output = out_f
-        return np.clip(np.rint(out_f), 0, 255).astype(np.uint8)
+        result = np.empty(output.shape, np.uint8)
+        for rows in _bands(h, w):
+            result[rows] = np.clip(np.rint(out_f[rows]), 0, 255)
+        return result
+
+    def _band_weight(self, back: np.ndarray, fwd: np.ndarray, prev_source: np.ndarray, source: np.ndarray,
+                     rows: slice) -> np.ndarray:
+        """Blend weight (before smoothing) of the frame's ``rows``: reliable flow times the photometric check.
+
+        The same values, pixel for pixel, as computing it on the whole frame; only the band's temporaries exist.
+        """
+        a, b = rows.start, rows.stop
+        map_x, map_y = sample_positions(back[rows], a)
+        fwd_at = cv2.remap(fwd, map_x, map_y, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        unreliable = flows_disagree(back[rows], fwd_at)
+        unreliable |= motion_boundary_mask(back[a:b + 1])[:b - a]  # forward differences need the next row
+        weight = (~unreliable).astype(np.float32)
+        warped_src = cv2.remap(prev_source, map_x, map_y, interpolation=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REPLICATE)
+        diff = np.abs(warped_src - source[rows].astype(np.float32)).mean(-1) / 255.0
+        weight *= np.clip(1.0 - diff / self.photometric_tolerance, 0.0, 1.0)
+        return weight

@@ -100,3 +100,20 @@ def test_reliability_mask_occlusion_test() -> None:
 def test_bad_strength() -> None:
     with pytest.raises(SettingsError):
         TemporalStabilizer(1.5)
+
+
+def test_bands_give_the_whole_frame_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stabiliser works in bands of rows to bound its memory on 4K frames; the bands must not show."""
+    import engine.temporal as temporal
+
+    rng = np.random.default_rng(3)
+    frames = [np.roll(np.tile(np.linspace(0, 255, 96, dtype=np.uint8)[None, :, None], (64, 1, 3)), 2 * i, 1)
+              for i in range(4)]
+    outputs = [np.clip(f.astype(int) + rng.integers(-30, 30, f.shape), 0, 255).astype(np.uint8) for f in frames]
+    whole = TemporalStabilizer(0.6)
+    expected = [whole(f, o) for f, o in zip(frames, outputs)]
+    monkeypatch.setattr(temporal, "_BAND_PIXELS", 96 * 5)  # bands of 5 rows
+    banded = TemporalStabilizer(0.6)
+    for f, o, e in zip(frames, outputs, expected):
+        assert np.array_equal(banded(f, o), e)
+    assert whole.last_mask is not None and whole.last_mask.max() > 0.5  # the blend was active
