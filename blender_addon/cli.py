@@ -6,6 +6,7 @@ Prints progress to stdout, problems to stderr, and returns 0 on success, 1 when 
 
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -13,11 +14,13 @@ from pathlib import Path
 
 import bpy
 
-from . import compat, engine_bridge, handlers, nodes, prerender, sequencer
+from . import compat, engine_bridge, handlers, nodes, prerender
 from .cli_args import parse_args
 from .keys import ProcessSettings
 from .settings import addon_settings
 from .sources import MovieSource, open_source
+from .strip_jobs import CARTOONIZE, COLORIZE, StripOverride, StripTask
+from .strip_worker import process_strips_sync
 
 __all__ = ["toonflow_command", "register", "unregister", "classes"]
 
@@ -34,10 +37,6 @@ def _out(text: str) -> None:
     print(f"toonflow: {text}", flush=True)
 
 
-def _override(args: object) -> dict[str, object]:
-    return {k: getattr(args, k, None) for k in ("model", "strength", "temporal")}
-
-
 def _scene(name: str | None) -> bpy.types.Scene:
     if name:
         scene = bpy.data.scenes.get(name)
@@ -47,7 +46,7 @@ def _scene(name: str | None) -> bpy.types.Scene:
     return bpy.context.scene or bpy.data.scenes[0]
 
 
-def _chosen_strips(args: object, scene: bpy.types.Scene, marked: Callable[[bpy.types.bpy_struct], bool]
+def _chosen_strips(args: argparse.Namespace, scene: bpy.types.Scene, marked: Callable[[bpy.types.bpy_struct], bool]
                    ) -> tuple[list[bpy.types.bpy_struct], list[str]]:
     """The strips named by --strip / --all / --selected / --marked, and the names not found."""
     strips = compat.all_strips(scene)
@@ -64,7 +63,7 @@ def _chosen_strips(args: object, scene: bpy.types.Scene, marked: Callable[[bpy.t
     return [s for s in strips if marked(s) and s.toonflow.role != "RESULT"], []
 
 
-def _run_strips(args: object, task: sequencer.StripTask, override: dict[str, object],
+def _run_strips(args: argparse.Namespace, task: StripTask, override: StripOverride,
                 marked: Callable[[bpy.types.bpy_struct], bool], device: str | None = None) -> int:
     scene = _scene(args.scene)
     chosen, missing = _chosen_strips(args, scene, marked)
@@ -76,7 +75,7 @@ def _run_strips(args: object, task: sequencer.StripTask, override: dict[str, obj
         (_err if level in {"ERROR", "WARNING"} else _out)(text)
 
     _out(f"{task.name}: {len(chosen)} strip(s) in scene {scene.name!r}")
-    ok, failed = sequencer.process_strips_sync(scene, chosen, override, report=report, task=task, device=device)
+    ok, failed = process_strips_sync(scene, chosen, override, report=report, task=task, device=device)
     _out(f"done: {ok} strip(s) processed, {failed} failed")
     if args.save:
         target = Path(bpy.path.abspath(args.save))
@@ -88,16 +87,17 @@ def _run_strips(args: object, task: sequencer.StripTask, override: dict[str, obj
     return 0 if failed == 0 and not missing else 1
 
 
-def _cmd_strips(args: object) -> int:
-    return _run_strips(args, sequencer.CARTOONIZE, _override(args), lambda s: s.toonflow.marked, args.device)
+def _cmd_strips(args: argparse.Namespace) -> int:
+    override = StripOverride(model=args.model, strength=args.strength, temporal=args.temporal)
+    return _run_strips(args, CARTOONIZE, override, lambda s: s.toonflow.marked, args.device)
 
 
-def _cmd_colorize(args: object) -> int:
-    override = {"model": args.model, "temporal": args.temporal, "keys": list(args.key) or None}
-    return _run_strips(args, sequencer.COLORIZE, override, lambda s: s.toonflow.colorize.marked, args.device)
+def _cmd_colorize(args: argparse.Namespace) -> int:
+    override = StripOverride(model=args.model, temporal=args.temporal, keys=tuple(args.key) or None)
+    return _run_strips(args, COLORIZE, override, lambda s: s.toonflow.colorize.marked, args.device)
 
 
-def _cmd_file(args: object) -> int:
+def _cmd_file(args: argparse.Namespace) -> int:
     prefs = addon_settings()
     src_path = Path(args.input).expanduser()
     if not src_path.exists():
@@ -141,7 +141,7 @@ def _frames_of(scene: bpy.types.Scene, frames: Sequence[int] | None) -> list[int
     return list(frames) if frames else list(range(scene.frame_start, scene.frame_end + 1, scene.frame_step))
 
 
-def _cmd_prerender(args: object) -> int:
+def _cmd_prerender(args: argparse.Namespace) -> int:
     scene = _scene(args.scene)
     if not prerender.render_layer_sources(scene):
         _out("no Toonflow node takes its input from a Render Layers node; nothing to pre-render")
@@ -151,7 +151,7 @@ def _cmd_prerender(args: object) -> int:
     return 0
 
 
-def _cmd_render(args: object) -> int:
+def _cmd_render(args: argparse.Namespace) -> int:
     scene = _scene(args.scene)
     frames = _frames_of(scene, args.frames)
     if not nodes.toonflow_nodes(scene):
@@ -186,7 +186,7 @@ def _cmd_render(args: object) -> int:
     return 1 if failed else 0
 
 
-def _cmd_models(args: object) -> int:
+def _cmd_models(args: argparse.Namespace) -> int:
     cards = engine_bridge.list_models(addon_settings().model_dirs)
     for c in cards:
         _out(engine_bridge.model_line(c))
@@ -196,7 +196,7 @@ def _cmd_models(args: object) -> int:
     return 0
 
 
-def _cmd_gpu(args: object) -> int:
+def _cmd_gpu(args: argparse.Namespace) -> int:
     from .gpu import gpu_report
 
     report = gpu_report()

@@ -212,7 +212,7 @@ class _Slow:
 
 def sc_colorize_strip(args: argparse.Namespace, media: dict) -> str:
     compat = mod("blender_addon.compat")
-    seq = mod("blender_addon.sequencer")
+    seq, worker = mod("blender_addon.strip_jobs"), mod("blender_addon.strip_worker")
     scene, lines = _strip_scene(media, "ColorStrips")
     tc = lines.toonflow.colorize
     total = lines.frame_final_duration
@@ -246,7 +246,7 @@ def sc_colorize_strip(args: argparse.Namespace, media: dict) -> str:
     # rerun: all from the cache, the result strip replaced (not duplicated)
     n = len(compat.all_strips(scene))
     job = seq.prepare_job(scene, lines, task=seq.COLORIZE)
-    job.run()
+    worker.run_job(job)
     seq.finish_job(scene, job)
     assert job.result.computed == [] and len(compat.all_strips(scene)) == n
     # the UI bits draw-free: keyframe list operators on the active strip

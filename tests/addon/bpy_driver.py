@@ -13,7 +13,6 @@ import inspect
 import json
 import os
 import sys
-import threading
 import time
 import traceback
 from pathlib import Path
@@ -91,17 +90,17 @@ def cached_frame_count(state) -> int:  # noqa: ANN001
 
 
 def cancel_midway(scene: bpy.types.Scene, job, min_done: int = 4) -> None:  # noqa: ANN001
-    """Runs ``job`` on a worker thread and sets its cancel event (what Esc does in the modal operator) once it has
-    done ``min_done`` frames; then finishes it, which must leave it cancelled. Slow its processor down first, so
-    the cancel lands midway."""
-    thread = threading.Thread(target=job.run)
-    thread.start()
+    """Runs ``job`` on the modal operator's worker thread and stops it (what Esc does) once it has done ``min_done``
+    frames; then finishes it, which must leave it cancelled. Slow its processor down first, so the cancel lands
+    midway."""
+    worker = mod("blender_addon.strip_worker").StripWorker([job])
+    worker.start()
     deadline = time.time() + 60
-    while job.done < min_done and thread.is_alive() and time.time() < deadline:
+    while job.done < min_done and worker.running and time.time() < deadline:
         time.sleep(0.01)
-    job.cancel.set()
-    thread.join(60)
-    mod("blender_addon.sequencer").finish_job(scene, job)
+    worker.stop(timeout=60)
+    assert not worker.running and worker.progress() == (job.done, job.total), worker.progress()
+    mod("blender_addon.strip_jobs").finish_job(scene, job)
     assert job.cancelled, (job.error, job.done)
 
 
@@ -438,7 +437,7 @@ def sc_strip(args: argparse.Namespace, media: dict) -> str:
 
 def sc_strip_cancel_resume(args: argparse.Namespace, media: dict) -> str:
     compat = mod("blender_addon.compat")
-    seq = mod("blender_addon.sequencer")
+    seq, worker = mod("blender_addon.strip_jobs"), mod("blender_addon.strip_worker")
     scene, movie = _strip_scene(media, "Resume")
     movie.toonflow.temporal = True
     movie.toonflow.temporal_strength = 0.5  # a clip key of its own (node_animation cached this movie too)
@@ -473,7 +472,7 @@ def sc_strip_cancel_resume(args: argparse.Namespace, media: dict) -> str:
     assert 3 < cached_mid < total, cached_mid
     # resume: only the missing frames are computed
     job = seq.prepare_job(scene, movie)
-    job.run()
+    worker.run_job(job)
     seq.finish_job(scene, job)
     assert not job.error, job.error
     assert len(job.result.cached) == cached_mid and len(job.result.computed) == total - cached_mid, \
