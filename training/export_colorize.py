@@ -14,7 +14,7 @@ from engine.models import file_sha256
 
 from .manifest_summary import build_provenance, card_sources
 from .nets.lcmftn import LCMFTN, LCMFTNExport
-from .train_colorize import evaluate_colorizer, held_out_pairs, load_colorizer
+from .evaluate_colorize import evaluate_colorizer, held_out_pairs, load_colorizer
 
 __all__ = ["ColorizeExportResult", "export_colorizer", "score_colorizer", "INPUT_NAMES", "OUTPUT_NAME", "LEVEL_NAMES"]
 

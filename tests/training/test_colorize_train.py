@@ -20,8 +20,9 @@ from training.cli import main as training_main
 from training.export_colorize import INPUT_NAMES, export_colorizer, score_colorizer
 from training.recipes.colorize import get_colorize_recipe
 from training.nets.lcmftn import LCMFTN
-from training.train_colorize import (CHECKPOINT_NAME, NETWORK_NAME, _parameter_groups, _references,
-                                     _step_references, train_colorize)
+from training.evaluate_colorize import stack_references
+from training.loop import CHECKPOINT_NAME
+from training.train_colorize import NETWORK_NAME, parameter_groups, step_references, train_colorize
 
 
 def _frame(seed: int, t: int, size: int = 48) -> tuple[np.ndarray, np.ndarray]:
@@ -84,7 +85,7 @@ def test_gate_training_logs_its_terms_and_learns_at_its_own_rate(colorize_data, 
     assert first["loss"] == pytest.approx(first["l1"] + first["perceptual"] + first["gate"] + first["network_l1"],
                                           rel=1e-5)
     network = LCMFTN(config=recipe.network)
-    groups = _parameter_groups(network, recipe)
+    groups = parameter_groups(network, recipe)
     assert groups[1]["lr"] == 5.0 * recipe.lr and "lr" not in groups[0]
     assert {id(p) for p in groups[1]["params"]} == {id(p) for p in network.gate.parameters()}
     assert sum(len(g["params"]) for g in groups) == sum(p.requires_grad for p in network.parameters())
@@ -92,7 +93,7 @@ def test_gate_training_logs_its_terms_and_learns_at_its_own_rate(colorize_data, 
     plain = get_colorize_recipe("lcmftn", "smoke", steps=1, network={"gate_width": 0})
     train_colorize(plain, data_root=colorize_data, out_dir=tmp_path / "plain", device="cpu")
     assert "gate" not in _records(tmp_path / "plain")[0]
-    assert len(_parameter_groups(LCMFTN(config=plain.network), plain)) == 1
+    assert len(parameter_groups(LCMFTN(config=plain.network), plain)) == 1
 
 
 def test_a_share_of_the_steps_trains_with_the_next_frame_as_second_reference(colorize_data, tmp_path):
@@ -106,21 +107,21 @@ def test_a_share_of_the_steps_trains_with_the_next_frame_as_second_reference(col
     assert {r["references"] for r in _records(tmp_path / "one") if r["phase"] == "train"} == {1}
     # the draw depends on (seed, step) only: a resumed run and every DDP process agree
     half = get_colorize_recipe("lcmftn", "cpu")
-    draws = [_step_references(half, step) for step in range(1, 1001)]
-    assert draws == [_step_references(half, step) for step in range(1, 1001)]
+    draws = [step_references(half, step) for step in range(1, 1001)]
+    assert draws == [step_references(half, step) for step in range(1, 1001)]
     assert set(draws) == {(1, False), (2, False)} and 400 < draws.count((2, False)) < 600
     # own_previous_prob picks among the two-reference steps and leaves the reference counts as they were
     own = get_colorize_recipe("lcmftn", "cpu", own_previous_prob=0.5)
-    own_draws = [_step_references(own, step) for step in range(1, 1001)]
+    own_draws = [step_references(own, step) for step in range(1, 1001)]
     assert [count for count, _ in own_draws] == [count for count, _ in draws]
     assert not any(flag for count, flag in own_draws if count == 1)
     assert 200 < sum(flag for _, flag in own_draws) < 300
     batch = {name: torch.full((2, 3 if "color" in name else 1, 8, 8), float(k))
              for k, name in enumerate(("reference_sketch", "reference_color", "previous_sketch", "previous_color"))}
-    sketches, colours = _references(batch, 2)
+    sketches, colours = stack_references(batch, 2)
     assert sketches.shape == (2, 2, 1, 8, 8) and colours[:, 1].eq(3.0).all() and colours[:, 0].eq(1.0).all()
     with pytest.raises(ValueError, match="1 or 2 references"):
-        _references(batch, 3)
+        stack_references(batch, 3)
 
 
 def test_recipe_shares_must_lie_between_0_and_1() -> None:

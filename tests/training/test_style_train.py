@@ -13,9 +13,10 @@ from torch import nn
 from training.cli import main as training_main
 from training.data.cartoonize.dataset import CartoonizeDataset
 from training.export import export_cartoonizer
+from training.loop import CHECKPOINT_NAME
 from training.methods import method_for
 from training.recipes import get_recipe
-from training.train import CHECKPOINT_NAME, GENERATOR_NAME, train
+from training.train import GENERATOR_NAME, train
 
 _SMOKE = {"init_steps": 1, "gan_steps": 2}
 

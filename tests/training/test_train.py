@@ -14,8 +14,9 @@ import torch
 
 from training.checkpoint import load_generator_state
 from training.export import export_cartoonizer
+from training.loop import CHECKPOINT_NAME
 from training.recipes import get_recipe
-from training.train import CHECKPOINT_NAME, GENERATOR_NAME, train
+from training.train import GENERATOR_NAME, train
 
 _SMOKE = {"init_steps": 1, "gan_steps": 2}
 

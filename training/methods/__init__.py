@@ -1,4 +1,5 @@
-"""Training methods: what each recipe family contributes to the shared training loop (training/train.py)."""
+"""Training methods: what each recipe family contributes to the cartoonize task (training/train.py) of the shared
+training loop (training/loop.py)."""
 from __future__ import annotations
 
 from ..recipes import RECIPES, AnimeGANRecipe, CartoonRecipe, DistillRecipe, SemanticRecipe

@@ -1,5 +1,6 @@
-"""What a training method contributes to the shared loop of `training.train`: its networks, optimizers, steps,
-learning rates, and what the exporter needs to rebuild and describe its generator."""
+"""What a training method contributes to the cartoonize task (`training.train`, on the shared loop of
+`training.loop`): its networks, optimizers, steps, learning rates, and what the exporter needs to rebuild and describe
+its generator."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
