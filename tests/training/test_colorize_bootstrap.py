@@ -89,6 +89,20 @@ def test_line_art_scene_inks_strokes_whitens_fills_and_switches_off_the_rest(tmp
         synfig.render_frames(tmp_path / "missing.sif", 0, 0, 8, 8)
 
 
+def test_one_synfig_reader_serves_stills_and_frame_ranges(tmp_path: Path) -> None:
+    """The cartoonize build's stills (a time in seconds) and the colorize build's frames go through one renderer."""
+    sif = _write_sif(tmp_path / "scene.sif")
+    info = synfig.scene_info(sif)
+    assert info.seconds == 2.0 and info.frames == 49
+    if shutil.which("synfig") is None:
+        pytest.skip("synfig not installed (apt-get install synfig)")
+    (first,) = synfig.render_frames(sif, 0, 0, 48, 32)
+    still = synfig.render_still(sif, 0.0, 48, 32)
+    assert still.shape == (32, 48, 4) and np.array_equal(still, first)
+    with pytest.raises(synfig.SynfigError, match="synfig failed .* t=0.50"):
+        synfig.render_still(tmp_path / "missing.sif", 0.5, 8, 8)
+
+
 def test_shot_segments_hold_out_a_benchmark_length_test_segment_with_a_gap() -> None:
     options = BuildOptions()
     seen_head = set()

@@ -64,6 +64,18 @@ def test_alpha_is_composited_on_white_and_content_cropped_with_margin() -> None:
     assert (crop[0] == 255).all() and tuple(crop[12, 12]) == (200, 20, 20)
 
 
+def test_one_short_side_resize_serves_range_cap_exact_and_minimum() -> None:
+    """The bootstrap's range, the clips' cap with even sizes, the datasets' exact size and their minimum crop."""
+    odd = np.random.default_rng(0).integers(0, 255, (601, 903, 3), np.uint8)
+    capped = media.resize_short_side(odd, 1, 288, even=True)
+    assert capped.shape == (288, 432, 3) and capped.flags.c_contiguous  # 903 * 288 / 601 = 432.7 -> 433 -> even
+    assert media.resize_short_side(odd[:201, :301], 1, 288, even=True).shape == (200, 300, 3)  # never upscaled
+    assert media.resize_short_side(odd, 128, 128).shape[:2] == (128, 192)
+    assert media.resize_short_side(odd, 128, 128).dtype == np.uint8
+    assert media.resize_short_side(odd, 700).shape[:2] == (700, 1052)  # at least 700, upscaled (cubic)
+    assert media.resize_short_side(odd, 600) is odd  # already at least 600: untouched
+
+
 def test_resizing_and_padding_keep_the_documented_bounds() -> None:
     small = np.zeros((50, 200, 3), np.uint8)
     assert media.resize_short_side(small, 256, 384).shape[:2] == (256, 1024)

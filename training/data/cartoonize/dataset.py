@@ -37,6 +37,7 @@ def list_images(folder: Path) -> list[Path]:
 
 @lru_cache(maxsize=512)
 def read_rgb_cached(path: Path) -> np.ndarray:
+    """uint8 RGB of a dataset image, cached: the same files are cropped again and again."""
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None:
         raise ValueError(f"cannot decode image {path}")
@@ -44,6 +45,7 @@ def read_rgb_cached(path: Path) -> np.ndarray:
 
 
 def to_tensor(image: np.ndarray) -> torch.Tensor:
+    """H x W x 3 uint8 -> [3, H, W] float32 in [-1, 1], the range every network here takes."""
     return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float() / 127.5 - 1.0
 
 
