@@ -29,7 +29,7 @@ import numpy as np
 
 from .cache import ClipCache, read_png
 from .errors import CancelledError, SourceError
-from .keyframes import Keyframe, KeyframeError, references_for
+from .keyframes import Keyframe, KeyframeError
 from .keys import short_hash
 from .runner import CachedClipFrames, ProgressFn, RunResult
 from .sources import FrameSource, read_image
@@ -59,6 +59,10 @@ class ColorizeEngine(Protocol):
 
     def is_held(self, previous: np.ndarray, current: np.ndarray) -> bool:
         """True when the two line arts show the same drawing (the frame repeats the previous colour)."""
+
+    def references(self, index: int, key_indices: Sequence[int], previous: int | None) -> tuple[int, int | None]:
+        """The engine's reference rule (``engine.colour_chain.references``): (nearest keyframe, ``previous`` unless
+        it is None or that keyframe)."""
 
 
 class ColorizeRunner(CachedClipFrames):
@@ -119,12 +123,15 @@ class ColorizeRunner(CachedClipFrames):
                     break
                 j -= 1
         for j in reversed(todo):
-            key, prev = references_for(j, self.key_indices, temporal=self.temporal, chain_start=self.chain_start)
-            parts = [self.source.frame_identity(j), self.source.frame_identity(key)]
+            parts = [self.source.frame_identity(j), self.source.frame_identity(self._key_of(j))]
             if self.temporal and j - 1 >= self.chain_start and j not in self.keyframes:
                 parts.append(self._signatures[j - 1])
             self._signatures[j] = short_hash("|".join(parts), 8)
         return self._signatures[index]
+
+    def _key_of(self, index: int) -> int:
+        """The keyframe whose colours colour frame ``index`` (the engine's rule)."""
+        return self.processor.references(index, self.key_indices, None)[0]
 
     def cached(self, frames: Sequence[int]) -> set[int]:
         self._signatures.clear()  # line-art files may have changed since the last call
@@ -245,14 +252,18 @@ class ColorizeRunner(CachedClipFrames):
 
     def _colour_of(self, index: int) -> np.ndarray:
         gray = self._gray(index)
-        key, prev = references_for(index, self.key_indices, temporal=self.temporal, chain_start=self.chain_start)
+        key = self._key_of(index)
         key_gray, key_rgb = self._key_pair(key)
         if index == key:
             return key_rgb if key_rgb.shape[:2] == gray.shape else self.processor.resize(key_rgb, *gray.shape)
         if self.temporal and (drawn := self._drawn_frame(index)) != index:
             return self._output(drawn)
+        # the previous reference: the last coloured frame, whose drawing frame index - 1 shows (dropped by the rule
+        # when that is the keyframe's own drawing)
+        previous = self._drawn_frame(index - 1) if self.temporal and index - 1 >= self.chain_start else None
+        prev = self.processor.references(index, self.key_indices, previous)[1]
         refs = [(key_gray, key_rgb)]
-        if prev is not None and (prev := self._drawn_frame(prev)) != key:  # a held keyframe drawing: key only
+        if prev is not None:
             prev_gray = self._gray(prev)
             if not self.processor.is_cut(prev_gray, gray):
                 refs.append((prev_gray, self._output(prev)))

@@ -15,9 +15,8 @@ from collections.abc import Callable, Iterator
 import bpy
 
 __all__ = [
-    "IS_50", "STRIP_TYPE", "compositor_tree", "ensure_compositor_tree", "all_strips", "top_strips",
-    "set_image_output", "restore_file_format", "new_effect_strip", "iter_tree_nodes",
-    "has_cli_command", "operator_call",
+    "IS_50", "STRIP_TYPE", "compositor_tree", "all_strips", "top_strips", "set_image_output", "restore_file_format",
+    "iter_tree_nodes", "has_cli_command", "operator_call",
 ]
 
 IS_50: bool = bpy.app.version >= (5, 0, 0)
@@ -29,27 +28,6 @@ def compositor_tree(scene: bpy.types.Scene) -> bpy.types.NodeTree | None:
     if IS_50:
         return getattr(scene, "compositing_node_group", None)
     return scene.node_tree if scene.use_nodes else None
-
-
-def ensure_compositor_tree(scene: bpy.types.Scene) -> tuple[bpy.types.NodeTree, bpy.types.Node]:
-    """Create (or reuse) the compositor tree; returns (tree, the node that receives the final image)."""
-    if IS_50:
-        tree = scene.compositing_node_group
-        if tree is None:
-            tree = bpy.data.node_groups.new(f"{scene.name} Compositing", "CompositorNodeTree")
-            scene.compositing_node_group = tree
-        if not any(s.in_out == "OUTPUT" for s in tree.interface.items_tree if s.item_type == "SOCKET"):
-            tree.interface.new_socket("Image", in_out="OUTPUT", socket_type="NodeSocketColor")
-        out = next((n for n in tree.nodes if n.bl_idname == "NodeGroupOutput"), None)
-        if out is None:
-            out = tree.nodes.new("NodeGroupOutput")
-        return tree, out
-    scene.use_nodes = True
-    tree = scene.node_tree
-    out = next((n for n in tree.nodes if n.bl_idname == "CompositorNodeComposite"), None)
-    if out is None:
-        out = tree.nodes.new("CompositorNodeComposite")
-    return tree, out
 
 
 def iter_tree_nodes(tree: bpy.types.NodeTree, _seen: set[int] | None = None) -> Iterator[bpy.types.Node]:
@@ -80,16 +58,6 @@ def top_strips(scene: bpy.types.Scene) -> bpy.types.bpy_prop_collection:
     """The collection new strips are added to (``new_image`` ...)."""
     sed = scene.sequence_editor or scene.sequence_editor_create()
     return _strip_collection(sed, top=True)
-
-
-def new_effect_strip(scene: bpy.types.Scene, name: str, effect: str, channel: int, frame_start: int,
-                     length: int) -> bpy.types.bpy_struct:
-    """``new_effect``: 5.0 takes ``length``, earlier versions ``frame_end`` (exclusive)."""
-    coll = top_strips(scene)
-    if IS_50:
-        return coll.new_effect(name=name, type=effect, channel=channel, frame_start=frame_start, length=length)
-    return coll.new_effect(name=name, type=effect, channel=channel, frame_start=frame_start,
-                           frame_end=frame_start + length)
 
 
 def set_image_output(scene: bpy.types.Scene, file_format: str = "PNG") -> None:

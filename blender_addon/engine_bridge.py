@@ -6,10 +6,10 @@ Inside Blender the engine is the sibling package ``<extension>.engine``; it is i
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -98,6 +98,11 @@ class ColorizeEngineAdapter:
 
         return is_held_drawing(previous, current, self.hold_tolerance)
 
+    def references(self, index: int, key_indices: Sequence[int], previous: int | None) -> tuple[int, int | None]:
+        from ..engine.colour_chain import references
+
+        return references(index, key_indices, previous)
+
 
 def resolve_model(settings: ProcessSettings, model_dirs: tuple[str, ...]) -> Any:
     from ..engine.models import resolve_model as _resolve
@@ -171,7 +176,7 @@ def open_clip(source: FrameSource, settings: ProcessSettings, *, model_dirs: tup
               info: dict[str, object] | None = None) -> ClipRunner:
     """A runner for ``source`` with ``settings``: resolves the model (errors early), keys the cache."""
     card = resolve_model(settings, model_dirs)
-    settings = ProcessSettings(**{**settings.__dict__, "model": settings.model or card.name})
+    settings = dataclasses.replace(settings, model=settings.model or card.name)
     key = clip_key(source.identity, settings, model_hash(card))
     cache = ClipCache(cache_root, settings.task, key)
     if not cache.read_info():
@@ -190,7 +195,7 @@ def open_colorize_clip(source: FrameSource, settings: ProcessSettings, keyframes
     ``keyframes`` must be checked already (:func:`keyframes.check_keyframes`).
     """
     card = resolve_model(settings, model_dirs)
-    settings = ProcessSettings(**{**settings.__dict__, "model": settings.model or card.name})
+    settings = dataclasses.replace(settings, model=settings.model or card.name)
     by_index: dict[int, Keyframe] = {}
     for key in keyframes:
         index = index_of(key.frame)
@@ -201,8 +206,8 @@ def open_colorize_clip(source: FrameSource, settings: ProcessSettings, keyframes
     adapter = ColorizeEngineAdapter(settings, model_dirs, device, movie=isinstance(source, MovieSource))
     # The hold tolerance decides which frames repeat the previous colour, so it is part of the key: caches made
     # before movies got the video tolerance (20, not 12) must not be reused.
-    identity = (f"{source.identity}|keys:{keyframes_identity({i: k.path for i, k in by_index.items()})}"
-                f"|holds:{adapter.hold_tolerance}")
+    keys_identity = keyframes_identity({i: k.path for i, k in by_index.items()}, _engine_models().file_sha256)
+    identity = f"{source.identity}|keys:{keys_identity}|holds:{adapter.hold_tolerance}"
     cache = ClipCache(cache_root, settings.task, clip_key(identity, settings, model_hash(card)))
     if not cache.read_info():
         cache.write_info({"source": source.identity, "settings": settings.as_key_dict(), "model": card.name,

@@ -1,25 +1,20 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Coloured keyframes for line-art colorization (no bpy): checking, content identity, the reference rule.
+"""Coloured keyframes for line-art colorization (no bpy): parsing, checking, content identity.
 
 A keyframe is a (frame number, image file) pair: the image is the colour of the line-art frame shown at that
 frame number (a scene frame for the compositor node, a timeline frame for a sequencer strip). The runner maps
-frame numbers to source indices; the reference rule below works on source indices, as the engine's own chain does.
+frame numbers to source indices; which keyframe colours which frame is the engine's rule (``engine.colour_chain``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import AddonError
 
-__all__ = ["Keyframe", "KeyframeError", "parse_key_arg", "check_keyframes", "keyframes_identity", "file_sha256",
-           "nearest_keyframe", "references_for"]
-
-_sha_cache: dict[tuple[str, int, int], str] = {}
+__all__ = ["Keyframe", "KeyframeError", "parse_key_arg", "check_keyframes", "keyframes_identity"]
 
 
 class KeyframeError(AddonError):
@@ -63,42 +58,9 @@ def check_keyframes(keys: Iterable[Keyframe], owner: str) -> list[Keyframe]:
     return sorted(items, key=lambda k: k.frame)
 
 
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    """Content hash of a file, computed once per (path, size, modification time)."""
-    p = Path(path)
-    st = p.stat()
-    key = (str(p.resolve()), st.st_size, st.st_mtime_ns)
-    if key not in _sha_cache:
-        h = hashlib.sha256()
-        with open(p, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-        _sha_cache[key] = h.hexdigest()
-    return _sha_cache[key]
+def keyframes_identity(keys: Mapping[int, Path], file_sha256: Callable[[Path], str]) -> str:
+    """Identity of keyframes by source index and *content* (a repainted keyframe changes it; a moved one not).
 
-
-def keyframes_identity(keys: Mapping[int, Path]) -> str:
-    """Identity of keyframes by source index and *content* (a repainted keyframe changes it; a moved one not)."""
-    return ",".join(f"{i}:{file_sha256(keys[i])[:24]}" for i in sorted(keys))
-
-
-def nearest_keyframe(index: int, key_indices: Sequence[int]) -> int:
-    """The keyframe nearest to ``index`` (the earlier one on a tie), as the engine's colorizer picks it."""
-    if not key_indices:
-        raise KeyframeError("no keyframe")
-    return min(key_indices, key=lambda k: (abs(k - index), k))
-
-
-def references_for(index: int, key_indices: Sequence[int], *, temporal: bool,
-                   chain_start: int) -> tuple[int, int | None]:
-    """(keyframe index, previous index or None) whose colours colour line-art frame ``index``.
-
-    The previous coloured frame is a reference only with ``temporal``, inside the clip (``index - 1 >=
-    chain_start``) and when it is not the keyframe itself (already a reference). Shot cuts are decided by the caller
-    on the pixels.
+    ``file_sha256``: the engine's cached file hash (``engine.models.file_sha256``, passed in by the engine bridge).
     """
-    key = nearest_keyframe(index, key_indices)
-    prev = index - 1
-    if not temporal or prev < chain_start or prev == key:
-        return key, None
-    return key, prev
+    return ",".join(f"{i}:{file_sha256(keys[i])[:24]}" for i in sorted(keys))

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 import bpy
-from bpy_driver import (assert_close, cached_frame_count, cancel_midway, comp_tree, devices_opened, mod, new_scene,
-                        read_rgb, render_still)
+from bpy_driver import (assert_close, cached_frame_count, cancel_midway, comp_tree, devices_opened, mod,
+                        new_effect_strip, new_scene, read_rgb, render_still)
 
 
 def _lines(media: dict) -> list[np.ndarray]:
@@ -284,7 +284,7 @@ def sc_colorize_bad_inputs(args: argparse.Namespace, media: dict) -> str:
     compat = mod("blender_addon.compat")
     sc2, lines = _strip_scene(media, "ColorBadStrips")
     sound = compat.top_strips(sc2).new_sound(name="Tone", filepath=media["sound"], channel=5, frame_start=10)
-    flat = compat.new_effect_strip(sc2, "Flat", "COLOR", 6, 10, 4)
+    flat = new_effect_strip(sc2, "Flat", "COLOR", 6, 10, 4)
     for s in compat.all_strips(sc2):
         s.select = True
     with bpy.context.temp_override(scene=sc2):

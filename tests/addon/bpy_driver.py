@@ -71,7 +71,35 @@ def new_scene(name: str, media: dict) -> bpy.types.Scene:
 
 
 def comp_tree(scene: bpy.types.Scene):  # noqa: ANN201
-    return mod("blender_addon.compat").ensure_compositor_tree(scene)
+    """Create (or reuse) the compositor tree; returns (tree, the node that receives the final image)."""
+    if mod("blender_addon.compat").IS_50:
+        tree = scene.compositing_node_group
+        if tree is None:
+            tree = bpy.data.node_groups.new(f"{scene.name} Compositing", "CompositorNodeTree")
+            scene.compositing_node_group = tree
+        if not any(s.in_out == "OUTPUT" for s in tree.interface.items_tree if s.item_type == "SOCKET"):
+            tree.interface.new_socket("Image", in_out="OUTPUT", socket_type="NodeSocketColor")
+        out = next((n for n in tree.nodes if n.bl_idname == "NodeGroupOutput"), None)
+        if out is None:
+            out = tree.nodes.new("NodeGroupOutput")
+        return tree, out
+    scene.use_nodes = True
+    tree = scene.node_tree
+    out = next((n for n in tree.nodes if n.bl_idname == "CompositorNodeComposite"), None)
+    if out is None:
+        out = tree.nodes.new("CompositorNodeComposite")
+    return tree, out
+
+
+def new_effect_strip(scene: bpy.types.Scene, name: str, effect: str, channel: int, frame_start: int,
+                     length: int):  # noqa: ANN201
+    """``new_effect``: 5.0 takes ``length``, earlier versions ``frame_end`` (exclusive)."""
+    compat = mod("blender_addon.compat")
+    coll = compat.top_strips(scene)
+    if compat.IS_50:
+        return coll.new_effect(name=name, type=effect, channel=channel, frame_start=frame_start, length=length)
+    return coll.new_effect(name=name, type=effect, channel=channel, frame_start=frame_start,
+                           frame_end=frame_start + length)
 
 
 def render_still(scene: bpy.types.Scene, path: Path, frame: int) -> np.ndarray:
@@ -397,8 +425,8 @@ def sc_strip(args: argparse.Namespace, media: dict) -> str:
     coll = compat.top_strips(scene)
     movie.frame_offset_start = 1  # trimmed: the result must follow the visible range
     sound = coll.new_sound(name="Tone", filepath=media["sound"], channel=1, frame_start=10)
-    text = compat.new_effect_strip(scene, "Title", "TEXT", 5, 10, 4)
-    color = compat.new_effect_strip(scene, "Flat", "COLOR", 6, 10, 4)
+    text = new_effect_strip(scene, "Title", "TEXT", 5, 10, 4)
+    color = new_effect_strip(scene, "Flat", "COLOR", 6, 10, 4)
     for s in compat.all_strips(scene):
         s.select = True
     with bpy.context.temp_override(scene=scene):
@@ -509,10 +537,9 @@ def devices_opened(cli, argv: list[str]) -> list[str]:  # noqa: ANN001
 
 def sc_cli(args: argparse.Namespace, media: dict) -> str:
     cli = mod("blender_addon.cli")
-    compat = mod("blender_addon.compat")
     scene, movie = _strip_scene(media, "CLI")
     movie.toonflow.marked = True
-    compat.new_effect_strip(scene, "Flat", "COLOR", 6, 10, 4).toonflow.marked = True
+    new_effect_strip(scene, "Flat", "COLOR", 6, 10, 4).toonflow.marked = True
     bpy.context.window.scene = scene if bpy.context.window else None
     rc = cli.toonflow_command(["strips", "--scene", scene.name, "--marked"])
     assert rc == 1, f"a marked colour strip must make the run fail, rc {rc}"

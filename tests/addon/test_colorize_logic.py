@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The colorize side of the extension without bpy: keyframe checks, the reference rule, the cache-backed colour
-chain (against ``engine.Colorizer`` itself), caching, resume, invalidation, CLI arguments."""
+"""The colorize side of the extension without bpy: keyframe checks, the cache-backed colour chain (against
+``engine.Colorizer`` itself, with the engine's reference rule as the bridge passes it), caching, resume,
+invalidation, CLI arguments."""
 
 from __future__ import annotations
 
@@ -17,10 +18,11 @@ from blender_addon import cli_args
 from blender_addon.cache import ClipCache
 from blender_addon.colorize_runner import ColorizeRunner
 from blender_addon.errors import CancelledError
-from blender_addon.keyframes import (Keyframe, KeyframeError, check_keyframes, keyframes_identity, nearest_keyframe,
-                                     parse_key_arg, references_for)
+from blender_addon.keyframes import Keyframe, KeyframeError, check_keyframes, keyframes_identity, parse_key_arg
 from blender_addon.sources import SequenceSource
 from engine import Colorizer, Reference
+from engine.colour_chain import references
+from engine.models import file_sha256
 from engine.frames import to_rgb8
 from engine.lineart import is_held_drawing, is_shot_cut, to_lineart_gray
 from tests.engine.colorize_fixtures import clip, write_colorize_model
@@ -54,6 +56,9 @@ class EngineAdapter:
 
     def is_held(self, previous: np.ndarray, current: np.ndarray) -> bool:
         return is_held_drawing(previous, current)
+
+    def references(self, index: int, key_indices: Sequence[int], previous: int | None) -> tuple[int, int | None]:
+        return references(index, key_indices, previous)
 
 
 @pytest.fixture(scope="module")
@@ -116,22 +121,14 @@ def test_check_keyframes_messages(tmp_path: Path) -> None:
     assert [k.frame for k in check_keyframes([Keyframe(9, img), Keyframe(3, img)], "x")] == [3, 9]
 
 
-def test_reference_rule_matches_the_engine() -> None:
-    assert nearest_keyframe(5, [0, 10]) == 0 and nearest_keyframe(6, [0, 10]) == 10 and nearest_keyframe(3, [7]) == 7
-    assert references_for(4, [0, 10], temporal=True, chain_start=0) == (0, 3)
-    assert references_for(1, [0, 10], temporal=True, chain_start=0) == (0, None)  # previous is the key itself
-    assert references_for(0, [5], temporal=True, chain_start=0) == (5, None)  # chain start
-    assert references_for(4, [0, 10], temporal=False, chain_start=0) == (0, None)
-
-
 def test_keyframes_identity_is_content(tmp_path: Path) -> None:
     a, b = tmp_path / "a.png", tmp_path / "b.png"
     a.write_bytes(b"one")
     b.write_bytes(b"one")
-    assert keyframes_identity({1: a}) == keyframes_identity({1: b})  # same content elsewhere: same key
-    assert keyframes_identity({1: a}) != keyframes_identity({2: a})
+    assert keyframes_identity({1: a}, file_sha256) == keyframes_identity({1: b}, file_sha256)  # same content: same
+    assert keyframes_identity({1: a}, file_sha256) != keyframes_identity({2: a}, file_sha256)
     a.write_bytes(b"two!")
-    assert keyframes_identity({1: a}) != keyframes_identity({1: b})  # repainted: new key
+    assert keyframes_identity({1: a}, file_sha256) != keyframes_identity({1: b}, file_sha256)  # repainted: new key
 
 
 def test_colorize_cli_arguments() -> None:

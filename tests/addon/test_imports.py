@@ -96,3 +96,15 @@ def test_addon_has_no_import_cycle() -> None:
 
 def test_settings_import_nothing_of_the_addon() -> None:
     assert import_graph(ADDON)["settings"] == set()
+
+
+def test_only_the_bridge_imports_the_engine_and_only_on_use() -> None:
+    """The engine is bundled beside the add-on (``from .. import engine``): engine_bridge imports it, inside its
+    functions (onnxruntime, OpenCV and PyAV load on first use); no other module does."""
+    for path in sorted(ADDON.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        top_level = {id(n) for n in tree.body}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level >= 2:
+                assert path.stem == "engine_bridge", f"{path.name}:{node.lineno} imports the engine"
+                assert id(node) not in top_level, f"{path.name}:{node.lineno} imports the engine at load time"

@@ -58,7 +58,8 @@ def test_build_script_writes_wheels_into_staged_manifest(tmp_path: Path) -> None
 
 
 def test_no_bpy_in_logic_modules() -> None:
-    for name in ("keys", "cache", "planning", "sources", "runner", "cli_args", "gpu", "errors", "model_choices"):
+    for name in ("keys", "keyframes", "cache", "planning", "sources", "runner", "colorize_runner", "engine_bridge",
+                 "cli_args", "gpu", "errors", "model_choices"):
         text = (ROOT / "blender_addon" / f"{name}.py").read_text()
         assert "import bpy" not in text, name
 
