@@ -2,7 +2,7 @@
 
 The gate mixes K reference colours and the network's output by softmax over one logit per candidate. Trained by the
 pixel loss alone it learns slowly where the line arts differ a little but the warped reference is still right: the
-pixel loss there is small, and the session-10 weights handed such pixels to a network whose error was 10-40x the
+pixel loss there is small, so a gate trained on it alone hands such pixels to a network whose error is many times the
 warp's (docs/TRAINING.md). This loss tells the gate directly which candidate to pick: per pixel, the one closest to
 the ground truth (mean absolute error over the colour channels, candidates detached). It is the cross-entropy of the
 gate's softmax against that choice, each pixel weighted by how much the choice matters there (the error of the
@@ -11,7 +11,7 @@ be noise, and a tie counts for nothing.
 
 Candidates tied for closest are one choice: the target is their summed probability, and the runner-up is the closest
 candidate outside the tie. Two references can be the same frame (the keyframe next to the target is also the previous
-frame); counting the copy as the runner-up would make the margin 0 and leave such pixels out (up to session 12).
+frame); counting the copy as the runner-up would make the margin 0 and leave such pixels out.
 """
 from __future__ import annotations
 

@@ -29,29 +29,30 @@ into channels by pixel unshuffle (3 x 4^s channels at a level 1/2^s: each positi
 pixels); the decoder gets each block's mean, which is the same as transferring pooled colour because attention is
 linear in the values, and the matched blocks, unfolded by pixel shuffle, are the full-resolution base the head
 corrects: output = tanh(atanh(0.999 base) + head). Coarser levels carry only the pooled colour, since their blocks
-would add channels to the attention and give the decoder nothing more. An untrained network then already outputs the
-references' colours moved to the matched positions, instead of having to learn colour reproduction from scratch;
-this matters at the CPU scale's few hundred steps. Moving whole blocks rather than pooled colour keeps the base
-sharp: where the match is exact (a still region between close frames) the base is the reference pixel for pixel. In
-the ablation the base is the unaligned reference colour (mean over K).
+would add channels to the attention and give the decoder nothing more. Why: an untrained network then already
+outputs the references' colours moved to the matched positions instead of having to learn colour reproduction from
+scratch, which matters at the CPU scale's few hundred steps; and moving whole blocks rather than pooled colour keeps
+the base sharp: where the match is exact (a still region between close frames) the base is the reference pixel for
+pixel. In the ablation the base is the unaligned reference colour (mean over K).
 
 Line cue for the head (`head_sees_lines`, with the colour skip; our extension): the values at the base level also
 carry the reference line art's blocks, so the head gets the reference line art moved exactly as the base colour was,
 beside the current line art (both at full resolution; the ablation gets the references' line art as given). Where
 the two agree the base is right and the head should leave it; where they differ it must correct. Without this cue
-the head only sees the current sketch's features, and the session-5 weights (trained mostly on 40-frame gaps) edited
-an almost exact base between neighbouring frames: base alone 38.6 dB, with the head 35.8 dB at 1-frame gaps.
+the head only sees the current sketch's features and edits an almost exact base between neighbouring frames.
 
 Dead zone on the head's correction (`correction_deadzone`, with the colour skip; our extension): corrections under
-the threshold are dropped and larger ones shrunk by it. The session-6 weights corrected a base that was already exact
-by small amounts everywhere, which capped near-still pairs at ~47 dB where the aligned reference scored 52-62 dB
-(the mean PSNR over pairs weighs those heavily); dropping those small corrections lets the exact base through.
+the threshold are dropped and larger ones shrunk by it, so that a base that is already exact passes exactly instead
+of being nudged everywhere by small corrections (which cost the most on near-still pairs, where the mean PSNR over
+pairs weighs heavily).
 
 Reference gate (`gate_width`, our extension; training/nets/reference_gate.py): the last step mixes, per pixel, each
 (flow-aligned) reference's colour as given with the network's output, by softmax logits that start high where the
 reference's line art agrees with the current one throughout a neighbourhood. The attention base cannot reproduce an
-exact match exactly (the 1/2-scale window attention leaks a few per cent of weight to neighbouring positions), so
-near-still pairs stayed 3-7 dB under the aligned warp with the dead zone alone.
+exact match exactly (the 1/2-scale window attention leaks a few per cent of weight to neighbouring positions), so the
+dead zone alone leaves near-still pairs under the aligned warp.
+
+The measurements behind each of these choices, run by run, are in docs/TRAINING.md ("Colorization" sections).
 """
 from __future__ import annotations
 
@@ -80,8 +81,8 @@ class LCMFTNConfig:
     attention: tuple[str, ...] = ("global", "global", "window", "none")  # mode per level 1/8, 1/4, 1/2, 1
     window: int = 7  # side of the neighbourhood of "window" attention, in positions of that level
     # Initial window logits -window_prior * d^2 (d: offset in positions). 6 (own position ~99 %) suits flow-aligned
-    # references: at 2 (~60 %, session 4) and 4 (~93 %, sessions 5-6) the matched colour of aligned pairs was blurred,
-    # and at the cpu scale's learning rate the bias moves by less than 0.1 in 3000 steps (docs/TRAINING.md).
+    # references: weaker priors blurred the matched colour of aligned pairs, and at the cpu scale's learning rate the
+    # bias barely moves during training, so the prior is what the network keeps (docs/TRAINING.md).
     window_prior: float = 6.0
     resnext_blocks: tuple[int, ...] = (2, 2, 1)  # ResNeXt blocks before the x2 upsampling of levels 1/8, 1/4, 1/2
     cardinality: int = 8  # groups of the ResNeXt 3x3 convs

@@ -2,8 +2,8 @@
 
 With aligned references (engine/reference_alignment.py) a still region's reference colour is already the answer,
 pixel for pixel. The attention base cannot reproduce it exactly: window attention at 1/2 resolution leaks weight to
-neighbouring positions, which blurs colour edges by up to 14 levels, and near-still pairs scored 3-7 dB under the
-aligned warp alone (docs/TRAINING.md, session 9). The gate mixes, per pixel, each reference's colour as given with
+neighbouring positions, which blurs colour edges, so near-still pairs scored under the aligned warp alone
+(docs/TRAINING.md has the numbers). The gate mixes, per pixel, each reference's colour as given with
 the network's output:
 
     output = sum_k w_k * reference_color_k + w_net * network_output,  (w_1 .. w_K, w_net) = softmax(g_1 .. g_K, 0)

@@ -18,13 +18,14 @@ class ColorizeRecipe:
     perceptual_weight: float = 2e-2  # lambda_2 of the VGG19 perceptual term (paper: 2e-2)
     # The reference gate's training (our extension; networks with gate_width > 0, else unused). Weight of the
     # cross-entropy that tells the gate which candidate is closest to the truth per pixel
-    # (training/losses/gate_selection.py); 0 leaves the gate to the pixel loss alone, as the session-10 weights were.
+    # (training/losses/gate_selection.py); 0 leaves the gate to the pixel loss alone, which learns slowly where a
+    # near-right reference and the network differ little in loss.
     gate_selection_weight: float = 1.0
     # Weight of an L1 term on the network's output before the gate, so the network learns everywhere and not only
     # where the gate already defers to it (the selection loss above only hands it pixels it is better at); 0: none.
     network_l1_weight: float = 10.0
     # The gate's learning rate as a multiple of `lr`: at 1e-4 Adam moves a parameter by at most ~0.3 in 3000 steps,
-    # and the session-10 gate had barely left its prior (docs/TRAINING.md, sessions 10 and 11).
+    # too little for the gate to leave its prior (docs/TRAINING.md).
     gate_lr_scale: float = 10.0
     crop_size: int = 256  # square training crops (paper: 256)
     batch_size: int = 2  # per process (paper: 2)
@@ -35,8 +36,8 @@ class ColorizeRecipe:
     pair_window: int = 40  # frames between reference and target: the paper's sliding-window width
     pair_stride: int = 5  # sliding-window stride (paper: 5)
     # Share of pairs whose target is a random earlier frame of the window, gap drawn log-uniformly (our extension;
-    # the paper pairs only the window's ends, so gaps of 1-5 frames are never seen, and the session-5 weights, at 0.3
-    # with uniform gaps, edited an almost exact reference at those gaps: see docs/TRAINING.md).
+    # the paper pairs only the window's ends, so gaps of 1-5 frames are never seen, and a network that never saw them
+    # edits an almost exact reference at those gaps; docs/TRAINING.md).
     gap_prob: float = 0.5
     # Frames are resized so that their short side is crop_size times a uniform draw from this range before cropping:
     # the range of scales the network sees (our choice; the paper does not say).
@@ -44,12 +45,12 @@ class ColorizeRecipe:
     # Share of steps whose items get a second reference, the frame next to the target (our extension): the engine
     # colours every frame after the first from the keyframe and the previous output (K = 2), and a network trained
     # on K = 1 alone has never had to choose between two references. The second reference is the true colour of
-    # that frame unless `own_previous_prob` says otherwise. 0: one reference, as up to session 11.
+    # that frame unless `own_previous_prob` says otherwise. 0: one reference.
     previous_reference_prob: float = 0.5
     # Share of those two-reference steps whose second reference colour is the network's own output for that frame,
     # computed without gradient from the first reference (scheduled sampling, our extension): the engine's previous
     # reference is its previous output, errors included, and a network that only ever saw the true colour there
-    # learns to trust it. 0: always the true colour, as up to session 13.
+    # learns to trust it. 0: always the true colour.
     own_previous_prob: float = 0.0
     styles: tuple[str, ...] | None = None  # line-art styles to train on (None: every style in the data)
     # Warp each reference into the target's geometry by DIS flow between the line arts before the network (our
