@@ -125,7 +125,8 @@ class Cartoonizer:
         """Cartoonize the next frame of the clip; returns uint8 RGB (RGBA if the input had alpha), same H x W."""
         split = to_rgb8(frame, self.frame_index)
         cartoon = self.cartoonize_rgb(split.rgb)
-        out8 = np.rint(cartoon * 255.0).astype(np.uint8)
+        cartoon *= 255.0
+        out8 = np.rint(cartoon, out=cartoon).astype(np.uint8)
         if self.stabilizer is not None:
             out8 = self.stabilizer(split.rgb, out8)
         if self.strength < 1.0:

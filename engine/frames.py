@@ -114,16 +114,19 @@ def attach_alpha(rgb: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
 
 def to_network(rgb: np.ndarray) -> np.ndarray:
     """``(H, W, 3)`` uint8 RGB -> ``(3, H, W)`` float32 in [-1, 1]."""
-    x = rgb.astype(np.float32).transpose(2, 0, 1)
+    x = np.empty((3, *rgb.shape[:2]), np.float32)  # one full-size float buffer: 4K frames are 100 MB each
+    for c in range(3):
+        x[c] = rgb[..., c]
     x *= 2.0 / 255.0
     x -= 1.0
-    return np.ascontiguousarray(x)
+    return x
 
 
 def from_network(chw: np.ndarray) -> np.ndarray:
     """``(3, H, W)`` float in [-1, 1] -> ``(H, W, 3)`` float32 in [0, 1] (clipped)."""
-    x = (chw.astype(np.float32, copy=False).transpose(1, 2, 0) + 1.0) * 0.5
-    return np.clip(x, 0.0, 1.0)
+    x = chw.astype(np.float32, copy=False).transpose(1, 2, 0) + 1.0  # a new buffer, then worked in place
+    x *= 0.5
+    return np.clip(x, 0.0, 1.0, out=x)
 
 
 def linear_to_srgb(x: np.ndarray) -> np.ndarray:

@@ -141,4 +141,5 @@ def run_tiled(chw: np.ndarray, net: NetFn, *, multiple: int, tile: int, overlap:
     assert acc is not None
     if float(wsum.min()) <= 0.0:  # cannot happen with tile > 2 * overlap; guard against silent black pixels
         raise ValueError("tiling left pixels without weight; increase the tile size")
-    return acc / wsum[None]
+    acc /= wsum[None]
+    return acc
