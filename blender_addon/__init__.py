@@ -2,9 +2,9 @@
 """Toonflow's Blender side: preferences, reports, strip properties, compositor nodes, handlers, operators, UI, CLI.
 
 Modules register in order and unregister in reverse. Each bpy module ends with ``classes = (...)`` and may have
-``register()`` / ``unregister()`` for what is not a class (handlers, menus, properties on Blender types). No module
-imports one that imports it back (tests/addon/test_imports.py): settings are read from :mod:`settings`, which imports
-nothing of the add-on, and UI modules import the operators they show, never the other way round.
+``register()`` / ``unregister()`` for what is not a class (handlers, menus, properties on Blender types). No
+module imports one that imports it back (tests/addon/test_imports.py): settings are read from :mod:`settings`,
+which imports nothing of the add-on, and UI modules import the operators they show, never the other way round.
 Modules without bpy (keys, keyframes, cache, planning, sources, runner, colorize_runner, engine_bridge, cli_args,
 gpu, errors, model_choices) are importable in plain Python; the submodules are imported only in :func:`register`, so
 importing one of them does not need Blender.
