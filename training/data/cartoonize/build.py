@@ -21,6 +21,7 @@ parts, and a part whose parameters changed is deleted and rebuilt. What each sou
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -195,9 +196,7 @@ def build(out: Path, *, max_cartoons: int = 3000, seed: int = 0, progress: bool 
             if kind == "cartoons":
                 cartoons_left -= sum(done["counts"].values())
 
-    def image_part(name: str, kind: str, items: Iterator[Item], **options: object) -> PartResult:
-        return _image_part(out, name, kind, items, seed=seed, test_fraction=test_fraction, progress=progress,
-                           **options)
+    image_part = functools.partial(_image_part, out, seed=seed, test_fraction=test_fraction, progress=progress)
 
     photo_makers: dict[str, Callable[[], PartResult]] = {
         "skimage": lambda: image_part("skimage", "photos", readers.skimage_items(), limit=None, short=PHOTO_SHORT),
