@@ -1,4 +1,4 @@
-"""LCMFTN line-art colorization network (Zhang et al. WACV 2021; SPEC section 4), readable top to bottom.
+"""LCMFTN line-art colorization network (Zhang et al. WACV 2021; docs/METHODS.md, "LCMFTN"), readable top to bottom.
 
 C_e = G(S_n, {S_p, C_p}): colour the current line art S_n from K reference frames (line art S_p + colour C_p).
 
