@@ -1,4 +1,7 @@
-"""Colorization recipes: `lcmftn` (Zhang et al. WACV 2021, SPEC section 4) and its no-CMFT ablation, with scales."""
+"""Colorization recipes: `lcmftn` (Zhang et al. WACV 2021) and its no-CMFT ablation, with scales.
+
+The method and the meaning of each field: docs/METHODS.md, "LCMFTN".
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
