@@ -1,14 +1,14 @@
 """Trainer for the colorization recipes (`lcmftn`, `lcmftn_nocmft`): the colorize task of the shared loop
 (training/loop.py: checkpoints, logging, sample sheets, DDP, resume).
 
-Loss: l1_weight * L1 + perceptual_weight * VGG19 perceptual, Adam (SPEC section 4); with a reference gate also
-the gate selection cross-entropy and an L1 on the network's output before the gate (our extension, see the recipe's
-fields). A `previous_reference_prob` share of the steps gives the network a second reference, the frame next to the
-target, as the engine does from the second frame on (its colour the truth or, for an `own_previous_prob` share, the
-network's own output); validation always uses one. At every checkpoint the validation (PSNR of the output and of the
-"copy the reference colour" baseline on fixed test pairs, training/evaluate_colorize.py) goes into the metadata and
-`losses.jsonl`; the sample sheets show, per held-out pair, the reference colour, the line art, the output and the
-truth.
+Loss: l1_weight * L1 + perceptual_weight * VGG19 perceptual, Adam (docs/METHODS.md, "LCMFTN"); with a reference gate
+also the gate selection cross-entropy and an L1 on the network's output before the gate (our extension, see the
+recipe's fields). A `previous_reference_prob` share of the steps gives the network a second reference, the frame
+next to the target, as the engine does from the second frame on (its colour the truth or, for an `own_previous_prob`
+share, the network's own output); validation always uses one. At every checkpoint the validation (PSNR of the output
+and of the "copy the reference colour" baseline on fixed test pairs, training/evaluate_colorize.py) goes into the
+metadata and `losses.jsonl`; the sample sheets show, per held-out pair, the reference colour, the line art, the
+output and the truth.
 """
 from __future__ import annotations
 
