@@ -112,6 +112,8 @@ def _add_quantize(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--eval-frames", type=int, default=0,
                         help="cartoonize: test photos scored (0: all); colorize: targets per shot and interval")
     parser.add_argument("--speed-repeats", type=int, default=7, help="interleaved fp32 / int8 timing runs")
+    parser.add_argument("--calibration-method", default="percentile", choices=("minmax", "entropy", "percentile"),
+                        help="how activation ranges come from the calibration frames")
 
 
 def _run_train(args: argparse.Namespace) -> None:
@@ -205,6 +207,7 @@ def _run_quantize(args: argparse.Namespace, argv: list[str]) -> None:
         data = args.data or Path("data") / load_card(args.model).task
         settings = QuantizeSettings(data=data, calibration_frames=args.calibration_frames,
                                     eval_frames=args.eval_frames, speed_repeats=args.speed_repeats,
+                                    calibration_method=args.calibration_method,
                                     command="python -m training " + shlex.join(argv))
         result = quantize_model(args.model, settings)
     except (ModelError, FileNotFoundError, ValueError) as error:

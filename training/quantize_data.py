@@ -25,12 +25,15 @@ from engine.models import ModelCard
 from engine.reference_alignment import align_reference
 from engine.tiling import pad_to_multiple
 
-__all__ = ["Sample", "samples", "split_files", "COLORIZE_STYLE"]
+__all__ = ["Sample", "samples", "split_files", "COLORIZE_STYLE", "CALIBRATION_CROP"]
 
 log = logging.getLogger(__name__)
 
 #: line-art style of the colorize samples: the extractor every colorize source has (the benchmark's default)
 COLORIZE_STYLE = "xdog"
+#: side of the square crop every calibration sample is cut to: the histogram calibrators (entropy, percentile)
+#: need inputs of one shape, and a crop of a frame still holds its statistics
+CALIBRATION_CROP = 192
 #: reference intervals of the colorize samples (frames between reference and target): near and far matches
 COLORIZE_INTERVALS = (1, 5, 10)
 
@@ -149,13 +152,32 @@ def _colorize_samples(card: ModelCard, shots: Sequence[Path], per_shot: int, two
                 yield _colorize_sample(card, shot, t, refs)
 
 
-def samples(card: ModelCard, data: Path, split: str, limit: int) -> Iterator[Sample]:
+def _center_crop(sample: Sample, side: int) -> Sample:
+    """``sample`` cut to ``side`` x ``side`` around its centre (reflection-padded first where it is smaller)."""
+    h, w = sample.size
+    top, left = max(0, (h - side) // 2), max(0, (w - side) // 2)
+    feeds = {}
+    for name, x in sample.feeds.items():
+        x = x[:, :, :h, :w]
+        grow = ((0, 0), (0, 0), (0, max(0, side - h)), (0, max(0, side - w)))
+        feeds[name] = np.ascontiguousarray(np.pad(x, grow, mode="reflect")[:, :, top:top + side, left:left + side])
+    return Sample(sample.label, feeds, (side, side), None, sample.interval)
+
+
+def samples(card: ModelCard, data: Path, split: str, limit: int, crop: int = 0) -> Iterator[Sample]:
     """Network inputs from ``split`` of ``data`` for ``card``'s task, built lazily.
 
     Cartoonize: ``limit`` photos spread over the split (all when ``limit`` <= 0). Colorize: per shot and interval,
     ``max(1, limit)`` targets (calibration, the ``train`` split, also sees two-reference inputs; the ``test``
-    split is scored with one reference, the benchmark's protocol).
+    split is scored with one reference, the benchmark's protocol). ``crop`` > 0: every sample cut to that square
+    (rounded up to the size multiple), without its truth (calibration).
     """
     if card.task == "cartoonize":
-        return _cartoonize_samples(card, _evenly(split_files(data, card.task, split), limit))
-    return _colorize_samples(card, split_files(data, card.task, split), max(1, limit), two_references=split == "train")
+        found = _cartoonize_samples(card, _evenly(split_files(data, card.task, split), limit))
+    else:
+        found = _colorize_samples(card, split_files(data, card.task, split), max(1, limit),
+                                  two_references=split == "train")
+    if crop <= 0:
+        return found
+    side = crop + (-crop) % card.size_multiple
+    return (_center_crop(sample, side) for sample in found)
