@@ -11,6 +11,7 @@ import numpy as np
 from .errors import SettingsError
 from .frames import attach_alpha, from_network, to_network, to_rgb8
 from .guided_filter import guided_filter
+from .memory_budget import network_bytes_per_pixel, tile_for_budget
 from .models import ModelCard, resolve_model
 from .runtime import DEVICES, ModelSession, check_precision, get_session
 from .temporal import TemporalStabilizer
@@ -37,6 +38,8 @@ class Cartoonizer:
         temporal: enable the inference-time temporal stabiliser.
         temporal_strength: blend strength of the stabiliser, in [0, 1].
         extra_model_dirs: more folders to search for models.
+        max_memory_mb: keep a frame's estimated peak memory under this many MB by processing it in smaller tiles
+            (:meth:`tile_for`); ``None``: tiles of ``tile_size``.
         precision: ``"auto"`` (the model card's int8 copy on the CPU when its quality held and it was measured
             faster, fp16 on a GPU where the card allows it, else fp32), ``"fp32"`` (always full precision) or
             ``"int8"`` (the int8 copy on the CPU, or a ModelError); :attr:`precision` says which ran.
@@ -49,7 +52,7 @@ class Cartoonizer:
     def __init__(self, model: str | os.PathLike[str] | None = None, *, device: str = "auto",
                  tile_size: int = 1024, strength: float = 1.0, temporal: bool = False,
                  temporal_strength: float = 0.6, extra_model_dirs: Sequence[str | os.PathLike[str]] = (),
-                 precision: str = "auto") -> None:
+                 precision: str = "auto", max_memory_mb: int | None = None) -> None:
         if device not in DEVICES:
             raise SettingsError(f"unknown device {device!r}; use one of {', '.join(DEVICES)}")
         check_precision(precision)
@@ -78,6 +81,10 @@ class Cartoonizer:
             raise SettingsError(f"temporal strength must be in [0, 1], got {temporal_strength}")
         self._session: ModelSession = get_session(self.card, device, precision=precision)
         self.frame_index = 0
+        if max_memory_mb is not None and max_memory_mb <= 0:
+            raise SettingsError(f"max memory must be a positive number of MB, got {max_memory_mb}")
+        self.max_memory_mb = max_memory_mb
+        self._budget_tiles: dict[tuple[int, int], int] = {}
 
     @property
     def providers(self) -> list[str]:
@@ -108,11 +115,28 @@ class Cartoonizer:
     def _net(self, batch: np.ndarray) -> np.ndarray:
         return self._session.run(batch)
 
+    def tile_for(self, height: int, width: int) -> int:
+        """The tile side used for frames of this size (0: whole frames): ``tile_size``, made smaller when the
+        memory budget asks for it (:mod:`engine.memory_budget`)."""
+        if self.max_memory_mb is None or not self.card.supports_tiling:
+            return self.tile_size
+        if (height, width) not in self._budget_tiles:
+            side = tile_for_budget(self.max_memory_mb * 2**20, width, height,
+                                   network_per_pixel=network_bytes_per_pixel(self.card.onnx_path),
+                                   temporal=self.stabilizer is not None, multiple=self.card.size_multiple,
+                                   minimum=2 * self.card.tile_overlap + self.card.size_multiple + 1)
+            tile = min(side, self.tile_size) if self.tile_size else side
+            log.info("%dx%d frames in tiles of at most %d px to stay within %d MB", width, height, tile,
+                     self.max_memory_mb)
+            self._budget_tiles[height, width] = tile
+        return self._budget_tiles[height, width]
+
     def cartoonize_rgb(self, rgb: np.ndarray) -> np.ndarray:
         """Run the network (+ post-filter) on one uint8 RGB frame: float32 ``(H, W, 3)`` in [0, 1]. Stateless."""
         x = to_network(rgb)
-        if self.tile_size and (rgb.shape[0] > self.tile_size or rgb.shape[1] > self.tile_size):
-            y = run_tiled(x, self._net, multiple=self.card.size_multiple, tile=self.tile_size,
+        tile = self.tile_for(*rgb.shape[:2])
+        if tile and (rgb.shape[0] > tile or rgb.shape[1] > tile):
+            y = run_tiled(x, self._net, multiple=self.card.size_multiple, tile=tile,
                           overlap=self.card.tile_overlap)
         else:
             y = run_padded(x, self._net, self.card.size_multiple)

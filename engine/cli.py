@@ -111,6 +111,9 @@ def _add_cartoonize_options(c: argparse.ArgumentParser) -> None:
                         "reliable (default: off)")
     c.add_argument("--temporal-strength", type=_strength, default=0.6, metavar="F",
                    help="stabiliser blend strength in [0, 1] (default 0.6)")
+    c.add_argument("--max-memory", type=_positive_int, default=None, metavar="MB",
+                   help="keep each frame's estimated peak memory under MB megabytes by using smaller tiles "
+                        "(default: tiles of --tile)")
     _add_precision(c)
     _add_output_options(c)
 
@@ -263,7 +266,7 @@ def _cmd_cartoonize(args: argparse.Namespace) -> int:
             args.input, args.output, model=args.model, device=args.device, tile_size=args.tile,
             strength=args.strength, temporal=args.temporal, temporal_strength=args.temporal_strength,
             extra_model_dirs=args.model_dir, audio=args.audio, crf=args.crf, fps=args.fps,
-            frame_range=args.frames, progress=progress, precision=args.precision)
+            frame_range=args.frames, progress=progress, precision=args.precision, max_memory_mb=args.max_memory)
     span = _span(result.first_frame, result.frames, args.frames is not None)
     warmup = f", after {result.warmup} warm-up frames" if result.warmup else ""
     print(f"wrote {result.output} ({result.frames} frames{span}{warmup}, {result.input.fps:.3g} fps, "
@@ -298,7 +301,8 @@ def _cmd_farm(args: argparse.Namespace) -> int:
     if args.farm_task == "cartoonize":
         settings = CartoonizeSettings(model=model, device=args.device, tile_size=args.tile,
                                       strength=args.strength, temporal=args.temporal,
-                                      temporal_strength=args.temporal_strength, precision=args.precision)
+                                      temporal_strength=args.temporal_strength, precision=args.precision,
+                                      max_memory_mb=args.max_memory)
     else:
         keys = tuple((index, str(path.resolve())) for index, path in sorted(_keyframes(args).items()))
         settings = ColorizeSettings(keyframes=keys, model=model, device=args.device, max_side=args.max_side,

@@ -65,7 +65,8 @@ def cartoonize_file(inp: str | os.PathLike[str], out: str | os.PathLike[str], *,
                     extra_model_dirs: Sequence[str | os.PathLike[str]] = (), audio: bool = True, crf: int = 18,
                     fps: float | None = None, frame_range: FrameRange | None = None,
                     progress: ProgressFn | None = None, cartoonizer: Cartoonizer | None = None,
-                    overlap: bool = True, precision: str = "auto") -> CartoonizeResult:
+                    overlap: bool = True, precision: str = "auto",
+                    max_memory_mb: int | None = None) -> CartoonizeResult:
     """Cartoonize a video file, image folder or image into ``out`` (see :mod:`engine.media_output` for formats).
 
     The output path is checked before any frame is processed; the output appears under its final name only when
@@ -89,7 +90,8 @@ def cartoonize_file(inp: str | os.PathLike[str], out: str | os.PathLike[str], *,
     kind = check_output_path(inp, out, len(names) if names is not None else info.frame_count)
     toon = cartoonizer or Cartoonizer(model, device=device, tile_size=tile_size, strength=strength,
                                       temporal=temporal, temporal_strength=temporal_strength,
-                                      extra_model_dirs=extra_model_dirs, precision=precision)
+                                      extra_model_dirs=extra_model_dirs, precision=precision,
+                                      max_memory_mb=max_memory_mb)
     t0 = time.perf_counter()
     warmup = toon.warmup_frames(first)
     total = info.frame_count - first if names is None else len(names)

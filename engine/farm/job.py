@@ -32,6 +32,7 @@ class CartoonizeSettings:
     temporal: bool = False  # the temporal stabiliser
     temporal_strength: float = 0.6  # its blend strength
     precision: str = "auto"  # "auto", "fp32" or "int8" (see engine.Cartoonizer)
+    max_memory_mb: int | None = None  # smaller tiles to keep a frame under this many MB on each worker
 
     task = "cartoonize"
 

@@ -64,7 +64,7 @@ def _processor(job: FarmJob) -> Cartoonizer | Colorizer:
         processor = Cartoonizer(settings.model, device=settings.device, tile_size=settings.tile_size,
                                 strength=settings.strength, temporal=settings.temporal,
                                 temporal_strength=settings.temporal_strength, extra_model_dirs=job.model_dirs,
-                                precision=settings.precision)
+                                precision=settings.precision, max_memory_mb=settings.max_memory_mb)
     else:
         tolerance = settings.hold_tolerance
         if tolerance is None:
