@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .colour_chain import chain_start, references
 from .errors import InputError, SettingsError
 from .frame_range import FrameRange
 from .frames import from_network, to_network, to_rgb8
@@ -269,12 +270,12 @@ class Colorizer:
     def _stream(self, lineart: Sequence[np.ndarray], keys: Mapping[int, _Ref], wanted: FrameRange, total: int,
                 source: str, progress: ProgressFn | None) -> Iterator[np.ndarray]:
         order = sorted(keys)
-        chain_start = max((k for k in order if k <= wanted.first), default=0)
+        start = chain_start(wanted.first, order)
         # The last coloured frame: its index, and its line art with the colour made for that line art. Held frames
         # repeat its colour and leave it in place.
         previous: tuple[int, _Ref] | None = None
         done = 0
-        for i, frame in enumerate(_frames_from(lineart, chain_start), start=chain_start):
+        for i, frame in enumerate(_frames_from(lineart, start), start=start):
             if wanted.last is not None and i > wanted.last:
                 break
             gray = to_lineart_gray(frame, i, source)
@@ -293,12 +294,13 @@ class Colorizer:
                 if i in wanted:
                     self.holds.append(i)
             else:
-                nearest = min(order, key=lambda k: (abs(k - i), k))
+                nearest, before = references(i, order, None if previous is None or cut else previous[0])
                 key = keys[nearest]
                 if key.gray.shape != gray.shape:
                     key = _Ref(_resize(key.gray, *gray.shape), _resize(key.rgb, *gray.shape))
                 refs = [key]
-                if previous is not None and not cut and previous[0] != nearest:
+                if before is not None:
+                    assert previous is not None
                     refs.append(previous[1])
                 out = self._colorize_gray(gray, refs)
             if not held:

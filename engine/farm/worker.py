@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..cartoonize import Cartoonizer
 from ..colorize import Colorizer
+from ..colour_chain import chain_start
 from ..frame_range import FrameRange
 from ..lineart import hold_tolerance_for
 from ..media_input import probe
@@ -100,6 +101,5 @@ def run_chunk(job: FarmJob, frame_range: FrameRange, folder: str) -> ChunkReport
         keys = {index: Path(path) for index, path in settings.keyframes}
         colour = colorize_file(job.input, out, keys, fps=job.fps, frame_range=frame_range, colorizer=processor,
                                audio=False)
-        chain = max((k for k in keys if k <= frame_range.first), default=0)
-        frames, warmup = colour.frames, frame_range.first - chain
+        frames, warmup = colour.frames, frame_range.first - chain_start(frame_range.first, keys)
     return ChunkReport(frame_range, frames, warmup, time.perf_counter() - t0, worker)
