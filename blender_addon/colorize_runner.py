@@ -60,6 +60,10 @@ class ColorizeEngine(Protocol):
     def is_held(self, previous: np.ndarray, current: np.ndarray) -> bool:
         """True when the two line arts show the same drawing (the frame repeats the previous colour)."""
 
+    @property
+    def ran_on(self) -> str:
+        """Model, device and precision once a frame was coloured (``"lcmftn on CPU in fp32"``), else empty."""
+
     def references(self, index: int, key_indices: Sequence[int], previous: int | None) -> tuple[int, int | None]:
         """The engine's reference rule (``engine.colour_chain.references``): (nearest keyframe, ``previous`` unless
         it is None or that keyframe)."""

@@ -23,7 +23,8 @@ from .runner import ClipRunner
 from .sources import FrameSource, MovieSource
 
 __all__ = ["engine_module", "engine_errors", "resolve_model", "model_hash", "make_processor", "open_clip",
-           "open_colorize_clip", "ColorizeEngineAdapter", "list_models", "model_line", "model_choices", "device_note"]
+           "open_colorize_clip", "ColorizeEngineAdapter", "list_models", "model_line", "model_choices", "device_note",
+           "ran_on"]
 
 log = logging.getLogger(__name__)
 _device_noted: set[str] = set()
@@ -53,11 +54,17 @@ class ColorizeEngineAdapter:
         self._movie = movie  # line art decoded from a movie: the engine's looser hold tolerance for video
         self._colorizer: Any = None
 
+    @property
+    def ran_on(self) -> str:
+        """:func:`ran_on` of the Colorizer; empty until a frame was coloured."""
+        return ran_on(self._colorizer) if self._colorizer is not None else ""
+
     def _get(self) -> Any:
         if self._colorizer is None:
             device_note(self._device)
             self._colorizer = engine_module().Colorizer(self._settings.model or None, device=self._device,
                                                         extra_model_dirs=self._model_dirs)
+            log.info("Toonflow: %s", ran_on(self._colorizer))
         return self._colorizer
 
     def lineart(self, frame: np.ndarray, where: str) -> np.ndarray:
@@ -136,6 +143,12 @@ def device_note(device: str) -> str:
     return msg
 
 
+def ran_on(engine_obj: Any) -> str:
+    """What the user is told ran: ``"cel on CPU in int8"`` (model, device, precision)."""
+    where = ", ".join(p.replace("ExecutionProvider", "") for p in engine_obj.providers[:1])
+    return f"{engine_obj.card.name} on {where} in {engine_obj.precision}"
+
+
 class LazyProcessor:
     """Creates the engine object only when a frame actually has to be computed (cache hits need no model)."""
 
@@ -143,9 +156,15 @@ class LazyProcessor:
         self._factory = factory
         self._obj: Any = None
 
+    @property
+    def ran_on(self) -> str:
+        """:func:`ran_on` of the engine object; empty until a frame was computed."""
+        return ran_on(self._obj) if self._obj is not None else ""
+
     def _get(self) -> Any:
         if self._obj is None:
             self._obj = self._factory()
+            log.info("Toonflow: %s", ran_on(self._obj))
         return self._obj
 
     def process(self, frame: np.ndarray) -> np.ndarray:

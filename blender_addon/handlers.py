@@ -102,6 +102,9 @@ def update_node(scene: bpy.types.Scene, node: bpy.types.Node, frame: int) -> Pat
         path = nodes.publish_frame(node, frame, runner.frame_path(frame))
         if node.status:
             node.status = ""
+        ran_on = runner.processor.ran_on
+        if ran_on and node.ran_on != ran_on:
+            node.ran_on = ran_on
         return path
     except errors as exc:
         node.status = str(exc)

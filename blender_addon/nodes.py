@@ -182,6 +182,8 @@ class ToonflowNodeMixin:
             box = layout.box()
             for line in self.status.split("\n")[:3]:
                 box.label(text=line[:120], icon="ERROR")
+        elif self.ran_on:
+            layout.label(text=self.ran_on, icon="INFO")
 
     def draw_buttons_ext(self, context: bpy.types.Context, layout: bpy.types.UILayout) -> None:
         self.draw_buttons(context, layout)
@@ -198,6 +200,8 @@ class ToonflowCartoonizeNode(ToonflowNodeMixin, bpy.types.CompositorNodeCustomGr
 
     uid: bpy.props.StringProperty(name="Node ID", default="", options={"HIDDEN"})
     status: bpy.props.StringProperty(name="Status", default="", options={"SKIP_SAVE"})
+    ran_on: bpy.props.StringProperty(name="Ran on", default="", options={"SKIP_SAVE"},
+                                     description="The model, device and precision of the last computed frame")
     model: bpy.props.StringProperty(
         name="Model", default="", search=search_cartoonize_models,
         description="Model name (suggested: the installed cartoonize models, the default first) or .onnx path "
@@ -233,6 +237,8 @@ class ToonflowColorizeNode(ToonflowNodeMixin, bpy.types.CompositorNodeCustomGrou
 
     uid: bpy.props.StringProperty(name="Node ID", default="", options={"HIDDEN"})
     status: bpy.props.StringProperty(name="Status", default="", options={"SKIP_SAVE"})
+    ran_on: bpy.props.StringProperty(name="Ran on", default="", options={"SKIP_SAVE"},
+                                     description="The model, device and precision of the last computed frame")
     model: bpy.props.StringProperty(
         name="Model", default="", search=search_colorize_models,
         description="Colorize model name (suggested: the installed colorize models) or .onnx path (empty: the default "

@@ -39,6 +39,10 @@ class Processor(Protocol):
     def warmup_frames(self, first: int) -> int:
         """Frames to run before frame ``first`` of a clip so that its output agrees with a whole run's."""
 
+    @property
+    def ran_on(self) -> str:
+        """Model, device and precision once a frame was computed (``"cel on CPU in int8"``), else empty."""
+
 
 @dataclass
 class RunResult:

@@ -12,7 +12,8 @@ import bpy
 
 from . import compat, engine_bridge
 from .report import echo_to_stderr
-from .strip_jobs import CARTOONIZE, COLORIZE, StripTask, finish_job, job_warnings, prepare_job, strip_by_name
+from .strip_jobs import (CARTOONIZE, COLORIZE, StripTask, finish_job, job_ran_on, job_warnings, prepare_job,
+                         strip_by_name)
 from .strip_worker import StripWorker, process_strips_sync
 
 __all__ = ["StripJobOperator", "TOONFLOW_OT_cartoonize_strip", "TOONFLOW_OT_colorize_strip",
@@ -101,6 +102,8 @@ class StripJobOperator:
         any_ok = False
         for job in self._worker.jobs:
             finish_job(context.scene, job)
+            if ran_on := job_ran_on(job):
+                self.report({"INFO"}, ran_on)
             for text in job_warnings(job):
                 self.report({"WARNING"}, text)
             if job.error:

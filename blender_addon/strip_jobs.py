@@ -33,7 +33,7 @@ from .settings import addon_settings
 from .sources import FrameSource, ListSource, MovieSource
 
 __all__ = ["StripOverride", "StripTask", "CARTOONIZE", "COLORIZE", "StripJob", "prepare_job", "finish_job",
-           "job_warnings", "strip_by_name", "strip_settings", "colorize_settings"]
+           "job_warnings", "job_ran_on", "strip_by_name", "strip_settings", "colorize_settings"]
 
 log = logging.getLogger(__name__)
 
@@ -213,3 +213,9 @@ def finish_job(scene: bpy.types.Scene, job: StripJob) -> bpy.types.bpy_struct | 
 def job_warnings(job: StripJob) -> list[str]:
     """Messages the job's runner collected for the user (a keyframe resized ...)."""
     return [f"strip '{job.strip_name}': {w}" for w in getattr(job.runner, "warnings", ())]
+
+
+def job_ran_on(job: StripJob) -> str:
+    """``"strip 'X': cel on CPU in int8"`` once the job computed a frame, else empty (everything came cached)."""
+    ran_on = job.runner.processor.ran_on
+    return f"strip '{job.strip_name}': {ran_on}" if ran_on else ""

@@ -16,8 +16,8 @@ import bpy
 
 from . import engine_bridge
 from .errors import CancelledError
-from .strip_jobs import (CARTOONIZE, NO_OVERRIDE, StripJob, StripOverride, StripTask, finish_job, job_warnings,
-                         prepare_job, strip_by_name)
+from .strip_jobs import (CARTOONIZE, NO_OVERRIDE, StripJob, StripOverride, StripTask, finish_job, job_ran_on,
+                         job_warnings, prepare_job, strip_by_name)
 
 __all__ = ["run_job", "StripWorker", "process_strips_sync"]
 
@@ -103,6 +103,8 @@ def process_strips_sync(scene: bpy.types.Scene, strips: Sequence[bpy.types.bpy_s
             continue
         run_job(job, stop_after=stop_after)
         finish_job(scene, job)
+        if report and (ran_on := job_ran_on(job)):
+            report("INFO", ran_on)
         for text in job_warnings(job):
             if report:
                 report("WARNING", text)

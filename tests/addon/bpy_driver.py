@@ -211,6 +211,7 @@ def sc_node_still(args: argparse.Namespace, media: dict) -> str:
     source = read_rgb(media["still"])
     ref = engine_reference(media, [source])[0]
     msg = assert_close(img, ref, source, "F12 still")
+    assert node.ran_on == f"{media['model']} on CPU in fp32", f"the node says it ran on {node.ran_on!r}"
     handlers = mod("blender_addon.handlers")
     cache_files = [handlers._runners[(scene.name, tree.name, node.name)][1].frame_path(1)]
     assert cache_files[0].is_file(), cache_files
@@ -493,6 +494,10 @@ def sc_strip_cancel_resume(args: argparse.Namespace, media: dict) -> str:
 
         def warmup_frames(self, first: int) -> int:
             return self.inner.warmup_frames(first)
+
+        @property
+        def ran_on(self) -> str:
+            return self.inner.ran_on
 
     job.runner.processor = Slow(job.runner.processor)
     cancel_midway(scene, job)
