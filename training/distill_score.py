@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from .data.cartoonize.dataset import list_images, read_rgb_cached, to_tensor
-from .data.cartoonize.distill_targets import DistillLayout
+from .data.cartoonize.distill_layout import DistillLayout
 from .metrics.psnr import psnr
 
 __all__ = ["score_against_teacher"]

@@ -13,7 +13,7 @@ import torch
 from engine.models import file_sha256
 
 from .checkpoint import load_generator_state
-from .data.cartoonize.distill_targets import DistillLayout
+from .data.cartoonize.distill_layout import DistillLayout
 from .distill_score import score_against_teacher
 from .manifest_summary import card_sources
 from .methods import method_for_name

@@ -13,7 +13,8 @@ import torch
 
 from training.checkpoint import load_generator_state
 from training.data.cartoonize.distill_dataset import DistillDataset
-from training.data.cartoonize.distill_targets import DistillLayout, build_flows, build_targets
+from training.data.cartoonize.distill_layout import DistillLayout
+from training.data.cartoonize.distill_targets import build_flows, build_targets
 from training.export import export_cartoonizer
 from training.losses import FlowWarpLoss, GradientLoss
 from training.losses.flow_warp import warp_by_flow

@@ -1,4 +1,4 @@
-"""Torch dataset over a bootstrap folder and its distillation files (:mod:`training.data.cartoonize.distill_targets`):
+"""Torch dataset over a bootstrap folder and its distillation files (:mod:`training.data.cartoonize.distill_layout`):
 image / teacher-target pairs, each with a next frame, its target and the flow between the two.
 
 Item (float32; images [3, S, S] in [-1, 1]):
@@ -21,7 +21,7 @@ from torch.utils.data import Dataset
 
 from .affine import random_affine_matrices, warp_affine
 from .dataset import list_images, read_rgb_cached, to_tensor
-from .distill_targets import DistillLayout
+from .distill_layout import DistillLayout
 
 __all__ = ["DistillDataset"]
 

@@ -1,14 +1,6 @@
 """Distillation data: the teacher's cartoon of every training image and the flows between consecutive frames,
-computed once (``python -m training bootstrap-distill``) into the folder `bootstrap` wrote.
-
-Layout under ``<data>/distill``::
-
-    flows/<clip>/<frame>.npy                      float16 [H, W, 3]: DIS flow (dx, dy) from the frame to the next
-                                                  one, and 1 where that flow is trusted (not occluded, not a motion
-                                                  boundary, target inside the frame), else 0
-    <style>/photos/{train,test}/<name>.png        the teacher's output for photos/<split>/<name>.png
-    <style>/videos/train/<clip>/<frame>.png       ... for every frame of the training clips
-    <style>/manifest.json                         the style's parameters, counts, source manifest digest, timing
+computed once (``python -m training bootstrap-distill``) into the folder `bootstrap` wrote (layout:
+:mod:`training.data.cartoonize.distill_layout`).
 
 Resumable: every file is written atomically and skipped when present. A style folder whose recorded parameters
 differ from the current style is deleted and rebuilt, so targets always match the style named in the manifest.
@@ -22,7 +14,6 @@ import logging
 import shutil
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -34,39 +25,15 @@ from ...metrics.flow import to_gray, trusted_flow
 from ...teacher import TEACHER_STYLES, TeacherStyle, cartoon_abstraction, get_style
 from ..media import read_rgb, write_png
 from .dataset import list_images
+from .distill_layout import DistillLayout
 
-__all__ = ["DistillLayout", "build_flows", "build_targets", "main"]
+__all__ = ["build_flows", "build_targets", "main"]
 
 log = logging.getLogger(__name__)
 
 #: Bumped when the teacher operator itself changes (not its parameters): every style folder is rebuilt.
 TEACHER_VERSION = 2
 _STYLE_RECORD = "style.json"
-
-
-@dataclass(frozen=True)
-class DistillLayout:
-    """Where the distillation files of a bootstrap folder live."""
-
-    source: Path  # the folder `python -m training bootstrap` wrote
-
-    @property
-    def root(self) -> Path:
-        return self.source / "distill"
-
-    def clips(self, split: str = "train") -> list[Path]:
-        folder = self.source / "videos" / split
-        return sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
-
-    def flow_path(self, frame: Path) -> Path:
-        return self.root / "flows" / frame.parent.name / f"{frame.stem}.npy"
-
-    def has_targets(self, style: str) -> bool:
-        """Whether `bootstrap-distill` finished the style's targets here (it writes the manifest last)."""
-        return (self.root / style / "manifest.json").is_file()
-
-    def target_path(self, style: str, image: Path) -> Path:
-        return self.root / style / image.relative_to(self.source).with_suffix(".png")
 
 
 def _save_npy(path: Path, array: np.ndarray) -> None:
