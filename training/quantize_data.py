@@ -139,17 +139,15 @@ def _colorize_sample(card: ModelCard, shot: Path, target: int, references: Seque
 def _colorize_samples(card: ModelCard, shots: Sequence[Path], per_shot: int, two_references: bool
                       ) -> Iterator[Sample]:
     """Per shot and interval d, ``per_shot`` targets t spread over the shot, reference t - d (the keyframe); with
-    ``two_references`` every other sample adds frame t - 1 as the second reference (the engine's previous output)."""
-    count = 0
+    ``two_references`` frame t - 1 is the second reference (the engine's previous output), on every sample: the
+    histogram calibrators need one shape, and two references is what the engine feeds most frames."""
     for shot in shots:
         length = len(list((shot / "color").glob("*.png")))
         for d in COLORIZE_INTERVALS:
             if length <= d:
                 continue
             for t in sorted({round(v) for v in np.linspace(d, length - 1, per_shot)}):
-                refs = [t - d, t - 1] if two_references and count % 2 and d > 1 else [t - d]
-                count += 1
-                yield _colorize_sample(card, shot, t, refs)
+                yield _colorize_sample(card, shot, t, [t - d, t - 1] if two_references else [t - d])
 
 
 def _center_crop(sample: Sample, side: int) -> Sample:
@@ -168,8 +166,8 @@ def samples(card: ModelCard, data: Path, split: str, limit: int, crop: int = 0) 
     """Network inputs from ``split`` of ``data`` for ``card``'s task, built lazily.
 
     Cartoonize: ``limit`` photos spread over the split (all when ``limit`` <= 0). Colorize: per shot and interval,
-    ``max(1, limit)`` targets (calibration, the ``train`` split, also sees two-reference inputs; the ``test``
-    split is scored with one reference, the benchmark's protocol). ``crop`` > 0: every sample cut to that square
+    ``max(1, limit)`` targets (calibration, the ``train`` split, with two references; the ``test`` split is scored
+    with one reference, the benchmark's protocol). ``crop`` > 0: every sample cut to that square
     (rounded up to the size multiple), without its truth (calibration).
     """
     if card.task == "cartoonize":

@@ -30,6 +30,9 @@ def two_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copyfile(WEIGHTS_DIR / f"{DEFAULT}.onnx", folder / f"{COPY}.onnx")
     card = json.loads((WEIGHTS_DIR / f"{DEFAULT}.json").read_text())
     card.update(name=COPY, description=f"the shipped {DEFAULT} under another name")
+    if (card.get("int8") or {}).get("file"):  # its int8 copy too, so that both names run the same precision
+        card["int8"]["file"] = f"{COPY}.int8.onnx"
+        shutil.copyfile(WEIGHTS_DIR / f"{DEFAULT}.int8.onnx", folder / f"{COPY}.int8.onnx")
     (folder / f"{COPY}.json").write_text(json.dumps(card))
     write_model(folder, "tiny_style", seed=3, architecture="tiny_conv", supports_tiling=False)
     monkeypatch.setenv(MODEL_PATH_ENV, str(folder))

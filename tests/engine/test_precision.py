@@ -58,7 +58,7 @@ def test_no_int8_section_runs_fp32(tiny_model: Path) -> None:
         Cartoonizer(tiny_model, device="cpu", precision="int8")
 
 
-@pytest.mark.parametrize(("held", "speedup"), [(False, 1.5), (True, 1.02)])
+@pytest.mark.parametrize(("held", "speedup"), [(False, 1.5), (True, 0.97)])
 def test_auto_keeps_fp32_when_int8_failed_or_is_not_faster(tmp_path: Path, held: bool, speedup: float) -> None:
     path = write_trunk_model(tmp_path, "trunk")
     write_int8_copy(path, quality_held=held, cpu_speedup=speedup)
