@@ -78,11 +78,9 @@ class ColorizeEngineAdapter:
         return to_rgb8(frame, source=where).rgb
 
     def resize(self, img: np.ndarray, height: int, width: int) -> np.ndarray:
-        import cv2
+        from ..engine.colorize import resize_image
 
-        # the engine's rule: area averaging to shrink, bicubic to enlarge
-        shrink = height * width < img.shape[0] * img.shape[1]
-        return cv2.resize(img, (width, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
+        return resize_image(img, height, width)
 
     def colorize(self, gray: np.ndarray, references: list[RefPair]) -> np.ndarray:
         engine = engine_module()

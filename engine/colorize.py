@@ -40,7 +40,7 @@ from .runtime import DEVICES, ModelSession, check_precision, get_session
 from .sequence import FrameSequence
 from .tiling import pad_to_multiple
 
-__all__ = ["Reference", "Colorizer"]
+__all__ = ["Reference", "Colorizer", "resize_image"]
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,8 @@ class _Ref:
     rgb: np.ndarray
 
 
-def _resize(img: np.ndarray, h: int, w: int) -> np.ndarray:
+def resize_image(img: np.ndarray, h: int, w: int) -> np.ndarray:
+    """``img`` at ``h`` x ``w``: area averaging to shrink, bicubic to enlarge."""
     if img.shape[:2] == (h, w):
         return img
     shrink = h * w < img.shape[0] * img.shape[1]
@@ -193,7 +194,7 @@ class Colorizer:
         if gray.shape != size:
             log.warning("%s is %dx%d, the line art is %dx%d: resized to match", name, gray.shape[1], gray.shape[0],
                         size[1], size[0])
-            gray, rgb = _resize(gray, *size), _resize(rgb, *size)
+            gray, rgb = resize_image(gray, *size), resize_image(rgb, *size)
         return _Ref(gray, rgb)
 
     def _colorize_gray(self, gray: np.ndarray, refs: Sequence[_Ref]) -> np.ndarray:
@@ -201,8 +202,8 @@ class Colorizer:
         h, w = gray.shape
         nh, nw = self.network_size(h, w)
         m = self.card.size_multiple
-        sketch_small = _resize(gray, nh, nw)
-        small_refs = [(_resize(r.gray, nh, nw), _resize(r.rgb, nh, nw)) for r in refs]
+        sketch_small = resize_image(gray, nh, nw)
+        small_refs = [(resize_image(r.gray, nh, nw), resize_image(r.rgb, nh, nw)) for r in refs]
         if self.card.reference_alignment == "dis":
             small_refs = [align_reference(sketch_small, ref_gray, ref_rgb) for ref_gray, ref_rgb in small_refs]
         sketch = _pad_stack(_sketch_to_network(sketch_small)[None], m)
@@ -260,7 +261,7 @@ class Colorizer:
             if rgb.shape[:2] != gray.shape:
                 log.warning("keyframe %d is %dx%d but its line art is %dx%d: resized to the line art's size", k,
                             rgb.shape[1], rgb.shape[0], gray.shape[1], gray.shape[0])
-                rgb = _resize(rgb, *gray.shape)
+                rgb = resize_image(rgb, *gray.shape)
             keys[k] = _Ref(gray, rgb)
         self.cuts, self.holds = [], []
         wanted = FrameRange(0) if frame_range is None else frame_range
@@ -288,7 +289,7 @@ class Colorizer:
             if i in keys:
                 out = keys[i].rgb
                 if out.shape[:2] != gray.shape:
-                    out = _resize(out, *gray.shape)
+                    out = resize_image(out, *gray.shape)
             elif held:
                 out = previous[1].rgb
                 if i in wanted:
@@ -297,7 +298,7 @@ class Colorizer:
                 nearest, before = references(i, order, None if previous is None or cut else previous[0])
                 key = keys[nearest]
                 if key.gray.shape != gray.shape:
-                    key = _Ref(_resize(key.gray, *gray.shape), _resize(key.rgb, *gray.shape))
+                    key = _Ref(resize_image(key.gray, *gray.shape), resize_image(key.rgb, *gray.shape))
                 refs = [key]
                 if before is not None:
                     assert previous is not None
