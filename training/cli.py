@@ -108,9 +108,10 @@ def _add_quantize(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--data", type=Path, default=None,
                         help="data folder (default: data/cartoonize or data/colorize, by the model's task)")
     parser.add_argument("--calibration-frames", type=int, default=32,
-                        help="cartoonize: train photos calibrated on; colorize: targets per shot and interval")
+                        help="train samples calibrated on (photos; colorize: target + references), spread evenly; "
+                             "the calibrator holds all their activations in memory")
     parser.add_argument("--eval-frames", type=int, default=0,
-                        help="cartoonize: test photos scored (0: all); colorize: targets per shot and interval")
+                        help="test samples scored, spread evenly (0: all)")
     parser.add_argument("--speed-repeats", type=int, default=7, help="interleaved fp32 / int8 timing runs")
     parser.add_argument("--calibration-method", default="percentile", choices=("minmax", "entropy", "percentile"),
                         help="how activation ranges come from the calibration frames")

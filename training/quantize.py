@@ -1,10 +1,10 @@
 """int8 copies of shipped models for CPUs: ONNX Runtime's static quantization, measured against fp32.
 
 ``python -m training quantize engine/weights/cel.onnx`` calibrates ``onnxruntime.quantization.quantize_static``
-(QDQ format, int8 weights per output channel, uint8 activations per tensor, percentile ranges by default) on the training split's
-frames, scores the int8 output against the fp32 output on the held-out test split (never calibrated on), times
-both side by side on this CPU, and records all of it as the card's ``int8`` section (docs/MODEL_FORMAT.md). The
-file ``cel.int8.onnx`` is kept beside the model only when its quality held:
+(QDQ format, int8 weights per output channel, uint8 activations per tensor, percentile ranges by default) on the
+training split's frames, scores the int8 output against the fp32 output on the held-out test split (never
+calibrated on), times both side by side on this CPU, and records all of it as the card's ``int8`` section
+(docs/MODEL_FORMAT.md). The file ``cel.int8.onnx`` is kept beside the model only when its quality held:
 
 * cartoonize: mean PSNR of the int8 output against the fp32 output >= 40 dB;
 * colorize: the benchmark's measure, PSNR against the true colour, within 0.2 dB of fp32 at every interval.
@@ -66,9 +66,9 @@ COLORIZE_TOLERANCE_DB = 0.2
 class QuantizeSettings:
     """What to calibrate on, what to measure, and how.
 
-    ``calibration_frames``: cartoonize photos spread over the train split; colorize targets per shot and interval.
-    ``eval_frames``: the same for the test split (0: all cartoonize photos; colorize: 0 means 1 per shot and
-    interval). ``speed_size``: (height, width) of the side-by-side timing (colorize runs at the card's
+    ``calibration_frames``: samples spread over the train split (photos; colorize: target + references);
+    ``eval_frames``: the same for the test split, 0 for all. The calibrator keeps every sample's activations in
+    memory (lcmftn: about 0.2 GB per 192 px sample), which bounds ``calibration_frames``. ``speed_size``: (height, width) of the side-by-side timing (colorize runs at the card's
     ``max_side`` cap of that size, with two references, as the engine does).
     """
 
@@ -256,8 +256,9 @@ def time_side_by_side(sessions: dict[str, ort.InferenceSession], feeds: dict[str
                       ) -> dict[str, Timing]:
     """Time each session on ``feeds``, interleaved run by run so that a change of load hits all of them alike.
 
-    The speed-up the engine acts on is the ratio of the ``best`` times: on a shared machine the median also
-    measures the neighbours, the best of several interleaved runs comes closest to the machine's own speed.
+    On a shared machine the median wall time also measures the neighbours; the best of several interleaved runs
+    and the CPU time come closest to the machine's own speed, so the card's speed-up is the smaller of those two
+    ratios.
     """
     for session in sessions.values():
         session.run(None, feeds)  # warm-up: first-run allocations and kernel choices

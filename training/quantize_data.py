@@ -16,6 +16,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -29,6 +30,8 @@ __all__ = ["Sample", "samples", "split_files", "COLORIZE_STYLE", "CALIBRATION_CR
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 #: line-art style of the colorize samples: the extractor every colorize source has (the benchmark's default)
 COLORIZE_STYLE = "xdog"
 #: side of the square crop every calibration sample is cut to: the histogram calibrators (entropy, percentile)
@@ -36,6 +39,8 @@ COLORIZE_STYLE = "xdog"
 CALIBRATION_CROP = 192
 #: reference intervals of the colorize samples (frames between reference and target): near and far matches
 COLORIZE_INTERVALS = (1, 5, 10)
+#: colorize targets per shot and interval
+COLORIZE_TARGETS_PER_SHOT = 2
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,7 @@ def _read_gray(path: Path) -> np.ndarray:
     return img
 
 
-def _evenly(items: Sequence[Path], count: int) -> list[Path]:
+def _evenly(items: Sequence[T], count: int) -> list[T]:
     """``count`` items spread evenly over ``items`` (all when ``count`` <= 0 or there are fewer)."""
     if count <= 0 or len(items) <= count:
         return list(items)
@@ -136,18 +141,20 @@ def _colorize_sample(card: ModelCard, shot: Path, target: int, references: Seque
     return Sample(label, feeds, (h, w), truth=_small(_read_rgb(colours[target]), h, w), interval=target - references[0])
 
 
-def _colorize_samples(card: ModelCard, shots: Sequence[Path], per_shot: int, two_references: bool
-                      ) -> Iterator[Sample]:
-    """Per shot and interval d, ``per_shot`` targets t spread over the shot, reference t - d (the keyframe); with
-    ``two_references`` frame t - 1 is the second reference (the engine's previous output), on every sample: the
-    histogram calibrators need one shape, and two references is what the engine feeds most frames."""
+def _colorize_pairs(shots: Sequence[Path], two_references: bool) -> list[tuple[Path, int, list[int]]]:
+    """(shot, target, references) candidates: per shot and interval d, :data:`COLORIZE_TARGETS_PER_SHOT` targets
+    t spread over the shot with reference t - d (the keyframe); with ``two_references`` frame t - 1 is the second
+    reference (the engine's previous output), on every pair: the histogram calibrators need one shape, and two
+    references is what the engine feeds most frames."""
+    pairs = []
     for shot in shots:
         length = len(list((shot / "color").glob("*.png")))
         for d in COLORIZE_INTERVALS:
             if length <= d:
                 continue
-            for t in sorted({round(v) for v in np.linspace(d, length - 1, per_shot)}):
-                yield _colorize_sample(card, shot, t, [t - d, t - 1] if two_references else [t - d])
+            for t in sorted({round(v) for v in np.linspace(d, length - 1, COLORIZE_TARGETS_PER_SHOT)}):
+                pairs.append((shot, t, [t - d, t - 1] if two_references else [t - d]))
+    return pairs
 
 
 def _center_crop(sample: Sample, side: int) -> Sample:
@@ -163,18 +170,18 @@ def _center_crop(sample: Sample, side: int) -> Sample:
 
 
 def samples(card: ModelCard, data: Path, split: str, limit: int, crop: int = 0) -> Iterator[Sample]:
-    """Network inputs from ``split`` of ``data`` for ``card``'s task, built lazily.
+    """``limit`` network inputs (all when ``limit`` <= 0) spread evenly over ``split`` of ``data``, built lazily.
 
-    Cartoonize: ``limit`` photos spread over the split (all when ``limit`` <= 0). Colorize: per shot and interval,
-    ``max(1, limit)`` targets (calibration, the ``train`` split, with two references; the ``test`` split is scored
-    with one reference, the benchmark's protocol). ``crop`` > 0: every sample cut to that square
-    (rounded up to the size multiple), without its truth (calibration).
+    Cartoonize: one per photo. Colorize: one per (shot, interval, target) of :func:`_colorize_pairs`, with two
+    references on the ``train`` split (calibration) and one on the ``test`` split (the benchmark's protocol).
+    ``crop`` > 0: every sample cut to that square (rounded up to the size multiple), without its truth
+    (calibration).
     """
     if card.task == "cartoonize":
         found = _cartoonize_samples(card, _evenly(split_files(data, card.task, split), limit))
     else:
-        found = _colorize_samples(card, split_files(data, card.task, split), max(1, limit),
-                                  two_references=split == "train")
+        pairs = _colorize_pairs(split_files(data, card.task, split), two_references=split == "train")
+        found = (_colorize_sample(card, shot, t, refs) for shot, t, refs in _evenly(pairs, limit))
     if crop <= 0:
         return found
     side = crop + (-crop) % card.size_multiple
