@@ -81,3 +81,18 @@ def test_cli_quantize_records_its_command(tiny: Path, cartoon_data: Path, capsys
 def test_cli_quantize_without_data_names_the_bootstrap(tiny: Path, tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="no cartoonize train data; build it with `python -m training bootstrap"):
         training_main(["quantize", str(tiny), "--data", str(tmp_path / "nothing")])
+
+
+def test_colorize_pairs_keyframe_and_previous_frame(tmp_path: Path) -> None:
+    from training.quantize_data import COLORIZE_INTERVALS, _colorize_pairs, split_files
+
+    for shot in ("a", "b"):
+        (tmp_path / "train" / shot / "lineart" / "xdog").mkdir(parents=True)
+        for i in range(12):
+            (tmp_path / "train" / shot / "color").mkdir(exist_ok=True)
+            (tmp_path / "train" / shot / "color" / f"{i:06d}.png").touch()
+    shots = split_files(tmp_path, "colorize", "train")
+    calibration = _colorize_pairs(shots, two_references=True)
+    assert len(calibration) == 2 * len(COLORIZE_INTERVALS) * 2  # shots x intervals x targets per shot
+    assert all(refs[1] == t - 1 and t - refs[0] in COLORIZE_INTERVALS for _, t, refs in calibration)
+    assert all(len(refs) == 1 for _, _, refs in _colorize_pairs(shots, two_references=False))
