@@ -62,13 +62,13 @@ def write_report(m: Measured, projections: dict[int, dict[str, float]], out: Pat
     text = f"""# Scale-out benchmark: frame ranges and a Dask farm
 
 Command: `{m.command}` ({wall:.0f} s wall, {m.cpu_count} CPU cores, {platform.processor() or platform.machine()},
-no GPU). Every number below comes from this run; the 14,400-frame figures at the end are projections from them.
+no GPU; load average at the end {" / ".join(f"{v:.2f}" for v in m.load_average)}). Every number below comes from this run; the 14,400-frame figures at the end are projections from them.
 
 ![throughput and agreement](farm.png)
 
 ## Whole vs chunked: the frames agree
 
-- **Cartoonize** (`{c.model}`, stabiliser on, {c.frames} frames of the sample clip scaled to {c.width}x{c.height},
+- **Cartoonize** (`{c.model}` in {m.precision}, stabiliser on, {c.frames} frames of the sample clip scaled to {c.width}x{c.height},
   chunks of {c.chunk} on {max(m.farm)} workers against one whole `cartoonize_file` run): largest difference
   **{max(m.frame_max_diff)} level** per channel, mean {np.mean(m.frame_mean_diff):.5f}; {identical} of {c.frames}
   frames identical. Each chunk after the first ran {m.warmup_per_chunk} warm-up frames (the stabiliser's reach at

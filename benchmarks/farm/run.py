@@ -41,7 +41,7 @@ class Config:
     width: int = 1280  # the cartoonize clip's size (the sample scaled up)
     height: int = 720
     frames: int = 72  # cartoonize frames
-    chunk: int = 24  # frames per chunk in the measured runs
+    chunk: int = 18  # frames per chunk in the measured runs (4 chunks: two per worker)
     model: str = "cel"  # the default cartoonize style
     temporal: bool = True  # the stabiliser on: chunks need warm-up frames
     workers: tuple[int, ...] = (1, 2)
@@ -73,7 +73,9 @@ class Measured:
     colorize_chunks: int = 0
     warmup_per_chunk: int = 0  # warm-up frames of a chunk that does not start the clip, at the measured chunk size
     stabiliser_reach: int = 0  # warm-up frames a chunk far into a clip needs
+    precision: str = ""  # what the cartoonizer ran in on this CPU (the engine's automatic choice)
     command: str = ""
+    load_average: tuple[float, float, float] = (0.0, 0.0, 0.0)  # at the end of the run (1, 5, 15 minutes)
     cpu_count: int = field(default_factory=lambda: os.cpu_count() or 1)
 
 
@@ -87,6 +89,7 @@ def measure(config: Config, work: Path) -> Measured:
     toon = Cartoonizer(config.model, device="cpu", temporal=config.temporal)
     m.warmup_per_chunk = toon.warmup_frames(config.chunk)
     m.stabiliser_reach = toon.warmup_frames(config.shot_frames)
+    m.precision = toon.precision
     t0 = time.perf_counter()
     cartoonize_file(clip, work / "single", cartoonizer=toon)
     m.single_seconds = time.perf_counter() - t0
@@ -161,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         work.mkdir(parents=True, exist_ok=True)
         m = measure(config, work)
     m.command = command_line("python -m benchmarks.farm.run", argv)
+    m.load_average = os.getloadavg()
     projections = {n: projected_seconds(m, n) for n in config.machines}
     args.out.mkdir(parents=True, exist_ok=True)
     path = write_report(m, projections, args.out, time.perf_counter() - t0)
