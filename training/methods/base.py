@@ -13,6 +13,7 @@ from torch.utils.data import Dataset
 
 from ..data.cartoonize.dataset import CartoonizeDataset
 from ..distributed import Distributed
+from ..recipes import AnimeGANRecipe, CartoonRecipe, Recipe, SemanticRecipe
 
 __all__ = ["TrainingMethod", "halved_linear_decay"]
 
@@ -32,7 +33,7 @@ def gan_losses(terms: dict[str, torch.Tensor], generator: torch.Tensor,
     return logged
 
 
-def halved_linear_decay(recipe: Any, step: int, rate: float) -> float:
+def halved_linear_decay(recipe: CartoonRecipe | AnimeGANRecipe | SemanticRecipe, step: int, rate: float) -> float:
     """Init phase: recipe.init_lr. GAN phase: `rate` for its first half, then linear decay to 0 (White-box, PMC)."""
     if step < recipe.init_steps:
         return recipe.init_lr
@@ -61,11 +62,11 @@ class TrainingMethod(ABC):
     modules: dict[str, nn.Module]
     optimizers: dict[str, torch.optim.Optimizer]
 
-    def __init__(self, recipe: Any, dist: Distributed, device: torch.device) -> None:
+    def __init__(self, recipe: Recipe, dist: Distributed, device: torch.device) -> None:
         self.recipe, self.dist, self.device = recipe, dist, device
 
     @classmethod
-    def dataset(cls, recipe: Any, data_root: Path, *, split: str, length: int) -> Dataset:
+    def dataset(cls, recipe: Recipe, data_root: Path, *, split: str, length: int) -> Dataset:
         """The training (or, for sample sheets, test) items this method's steps take."""
         return CartoonizeDataset(
             data_root, split=split, crop_size=recipe.crop_size,

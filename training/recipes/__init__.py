@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from . import animegan, pmc, semantic, whitebox
 from .animegan import AnimeGANRecipe
-from .cartoon import SCALES, CartoonRecipe, LossWeights, scaled
+from .cartoon import SCALES, CartoonRecipe, LossWeights
 from .distill import DISTILL_RECIPES, DISTILL_SCALES, DistillRecipe
+from .scale import Scale, scaled
 from .semantic import SemanticRecipe
 
 __all__ = [
-    "RECIPES", "SCALES", "AnimeGANRecipe", "CartoonRecipe", "DistillRecipe", "LossWeights", "Recipe",
+    "RECIPES", "SCALES", "AnimeGANRecipe", "CartoonRecipe", "DistillRecipe", "LossWeights", "Recipe", "Scale",
     "SemanticRecipe", "get_recipe",
 ]
 
@@ -16,7 +17,7 @@ Recipe = CartoonRecipe | AnimeGANRecipe | SemanticRecipe | DistillRecipe
 
 _MODULES = (pmc, whitebox, animegan, semantic)
 RECIPES: dict[str, Recipe] = {module.RECIPE.name: module.RECIPE for module in _MODULES} | DISTILL_RECIPES
-_SCALES: dict[str, dict[str, dict]] = ({module.RECIPE.name: module.SCALES for module in _MODULES}
+_SCALES: dict[str, dict[str, Scale]] = ({module.RECIPE.name: module.SCALES for module in _MODULES}
                                        | {name: DISTILL_SCALES for name in DISTILL_RECIPES})
 
 

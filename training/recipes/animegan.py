@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from ..nets.animegan import AnimeGANConfig
 from .cartoon import SCHEDULE_SCALES
+from .scale import Scale
 
 __all__ = ["AnimeGANWeights", "AnimeGANRecipe", "RECIPE", "SCALES"]
 
@@ -58,4 +59,4 @@ RECIPE = AnimeGANRecipe(name="animegan")
 
 #: The shared crops and step budget (same as pmc / whitebox at every scale, so runs compare); the paper's learning
 #: rates at every scale.
-SCALES: dict[str, dict] = {scale: dict(overrides) for scale, overrides in SCHEDULE_SCALES.items()}
+SCALES: dict[str, Scale] = dict(SCHEDULE_SCALES)

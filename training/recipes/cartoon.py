@@ -1,13 +1,14 @@
 """The configuration shared by the cartoonization recipes (`pmc`, `whitebox`) and its training scales."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from ..losses.content import REFERENCE_FEATURE_WEIGHT
 from ..losses.total_variation import REFERENCE_TV_WEIGHT
 from ..nets.generator import GeneratorConfig
+from .scale import Scale
 
-__all__ = ["LossWeights", "CartoonRecipe", "SCALES", "SCHEDULE_SCALES", "scaled"]
+__all__ = ["LossWeights", "CartoonRecipe", "SCALES", "SCHEDULE_SCALES"]
 
 
 @dataclass(frozen=True)
@@ -64,58 +65,47 @@ class CartoonRecipe:
 #: The crops and step budget every cartoonization recipe shares at each scale (so methods compare on equal terms).
 #: `paper`: the papers' scale, for a GPU. `cpu`: what fits on 2 CPU cores in about two hours (small crops and
 #: batches, few steps). `smoke`: seconds, for tests.
-SCHEDULE_SCALES: dict[str, dict] = {
-    "paper": {},
-    "cpu": {
+SCHEDULE_SCALES: dict[str, Scale] = {
+    "paper": Scale(),
+    "cpu": Scale({
         "crop_size": 96,
         "batch_size": 6,
         "init_steps": 200,
         "gan_steps": 600,
         "content_scale": (1.0, 1.5),
         "checkpoint_every": 100,
-    },
-    "smoke": {
+    }),
+    "smoke": Scale({
         "crop_size": 32,
         "batch_size": 2,
         "init_steps": 2,
         "gan_steps": 2,
         "checkpoint_every": 2,
         "log_every": 1,
-    },
+    }),
 }
 
 #: Overrides applied on top of the `pmc` and `whitebox` recipes: the shared schedule plus their own fields.
-SCALES: dict[str, dict] = {
-    "paper": {},
-    "cpu": {
-        **SCHEDULE_SCALES["cpu"],
-        # At batch 6 the paper's 2e-4 swung the output's mean by 0.4 per step and the baseline collapsed to a
-        # saturated constant frame within 20 GAN steps, twice; half the rate keeps the GAN phase calmer.
-        "lr": 1e-4,
+SCALES: dict[str, Scale] = {
+    "paper": Scale(),
+    "cpu": Scale(
+        {
+            **SCHEDULE_SCALES["cpu"].fields,
+            # At batch 6 the paper's 2e-4 swung the output's mean by 0.4 per step and the baseline collapsed to a
+            # saturated constant frame within 20 GAN steps, twice; half the rate keeps the GAN phase calmer.
+            "lr": 1e-4,
+            "motion_queries": 128,
+            "superpixel_segments": 60,
+        },
         # At the reference balance a constant frame costs the content term only ~0.1 more than the photo itself,
-        # less than the adversarial terms gain at batch 6: the baseline collapsed to one flat colour in all four CPU
-        # runs. Ten times the content and structure weights keeps the photo's content (and the superpixel flatness).
-        "loss_gains": {"content": 10.0, "structure": 10.0},
-        "motion_queries": 128,
-        "superpixel_segments": 60,
-    },
-    "smoke": {
-        **SCHEDULE_SCALES["smoke"],
+        # less than the adversarial terms gain at batch 6: the baseline collapsed to one flat colour in all four
+        # CPU runs. Ten times the content and structure weights keeps the photo's content (and the superpixel
+        # flatness).
+        loss_gains={"content": 10.0, "structure": 10.0},
+    ),
+    "smoke": Scale({
+        **SCHEDULE_SCALES["smoke"].fields,
         "motion_queries": 16,
         "superpixel_segments": 8,
-    },
+    }),
 }
-
-
-def scaled(recipe, scale: str, scales: dict[str, dict] = SCALES, **overrides):
-    """The recipe at a named scale of `scales` (default: the pmc / whitebox table), with optional further field
-    overrides. Works for any recipe dataclass. A scale's `loss_gains` {name: factor} multiplies the recipe's own
-    `weights` fields, so each recipe keeps its other weights (e.g. pmc's motion term)."""
-    if scale not in scales:
-        raise ValueError(f"unknown scale {scale!r}; choose from {sorted(scales)}")
-    fields = {**scales[scale], **overrides}
-    gains = fields.pop("loss_gains", {})
-    if gains:
-        weights = recipe.weights
-        fields["weights"] = replace(weights, **{name: getattr(weights, name) * gain for name, gain in gains.items()})
-    return replace(recipe, **fields)

@@ -4,9 +4,10 @@ The method and the meaning of each field: docs/METHODS.md, "LCMFTN".
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from ..nets.lcmftn import LCMFTNConfig
+from .scale import Scale, scaled
 
 __all__ = ["ColorizeRecipe", "COLORIZE_RECIPES", "COLORIZE_SCALES", "get_colorize_recipe"]
 
@@ -76,25 +77,29 @@ class ColorizeRecipe:
 #: Overrides per scale. `paper`: the paper's settings (a GPU). `cpu`: about an hour of one CPU core: 128 px crops,
 #: the paper's batch 2, half the widths (measured on one idle core at batch 4: 2.5 s per step for lcmftn, 1.6 s for
 #: the ablation, two thirds of it the VGG19 perceptual loss; so about 1.3 s and 0.8 s at batch 2). `smoke`: seconds.
-#: A "network" entry overrides fields of the recipe's LCMFTNConfig (so the ablation keeps cmft=False).
-COLORIZE_SCALES: dict[str, dict] = {
-    "paper": {},
-    "cpu": {
-        "network": {"width": 16, "key_dim": 32},
-        "crop_size": 128,
-        "short_side_range": (1.0, 2.25),  # 128-288 px: down to the benchmark's 192 and up to the frames' own 288
-        "steps": 3000,
-        "checkpoint_every": 100,
-    },
-    "smoke": {
-        "network": {"width": 8, "key_dim": 8, "resnext_blocks": (1, 1, 1)},
-        "crop_size": 32,
-        "batch_size": 2,
-        "steps": 2,
-        "checkpoint_every": 2,
-        "log_every": 1,
-        "validation_pairs": 2,
-    },
+#: A scale's `network` changes fields of the recipe's LCMFTNConfig (so the ablation keeps cmft=False).
+COLORIZE_SCALES: dict[str, Scale] = {
+    "paper": Scale(),
+    "cpu": Scale(
+        {
+            "crop_size": 128,
+            "short_side_range": (1.0, 2.25),  # 128-288 px: down to the benchmark's 192 and up to the frames' 288
+            "steps": 3000,
+            "checkpoint_every": 100,
+        },
+        network={"width": 16, "key_dim": 32},
+    ),
+    "smoke": Scale(
+        {
+            "crop_size": 32,
+            "batch_size": 2,
+            "steps": 2,
+            "checkpoint_every": 2,
+            "log_every": 1,
+            "validation_pairs": 2,
+        },
+        network={"width": 8, "key_dim": 8, "resnext_blocks": (1, 1, 1)},
+    ),
 }
 
 COLORIZE_RECIPES: dict[str, ColorizeRecipe] = {
@@ -108,11 +113,4 @@ def get_colorize_recipe(name: str, scale: str = "paper", **overrides) -> Coloriz
     of LCMFTNConfig fields)."""
     if name not in COLORIZE_RECIPES:
         raise ValueError(f"unknown colorize recipe {name!r}; choose from {sorted(COLORIZE_RECIPES)}")
-    if scale not in COLORIZE_SCALES:
-        raise ValueError(f"unknown scale {scale!r}; choose from {sorted(COLORIZE_SCALES)}")
-    recipe = COLORIZE_RECIPES[name]
-    changes = {**COLORIZE_SCALES[scale], **overrides}
-    network = changes.pop("network", {})
-    if isinstance(network, dict):
-        network = replace(recipe.network, **{**COLORIZE_SCALES[scale].get("network", {}), **network})
-    return replace(recipe, network=network, **changes)
+    return scaled(COLORIZE_RECIPES[name], scale, COLORIZE_SCALES, **overrides)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..nets.generator import GeneratorConfig
+from .scale import Scale
 
 __all__ = ["DistillWeights", "DistillRecipe", "DISTILL_RECIPES", "DISTILL_SCALES", "FULL_GENERATOR", "LITE_GENERATOR"]
 
@@ -74,9 +75,9 @@ DISTILL_RECIPES: dict[str, DistillRecipe] = {
 #: `paper`: GPU scale. `cpu`: about 40 minutes of one core of these machines for the full generator (the lite one
 #: takes a fifth of the time per step, so its runs override `steps`).
 #: `smoke`: seconds, for tests.
-DISTILL_SCALES: dict[str, dict] = {
-    "paper": {},
-    "cpu": {"crop_size": 112, "batch_size": 6, "steps": 1400, "motion_pairs": 2, "checkpoint_every": 100},
-    "smoke": {"crop_size": 32, "batch_size": 2, "steps": 3, "checkpoint_every": 2, "log_every": 1,
-              "motion_queries": 8},
+DISTILL_SCALES: dict[str, Scale] = {
+    "paper": Scale(),
+    "cpu": Scale({"crop_size": 112, "batch_size": 6, "steps": 1400, "motion_pairs": 2, "checkpoint_every": 100}),
+    "smoke": Scale({"crop_size": 32, "batch_size": 2, "steps": 3, "checkpoint_every": 2, "log_every": 1,
+                    "motion_queries": 8}),
 }

@@ -11,6 +11,7 @@ from ..losses.content import REFERENCE_FEATURE_WEIGHT
 from ..losses.total_variation import REFERENCE_TV_WEIGHT
 from ..nets.unet import UNetConfig
 from .cartoon import SCHEDULE_SCALES
+from .scale import Scale
 
 __all__ = ["SemanticWeights", "SemanticRecipe", "RECIPE", "SCALES"]
 
@@ -63,8 +64,8 @@ class SemanticRecipe:
 RECIPE = SemanticRecipe(name="semantic")
 
 #: The shared crops and step budget; at the CPU scale the same halved lr as pmc / whitebox (same adversaries).
-SCALES: dict[str, dict] = {
-    "paper": {},
-    "cpu": {**SCHEDULE_SCALES["cpu"], "lr": 1e-4, "segment_fit_images": 32},
-    "smoke": {**SCHEDULE_SCALES["smoke"], "segment_clusters": 4, "segment_fit_images": 4},
+SCALES: dict[str, Scale] = {
+    "paper": Scale(),
+    "cpu": Scale({**SCHEDULE_SCALES["cpu"].fields, "lr": 1e-4, "segment_fit_images": 32}),
+    "smoke": Scale({**SCHEDULE_SCALES["smoke"].fields, "segment_clusters": 4, "segment_fit_images": 4}),
 }
