@@ -116,8 +116,11 @@ def resolve_model(settings: ProcessSettings, model_dirs: tuple[str, ...]) -> Any
 
 
 def model_hash(card: Any) -> str:
-    """The model's SHA-256 as its card records it (resolving a model checks the file against it)."""
-    return card.sha256
+    """The model's SHA-256 as its card records it (resolving a model checks the file against it), and its int8
+    copy's when the engine would run that on a CPU (its colours differ slightly: a cache made with one is not
+    the other's)."""
+    int8 = card.int8
+    return f"{card.sha256}+{int8.sha256}" if int8 is not None and int8.preferred_on_cpu else card.sha256
 
 
 def device_note(device: str) -> str:

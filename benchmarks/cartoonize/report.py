@@ -38,7 +38,7 @@ def _temporal(results: BenchmarkResults, model: str, baseline: str) -> list[str]
             _f(frames / secs if secs > 0 else None, 2),
         ])
     out = [
-        "## 1. Temporal coherence: warping error (SPEC section 5)", "",
+        "## 1. Temporal coherence: warping error (docs/METHODS.md, 'Warping error')", "",
         "Mean over held-out clips of the mean over frame pairs; values in [0, 1] (L1 over RGB). Lower is steadier. "
         "Flow: OpenCV DIS (MEDIUM preset) on the gray source frames, forward and backward; pixels that are occluded, "
         "on a motion boundary, or warped out of the frame are excluded. The same flows and masks serve every row.", "",

