@@ -105,7 +105,8 @@ def plan_processing(frames: Sequence[int], cached: Iterable[int], temporal: bool
         if f in cached_set:
             continue
         if previous_computed != f - 1 and f > start:
-            lo = max(start, f - (f - start if warmup is None else warmup(f - start)))
+            before = f - start  # frames of the clip before this run
+            lo = f - (before if warmup is None else min(before, warmup(before)))
             steps.extend(Step(w, store=False) for w in range(lo, f))
         steps.append(Step(f))
         previous_computed = f

@@ -63,7 +63,7 @@ class Cartoonizer:
         self.card: ModelCard = resolve_model(model, "cartoonize", extra_model_dirs)
         if tile_size and self.card.supports_tiling:
             m = self.card.size_multiple
-            minimum = 2 * self.card.tile_overlap + m + 1
+            minimum = self.min_tile
             if tile_size < minimum:
                 raise SettingsError(f"tile size {tile_size} is too small for model '{self.card.name}' "
                                     f"(overlap {self.card.tile_overlap}); use at least {minimum}, or 0 to disable "
@@ -85,6 +85,11 @@ class Cartoonizer:
             raise SettingsError(f"max memory must be a positive number of MB, got {max_memory_mb}")
         self.max_memory_mb = max_memory_mb
         self._budget_tiles: dict[tuple[int, int], int] = {}
+
+    @property
+    def min_tile(self) -> int:
+        """The smallest tile side this model can be tiled with: its overlap on both sides plus one size step."""
+        return 2 * self.card.tile_overlap + self.card.size_multiple + 1
 
     @property
     def providers(self) -> list[str]:
@@ -124,7 +129,7 @@ class Cartoonizer:
             side = tile_for_budget(self.max_memory_mb * 2**20, width, height,
                                    network_per_pixel=network_bytes_per_pixel(self.card.onnx_path),
                                    temporal=self.stabilizer is not None, multiple=self.card.size_multiple,
-                                   minimum=2 * self.card.tile_overlap + self.card.size_multiple + 1)
+                                   minimum=self.min_tile)
             tile = min(side, self.tile_size) if self.tile_size else side
             log.info("%dx%d frames in tiles of at most %d px to stay within %d MB", width, height, tile,
                      self.max_memory_mb)

@@ -18,7 +18,7 @@ from .errors import InputError
 from .frame_range import FrameRange
 from .image_files import FRAME_PATTERN, read_image
 from .lineart import hold_tolerance_for
-from .media_input import VideoInfo, open_frames, probe
+from .media_input import VideoInfo, open_frames
 from .sequence import FrameSequence
 from .media_output import check_output_path, open_writer
 from .overlap import ReadAhead, WriteBehind, queue_depth
@@ -84,22 +84,24 @@ def cartoonize_file(inp: str | os.PathLike[str], out: str | os.PathLike[str], *,
     Raises:
         InputError, ModelError, OutputError, SettingsError: with a message naming the file and what to do.
     """
-    info = probe(inp, fps=fps)
-    first = 0 if frame_range is None else frame_range.first
-    names = range_frame_names(frame_range, info.frame_count)
-    kind = check_output_path(inp, out, len(names) if names is not None else info.frame_count)
-    toon = cartoonizer or Cartoonizer(model, device=device, tile_size=tile_size, strength=strength,
-                                      temporal=temporal, temporal_strength=temporal_strength,
-                                      extra_model_dirs=extra_model_dirs, precision=precision,
-                                      max_memory_mb=max_memory_mb)
-    t0 = time.perf_counter()
-    warmup = toon.warmup_frames(first)
-    total = info.frame_count - first if names is None else len(names)
-    if frame_range is not None and audio and info.has_audio and kind == "video":
-        log.info("%s: frames %s only: the video is written without audio", info.path, frame_range)
-        audio = False
-    frames, _ = open_frames(inp, fps=fps, start=first - warmup)
+    frames, info = open_frames(inp, fps=fps)
     try:
+        first = 0 if frame_range is None else frame_range.first
+        names = range_frame_names(frame_range, info.frame_count)
+        kind = check_output_path(inp, out, len(names) if names is not None else info.frame_count)
+        toon = cartoonizer or Cartoonizer(model, device=device, tile_size=tile_size, strength=strength,
+                                          temporal=temporal, temporal_strength=temporal_strength,
+                                          extra_model_dirs=extra_model_dirs, precision=precision,
+                                          max_memory_mb=max_memory_mb)
+        t0 = time.perf_counter()
+        warmup = toon.warmup_frames(first)
+        total = info.frame_count - first if names is None else len(names)
+        if frame_range is not None and audio and info.has_audio and kind == "video":
+            log.info("%s: frames %s only: the video is written without audio", info.path, frame_range)
+            audio = False
+        if first - warmup > 0:  # start there: earlier image files unread, earlier video frames unconverted
+            frames.close()
+            frames, _ = open_frames(inp, fps=fps, start=first - warmup)
         toon.reset(first - warmup)
         log.info("%s: %d frames %dx%d at %.3f fps -> %s (%s)%s", info.path, info.frame_count, info.width,
                  info.height, info.fps, out, kind,

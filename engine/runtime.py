@@ -36,10 +36,13 @@ from onnxruntime.capi import onnxruntime_pybind11_state as _ort_state
 from .errors import ModelError, SettingsError
 from .models import ModelCard, verify_file
 
-__all__ = ["DEVICES", "PRECISIONS", "ProviderChoice", "select_providers", "ModelSession", "get_session",
+__all__ = ["DEVICES", "PRECISIONS", "THREADS_ENV", "ProviderChoice", "select_providers", "ModelSession", "get_session",
            "clear_session_cache", "check_precision", "session_options"]
 
 log = logging.getLogger(__name__)
+
+#: the environment variable that sets the inference thread count (farm workers sharing a machine use it too)
+THREADS_ENV = "TOONFLOW_THREADS"
 
 DEVICES = ("auto", "cpu", "gpu")
 #: what callers may ask for: ``auto`` (int8 on the CPU where the card allows it, fp16 on a GPU where it does, else
@@ -234,12 +237,12 @@ def session_options() -> ort.SessionOptions:
     # one 1024 x 1024 tile of the default style, the difference between a 4K frame fitting 1.5 GB or not; plain
     # allocations cost a few per cent of speed (docs/PERFORMANCE.md, "Memory").
     opts.enable_cpu_mem_arena = False
-    threads = os.environ.get("TOONFLOW_THREADS")
+    threads = os.environ.get(THREADS_ENV)
     if threads:
         try:
             opts.intra_op_num_threads = max(0, int(threads))
         except ValueError:
-            log.warning("TOONFLOW_THREADS=%r is not an integer; ignored", threads)
+            log.warning("%s=%r is not an integer; ignored", THREADS_ENV, threads)
     opts.log_severity_level = 3
     return opts
 

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from .errors import SettingsError
-from .optical_flow import DIS_PRESETS, flows_disagree, motion_boundary_mask, occlusion_mask, sample_positions
+from .optical_flow import DIS_PRESETS, flows_disagree, motion_boundary_mask, sample_positions
 
 __all__ = ["TemporalStabilizer", "histogram_distance", "reliability_mask"]
 
@@ -51,10 +51,17 @@ def _bands(height: int, width: int) -> list[slice]:
     return [slice(a, min(a + rows, height)) for a in range(0, height, rows)]
 
 
-def reliability_mask(flow: np.ndarray, flow_back: np.ndarray) -> np.ndarray:
-    """Boolean ``(H, W)``: True where ``flow`` (current -> reference) passes the occlusion and motion-boundary tests
-    against ``flow_back`` (reference -> current), both ``(H, W, 2)``."""
-    return ~(occlusion_mask(flow, flow_back) | motion_boundary_mask(flow))
+def reliability_mask(flow: np.ndarray, flow_back: np.ndarray, rows: slice | None = None) -> np.ndarray:
+    """Boolean: True where ``flow`` (current -> reference) passes the occlusion and motion-boundary tests against
+    ``flow_back`` (reference -> current), both ``(H, W, 2)``; for the frame's ``rows`` (default all), pixel for pixel
+    the values of the whole-frame test."""
+    rows = slice(0, flow.shape[0]) if rows is None else rows
+    a, b = rows.start, rows.stop
+    map_x, map_y = sample_positions(flow[rows], a)
+    back_at = cv2.remap(flow_back, map_x, map_y, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    unreliable = flows_disagree(flow[rows], back_at)
+    unreliable |= motion_boundary_mask(flow[a:b + 1])[:b - a]  # forward differences need the next row
+    return ~unreliable
 
 
 class TemporalStabilizer:
@@ -166,12 +173,8 @@ class TemporalStabilizer:
 
         The same values, pixel for pixel, as computing it on the whole frame; only the band's temporaries exist.
         """
-        a, b = rows.start, rows.stop
-        map_x, map_y = sample_positions(back[rows], a)
-        fwd_at = cv2.remap(fwd, map_x, map_y, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        unreliable = flows_disagree(back[rows], fwd_at)
-        unreliable |= motion_boundary_mask(back[a:b + 1])[:b - a]  # forward differences need the next row
-        weight = (~unreliable).astype(np.float32)
+        weight = reliability_mask(back, fwd, rows).astype(np.float32)
+        map_x, map_y = sample_positions(back[rows], rows.start)
         warped_src = cv2.remap(prev_source, map_x, map_y, interpolation=cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_REPLICATE)
         diff = np.abs(warped_src - source[rows].astype(np.float32)).mean(-1) / 255.0

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from ..errors import SettingsError, ToonflowError
+from ..runtime import THREADS_ENV
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -19,8 +20,6 @@ log = logging.getLogger(__name__)
 
 #: the ``--scheduler`` value that starts a cluster on this machine
 LOCAL = "local"
-#: the variable engine.runtime reads for its inference thread count
-THREADS_ENV = "TOONFLOW_THREADS"
 #: seconds to wait for a remote scheduler before giving up
 CONNECT_TIMEOUT = 30
 

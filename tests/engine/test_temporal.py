@@ -97,6 +97,21 @@ def test_reliability_mask_occlusion_test() -> None:
     assert not reliability_mask(fwd, fwd).any()        # both point the same way: occluded
 
 
+def test_reliability_mask_of_rows_is_the_whole_frame_test() -> None:
+    from engine.optical_flow import motion_boundary_mask, occlusion_mask
+
+    fwd = np.zeros((24, 32, 2), np.float32)
+    fwd[..., 0] = 3.0
+    fwd[12:, 16:, 1] = 6.0  # a moving block: its edges are motion boundaries
+    back = -fwd
+    back[3:8, 4:12] = (4.0, 0.0)  # flows that do not cancel there: occluded
+    whole = reliability_mask(fwd, back)
+    assert 0 < whole.sum() < whole.size
+    np.testing.assert_array_equal(whole, ~(occlusion_mask(fwd, back) | motion_boundary_mask(fwd)))
+    for rows in (slice(0, 7), slice(7, 19), slice(19, 24)):
+        np.testing.assert_array_equal(reliability_mask(fwd, back, rows), whole[rows])
+
+
 def test_bad_strength() -> None:
     with pytest.raises(SettingsError):
         TemporalStabilizer(1.5)
