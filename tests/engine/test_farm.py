@@ -170,7 +170,10 @@ def test_interrupted_job_reuses_finished_chunks(cluster: dict, clip_folder: Path
     chunks_dir = work_folder(out) / "chunks"
     cmd = [sys.executable, "-m", "engine", "farm", "cartoonize", str(clip_folder), "-o", str(out), "--model",
            "cel_lite", "--device", "cpu", "--temporal", "--scheduler", str(cluster["address"]), "--chunk", "1"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # a shell runs background jobs with SIGINT ignored, and Python then never turns it into KeyboardInterrupt:
+    # give the client the default disposition, as a terminal would
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
     def finished_chunks() -> list[Path]:
         return [p for p in chunks_dir.glob("*") if p.is_dir() and not p.name.startswith(".")]
