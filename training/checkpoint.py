@@ -94,9 +94,29 @@ def save_generator(path: Path, generator: nn.Module, meta: Mapping[str, Any]) ->
 
 
 def load_generator_state(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """Weights and metadata written by `save_generator`."""
+    """Weights and metadata written by `save_generator`, or those of an exported model (``.onnx`` with its card):
+    the exporter keeps the PyTorch parameter names on the graph's initializers, and the card records the recipe,
+    so a shipped model can be fine-tuned without the run folder that made it."""
+    if Path(path).suffix == ".onnx":
+        return _exported_generator_state(Path(path))
     from safetensors import safe_open
 
     with safe_open(str(path), framework="pt") as handle:
         meta = json.loads(handle.metadata()[_META_KEY])
     return load_file(str(path)), meta
+
+
+def _exported_generator_state(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    import onnx
+    from onnx import numpy_helper
+
+    from engine.models import load_card
+
+    training = load_card(path).raw.get("training") or {}
+    if "config" not in training:
+        raise ValueError(f"{path}: its card records no training config, so its recipe cannot be checked")
+    state = {init.name: torch.from_numpy(numpy_helper.to_array(init).copy())
+             for init in onnx.load(str(path)).graph.initializer}
+    meta = {"recipe": training["config"], "step": training.get("steps", 0),
+            "wall_time_s": training.get("wall_time_s", 0.0)}
+    return state, meta

@@ -57,8 +57,11 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
                         help="override the scale's steps (distillation recipes: cel, comic and their lite twins)")
     parser.add_argument("--temporal-weight", type=float, default=None,
                         help="distillation recipes: override the flow-warped temporal loss weight")
+    parser.add_argument("--gradient-weight", type=float, default=None,
+                        help="distillation recipes: override the image-gradient L1 weight (flat regions, lines)")
     parser.add_argument("--init-from", type=Path, default=None,
-                        help="start a new run from this generator.safetensors (same architecture): fine-tuning")
+                        help="start a new run from this generator.safetensors or exported .onnx model (same "
+                             "architecture): fine-tuning")
     _add_size_overrides(parser)
 
 
@@ -112,6 +115,8 @@ def _add_quantize(commands: argparse._SubParsersAction) -> None:
                              "the calibrator holds all their activations in memory")
     parser.add_argument("--eval-frames", type=int, default=0,
                         help="test samples scored, spread evenly (0: all)")
+    parser.add_argument("--flicker-frames", type=int, default=12,
+                        help="cartoonize: consecutive frames of each training clip the flicker check runs on")
     parser.add_argument("--speed-repeats", type=int, default=7, help="interleaved fp32 / int8 timing runs")
     parser.add_argument("--calibration-method", default="percentile", choices=("minmax", "entropy", "percentile"),
                         help="how activation ranges come from the calibration frames")
@@ -127,14 +132,17 @@ def _run_train(args: argparse.Namespace) -> None:
                              ("batch_size", args.batch_size), ("crop_size", args.crop_size))
         if value is not None
     }
-    if args.temporal_weight is not None:
+    weights = {name: value for name, value in (("temporal", args.temporal_weight), ("gradient", args.gradient_weight))
+               if value is not None}
+    if weights:
         from dataclasses import replace
 
         from .recipes import RECIPES
 
-        if not hasattr(RECIPES[args.recipe].weights, "temporal"):
-            raise SystemExit(f"python -m training train: error: recipe {args.recipe} has no temporal loss weight")
-        overrides["weights"] = replace(RECIPES[args.recipe].weights, temporal=args.temporal_weight)
+        for name in weights:
+            if not hasattr(RECIPES[args.recipe].weights, name):
+                raise SystemExit(f"python -m training train: error: recipe {args.recipe} has no {name} loss weight")
+        overrides["weights"] = replace(RECIPES[args.recipe].weights, **weights)
     try:
         recipe = get_recipe(args.recipe, args.scale, **overrides)
     except TypeError:  # an override the recipe has no field for
@@ -207,7 +215,8 @@ def _run_quantize(args: argparse.Namespace, argv: list[str]) -> None:
     try:
         data = args.data or Path("data") / load_card(args.model).task
         settings = QuantizeSettings(data=data, calibration_frames=args.calibration_frames,
-                                    eval_frames=args.eval_frames, speed_repeats=args.speed_repeats,
+                                    eval_frames=args.eval_frames, flicker_frames=args.flicker_frames,
+                                    speed_repeats=args.speed_repeats,
                                     calibration_method=args.calibration_method,
                                     command="python -m training " + shlex.join(argv))
         result = quantize_model(args.model, settings)

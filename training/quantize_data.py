@@ -26,7 +26,7 @@ from engine.models import ModelCard
 from engine.reference_alignment import align_reference
 from engine.tiling import pad_to_multiple
 
-__all__ = ["Sample", "samples", "split_files", "COLORIZE_STYLE", "CALIBRATION_CROP"]
+__all__ = ["Sample", "samples", "split_files", "clip_runs", "cartoonize_feeds", "COLORIZE_STYLE", "CALIBRATION_CROP"]
 
 log = logging.getLogger(__name__)
 
@@ -100,11 +100,33 @@ def _pad(nchw: np.ndarray, multiple: int) -> np.ndarray:
     return padded.reshape(n, c, padded.shape[1], padded.shape[2])
 
 
+def cartoonize_feeds(card: ModelCard, rgb: np.ndarray) -> dict[str, np.ndarray]:
+    """A cartoonizer's network input for one uint8 RGB frame, padded to the size multiple as the engine pads it."""
+    return {card.input_name: _pad(to_network(rgb)[None], card.size_multiple)}
+
+
 def _cartoonize_samples(card: ModelCard, photos: Sequence[Path]) -> Iterator[Sample]:
     for path in photos:
         rgb = _read_rgb(path)
-        x = _pad(to_network(rgb)[None], card.size_multiple)
-        yield Sample(path.name, {card.input_name: x}, rgb.shape[:2])
+        yield Sample(path.name, cartoonize_feeds(card, rgb), rgb.shape[:2])
+
+
+def clip_runs(data: Path, split: str, frames: int) -> list[tuple[str, list[np.ndarray]]]:
+    """(clip name, its first ``frames`` consecutive uint8 RGB frames) for every clip of ``data/videos/<split>``:
+    what flicker is measured on (calibration reads photos only, so these frames are new to the int8 copy).
+
+    Raises:
+        FileNotFoundError: no clip with at least two frames (names the bootstrap command that builds them).
+    """
+    runs = []
+    for clip in sorted(p for p in (data / "videos" / split).glob("*") if p.is_dir()):
+        files = sorted(clip.glob("*.png"))[:frames]
+        if len(files) >= 2:
+            runs.append((clip.name, [_read_rgb(f) for f in files]))
+    if not runs:
+        raise FileNotFoundError(f"{data / 'videos' / split}: no clip of two or more frames to measure flicker on; "
+                                "build it with `python -m training bootstrap --out DATA`")
+    return runs
 
 
 def _network_size(card: ModelCard, h: int, w: int) -> tuple[int, int]:

@@ -76,7 +76,7 @@ class CartoonizeTask(TrainingTask):
             self._start_from(self.init_from)
 
     def _start_from(self, path: Path) -> None:
-        """A new run's generator takes the weights of an earlier run's `generator.safetensors` (fine-tuning)."""
+        """A new run's generator takes the weights of an earlier run or an exported model (fine-tuning)."""
         state, meta = load_generator_state(path)
         if meta["recipe"]["generator"] != json.loads(json.dumps(asdict(self.recipe)))["generator"]:
             raise ValueError(f"{path} holds a {meta['recipe']['generator']} generator, not this recipe's")
@@ -103,8 +103,9 @@ def train(
     another's step budget with the same learning-rate schedule; re-running with a later stop (or none) resumes.
     `segmenter`: for the `semantic` recipe only, a frozen segmentation network (image [N, 3, H, W] in [-1, 1] ->
     [N, K, h, w]) for the semantic loss instead of the default VGG-cluster substitute.
-    `init_from`: a `generator.safetensors` of the same architecture whose weights a new run starts from
-    (fine-tuning; recorded in the checkpoints and the model card); ignored when the run resumes.
+    `init_from`: a `generator.safetensors` or an exported ``.onnx`` model (with its card) of the same architecture
+    whose weights a new run starts from (fine-tuning; recorded in the checkpoints and the model card); ignored when
+    the run resumes.
     """
     torch_device = process_device(device)
     options = {}

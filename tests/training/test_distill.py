@@ -180,3 +180,27 @@ def test_a_run_can_start_from_another_runs_generator_and_says_so(distill_data, t
     with pytest.raises(ValueError, match="generator"):
         train(get_recipe("cel", "smoke"), data_root=distill_data, out_dir=tmp_path / "wider", device="cpu",
               init_from=start)
+
+
+def test_a_run_can_start_from_an_exported_model_through_the_cli(distill_data, tmp_path):
+    """A shipped model is fine-tuned from its .onnx and card (no run folder), with loss weights overridden."""
+    from training.cli import main as training_main
+
+    recipe = get_recipe("cel_lite", "smoke")
+    train(recipe, data_root=distill_data, out_dir=tmp_path / "first", device="cpu")
+    exported = export_cartoonizer(tmp_path / "first" / GENERATOR_NAME, tmp_path / "cel_lite.onnx").onnx_path
+    start, _ = load_generator_state(tmp_path / "first" / GENERATOR_NAME)
+    from_onnx, meta = load_generator_state(exported)
+    assert set(from_onnx) == set(start) and all(torch.equal(from_onnx[k], start[k]) for k in start)
+    assert meta["step"] == recipe.steps and meta["recipe"]["generator"]["width"] == 16
+    argv = ["train", "--recipe", "cel_lite", "--scale", "smoke", "--data", str(distill_data), "--out",
+            str(tmp_path / "tuned"), "--device", "cpu", "--stop-at-step", "1", "--init-from", str(exported),
+            "--gradient-weight", "4", "--temporal-weight", "2"]
+    assert training_main(argv) == 0
+    tuned, tuned_meta = load_generator_state(tmp_path / "tuned" / GENERATOR_NAME)
+    assert tuned_meta["init_from"]["path"] == str(exported)
+    assert tuned_meta["recipe"]["weights"]["gradient"] == 4.0 and tuned_meta["recipe"]["weights"]["temporal"] == 2.0
+    assert max((tuned[k] - start[k]).abs().max().item() for k in start) < 2e-3  # one step from the export
+    with pytest.raises(SystemExit, match="no gradient loss weight"):
+        training_main(["train", "--recipe", "pmc", "--scale", "smoke", "--data", str(distill_data), "--out",
+                       str(tmp_path / "pmc"), "--gradient-weight", "2"])

@@ -40,6 +40,10 @@ def test_quantize_writes_int8_copy_and_card_section(tiny: Path, cartoon_data: Pa
     quality = section["quality"]
     assert quality["frames"] == 6 and len(quality["frame_names"]) == 6  # every held-out photo, none calibrated on
     assert 40.0 <= quality["psnr_vs_fp32_db"]["min"] <= quality["psnr_vs_fp32_db"]["mean"] < 100.0
+    flicker = quality["e_short"]  # the fixture's training clip: 4 frames moving 2 px each
+    assert list(flicker["clips"]) == ["clip0"] and flicker["frames_per_clip"] == 4
+    assert 0 < flicker["fp32"] and flicker["int8_over_fp32"] == pytest.approx(flicker["int8"] / flicker["fp32"])
+    assert flicker["int8_over_fp32"] <= 1.05 and "E_short of int8" in quality["rule"]
     assert section["calibration"]["samples"] == 4 and section["calibration"]["source"].endswith("photos/train")
     assert sorted(section["quantization"]["kept_float"]) == ["head", "residual", "stem"]
     assert section["speed"]["fp32"]["best_s"] > 0 and section["cpu_speedup"] > 0 and section["command"] == "test"
@@ -67,6 +71,15 @@ def test_failed_quality_keeps_no_file_and_says_why(tiny: Path, cartoon_data: Pat
     assert "target >= 99 dB" in result.section["why_not_shipped"]
     card = load_card(tiny)
     assert card.int8 is not None and card.int8.path is None and not card.int8.preferred_on_cpu
+    assert Cartoonizer(tiny, device="cpu").precision == "fp32"
+
+
+def test_more_flicker_keeps_fp32_even_when_psnr_held(tiny: Path, cartoon_data: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("training.quantize.CARTOONIZE_FLICKER_RATIO", 0.5)  # int8 must halve fp32's flicker
+    result = quantize_model(tiny, _settings(cartoon_data))
+    assert result.section["quality"]["psnr_vs_fp32_db"]["mean"] >= 40.0  # per-frame quality held ...
+    assert result.int8_path is None and "(target <= 0.5)" in result.section["why_not_shipped"]  # ... flicker did not
     assert Cartoonizer(tiny, device="cpu").precision == "fp32"
 
 
