@@ -120,6 +120,9 @@ def _add_quantize(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--speed-repeats", type=int, default=7, help="interleaved fp32 / int8 timing runs")
     parser.add_argument("--calibration-method", default="percentile", choices=("minmax", "entropy", "percentile"),
                         help="how activation ranges come from the calibration frames")
+    parser.add_argument("--node-scope", default=None, metavar="REGEX",
+                        help="quantize only trunk nodes whose name matches (default: per task; cartoonize: the "
+                             "generator's quarter-resolution stage; '' for the whole trunk)")
 
 
 def _run_train(args: argparse.Namespace) -> None:
@@ -217,7 +220,7 @@ def _run_quantize(args: argparse.Namespace, argv: list[str]) -> None:
         settings = QuantizeSettings(data=data, calibration_frames=args.calibration_frames,
                                     eval_frames=args.eval_frames, flicker_frames=args.flicker_frames,
                                     speed_repeats=args.speed_repeats,
-                                    calibration_method=args.calibration_method,
+                                    calibration_method=args.calibration_method, node_scope=args.node_scope,
                                     command="python -m training " + shlex.join(argv))
         result = quantize_model(args.model, settings)
     except (ModelError, FileNotFoundError, ValueError) as error:

@@ -93,7 +93,8 @@ def measure(clip: Path, out: Path, model: str, precision: str, overlapped: bool)
 
 
 def has_int8(model: str) -> bool:
-    return resolve_model(model, "cartoonize").int8 is not None
+    variant = resolve_model(model, "cartoonize").int8
+    return variant is not None and variant.path is not None  # a card can record a copy that was not kept
 
 
 def run(work: Path, sizes: list[tuple[int, int, int]], models: list[str]) -> list[Row]:

@@ -20,11 +20,14 @@ __all__ = ["trunk_model", "write_trunk_model", "write_int8_copy"]
 
 
 def trunk_model() -> onnx.ModelProto:
-    """image -> stem conv -> LeakyRelu -> 2 inner convs (+ skip Add) -> head conv -> + image -> Tanh -> cartoon."""
+    """image -> stem conv -> LeakyRelu -> 2 inner convs (+ skip Add) -> head conv -> + image -> Tanh -> cartoon.
+
+    The inner convolutions are named like the exported generator's quarter-resolution stage (``/blocks/...``), the
+    part of a cartoonizer ``training quantize`` quantizes by default."""
     rng = np.random.default_rng(0)
     nodes, inits = [], []
-    for name, src, dst, cin, cout in (("stem", "image", "s", 3, 8), ("inner1", "s_act", "i1", 8, 8),
-                                      ("inner2", "i1_act", "i2", 8, 8), ("head", "sum", "h", 8, 3)):
+    for name, src, dst, cin, cout in (("stem", "image", "s", 3, 8), ("/blocks/inner1", "s_act", "i1", 8, 8),
+                                      ("/blocks/inner2", "i1_act", "i2", 8, 8), ("head", "sum", "h", 8, 3)):
         w = (rng.standard_normal((cout, cin, 3, 3)) * (0.6 / np.sqrt(cin * 9))).astype(np.float32)
         inits += [numpy_helper.from_array(w, f"{name}_w"),
                   numpy_helper.from_array(np.zeros(cout, np.float32), f"{name}_b")]

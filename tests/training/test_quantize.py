@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from engine import Cartoonizer
 from engine.models import find_models, load_card
 from tests.engine.quantized_fixtures import trunk_model, write_trunk_model
 from training.cli import main as training_main
-from training.quantize import QuantizeSettings, float_ends, quantize_model
+from training.quantize import TASK_NODE_SCOPE, QuantizeSettings, float_ends, quantize_model
 
 @pytest.fixture()
 def tiny(tmp_path: Path) -> Path:
@@ -45,7 +46,9 @@ def test_quantize_writes_int8_copy_and_card_section(tiny: Path, cartoon_data: Pa
     assert 0 < flicker["fp32"] and flicker["int8_over_fp32"] == pytest.approx(flicker["int8"] / flicker["fp32"])
     assert flicker["int8_over_fp32"] <= 1.05 and "E_short of int8" in quality["rule"]
     assert section["calibration"]["samples"] == 4 and section["calibration"]["source"].endswith("photos/train")
-    assert sorted(section["quantization"]["kept_float"]) == ["head", "residual", "stem"]
+    # the trunk's ends and, by the cartoonize scope, its nodes outside the quarter-resolution stage stay float
+    assert sorted(section["quantization"]["kept_float"]) == ["head", "residual", "skip", "stem", "stem_act"]
+    assert section["quantization"]["node_scope"] == TASK_NODE_SCOPE["cartoonize"]
     assert section["speed"]["fp32"]["best_s"] > 0 and section["cpu_speedup"] > 0 and section["command"] == "test"
     # QDQ: the inner convolutions carry int8 weights
     ops = [n.op_type for n in onnx.load(str(int8_path)).graph.node]
@@ -60,6 +63,12 @@ def test_quantize_writes_int8_copy_and_card_section(tiny: Path, cartoon_data: Pa
     assert toon.precision == "int8"
     reference = Cartoonizer(tiny, device="cpu", precision="fp32").process(frame)
     assert np.abs(toon.process(frame).astype(int) - reference).max() <= 6
+
+
+def test_an_empty_scope_quantizes_the_whole_trunk(tiny: Path, cartoon_data: Path) -> None:
+    section = quantize_model(tiny, replace(_settings(cartoon_data), node_scope="")).section
+    assert sorted(section["quantization"]["kept_float"]) == ["head", "residual", "stem"]
+    assert section["quantization"]["node_scope"] is None
 
 
 def test_failed_quality_keeps_no_file_and_says_why(tiny: Path, cartoon_data: Path,
