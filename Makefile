@@ -72,9 +72,15 @@ bootstrap-distill: setup
 
 ## The CPU runs that produced the shipped cartoonizers (engine/weights/{cel,cel_lite,comic,comic_lite}.json record
 ## them and their export commands): one core each; the full runs took ~50 minutes side by side, the lite ones ~25.
+## `cel` was then fine-tuned twice (flatter regions: 3x the gradient term, 144 px crops; then 4x the temporal term):
+## ~57 and ~10 minutes (docs/TRAINING.md, "Fine-tuning cel").
 STYLE_TRAIN := OMP_NUM_THREADS=1 $(PY) -m training train --scale cpu --data data/cartoonize
 train-styles: setup
 	$(STYLE_TRAIN) --recipe cel --steps 2000 --out runs/cel
+	$(STYLE_TRAIN) --recipe cel --steps 1200 --crop-size 144 --gradient-weight 3 \
+		--init-from runs/cel/generator.safetensors --out runs/cel-ft
+	$(STYLE_TRAIN) --recipe cel --steps 500 --crop-size 144 --gradient-weight 3 --temporal-weight 2 \
+		--init-from runs/cel-ft/generator.safetensors --out runs/cel-ft2
 	$(STYLE_TRAIN) --recipe comic --steps 2000 --out runs/comic
 	$(STYLE_TRAIN) --recipe cel_lite --steps 1800 --out runs/cel_lite
 	$(STYLE_TRAIN) --recipe comic_lite --steps 1800 --out runs/comic_lite
