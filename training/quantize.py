@@ -18,11 +18,12 @@ Only the trunk is quantized: the listed operators (convolutions included) that h
 after them, and for cartoonize only those of the generator's quarter-resolution stage (``TASK_NODE_SCOPE``): with
 the whole trunk quantized the shipped cartoonizers flickered 1.15-1.56x as much as fp32 (E_short on the training
 clips); with the quarter-resolution stage alone (about 70 % of the multiply-adds) `cel` measured 1.02x at a 1.55x
-speed-up, and its residual blocks alone 1.01x at 1.41x. The first and last convolutions and everything outside them stay in float. Measured on the shipped
-cartoonizers: those two convolutions see 3 channels at full resolution, where ONNX Runtime's int8 convolution is
-slower than its fp32 one (cel_lite at 1280x720: stem 101 -> 190 ms, head 290 -> 480 ms, while the inner ones ran
-2-4x faster), and the ends do exact arithmetic on the input (the cartoonizers' atanh / tanh residual around the
-photo, the colorizer's mix of the reference colours), where an 8-bit step shows directly in the output.
+speed-up, and its residual blocks alone 1.01x at 1.41x. The first and last convolutions and everything outside
+them stay in float. Measured on the shipped cartoonizers: those two convolutions see 3 channels at full
+resolution, where ONNX Runtime's int8 convolution is slower than its fp32 one (cel_lite at 1280x720: stem
+101 -> 190 ms, head 290 -> 480 ms, while the inner ones ran 2-4x faster), and the ends do exact arithmetic on
+the input (the cartoonizers' atanh / tanh residual around the photo, the colorizer's mix of the reference
+colours), where an 8-bit step shows directly in the output.
 """
 from __future__ import annotations
 
@@ -51,7 +52,8 @@ from engine.frames import from_network
 from engine.models import INT8_SUFFIX, ModelCard, file_sha256, load_card, verify_model_file
 from engine.runtime import session_options
 
-from training.metrics.warping import warping_error
+from training.metrics.flow import flow_pairs
+from training.metrics.warping import warping_error_from_pairs
 
 from .quantize_data import CALIBRATION_CROP, COLORIZE_STYLE, Sample, cartoonize_feeds, clip_runs, samples
 
@@ -67,11 +69,11 @@ DEFAULT_OP_TYPES = ("Conv", "LeakyRelu", "Relu", "Add", "Resize", "MaxPool", "Av
 #: feed the attention that matches the frame to its references: with them quantized lcmftn fell 9.3 dB against
 #: the true colour, with convolutions only it stayed within 0.03 dB
 TASK_OP_TYPES = {"cartoonize": DEFAULT_OP_TYPES, "colorize": ("Conv",)}
-#: calibration methods of ``quantize_static`` by the names the CLI takes
 #: per task: a regular expression of the node names that may be quantized (None: the whole trunk). Cartoonize: the
 #: generator's quarter-resolution stage (training/nets/generator.py: down2, conv2, the residual blocks, bottleneck),
 #: where an 8-bit error is spread by two upsamplings instead of landing on pixels that flicker
 TASK_NODE_SCOPE: dict[str, str | None] = {"cartoonize": r"^/(down2|conv2|blocks|bottleneck)/", "colorize": None}
+#: calibration methods of ``quantize_static`` by the names the CLI takes
 CALIBRATION_METHODS = {"minmax": CalibrationMethod.MinMax, "entropy": CalibrationMethod.Entropy,
                        "percentile": CalibrationMethod.Percentile}
 #: cartoonize: least mean PSNR (dB) of the int8 output against the fp32 output
@@ -88,9 +90,10 @@ class QuantizeSettings:
 
     ``calibration_frames``: samples spread over the train split (photos; colorize: target + references);
     ``eval_frames``: the same for the test split, 0 for all; ``flicker_frames``: consecutive frames of each training
-    clip the cartoonize flicker check runs on. The calibrator keeps every sample's activations in
-    memory (lcmftn: about 0.2 GB per 192 px sample), which bounds ``calibration_frames``. ``speed_size``: (height, width) of the side-by-side timing (colorize runs at the card's
-    ``max_side`` cap of that size, with two references, as the engine does).
+    clip the cartoonize flicker check runs on. The calibrator keeps every sample's activations in memory (lcmftn:
+    about 0.2 GB per 192 px sample), which bounds ``calibration_frames``. ``speed_size``: (height, width) of the
+    side-by-side timing (colorize runs at the card's ``max_side`` cap of that size, with two references, as the
+    engine does).
     """
 
     data: Path
@@ -248,7 +251,8 @@ def _score(card: ModelCard, fp32: ort.InferenceSession, int8: ort.InferenceSessi
 
 def _flicker(card: ModelCard, fp32: ort.InferenceSession, int8: ort.InferenceSession,
              runs: Sequence[tuple[str, Sequence[np.ndarray]]]) -> dict[str, Any]:
-    """E_short of the fp32 and int8 outputs on each run of consecutive frames, and the ratio of their means."""
+    """E_short of the fp32 and int8 outputs on each run of consecutive frames (one source flow per run, shared by
+    both), and the ratio of their means."""
     per_clip: dict[str, dict[str, float]] = {}
     for name, frames in runs:
         outputs: dict[str, list[np.ndarray]] = {"fp32": [], "int8": []}
@@ -256,7 +260,8 @@ def _flicker(card: ModelCard, fp32: ort.InferenceSession, int8: ort.InferenceSes
             feeds = cartoonize_feeds(card, rgb)
             for key, session in (("fp32", fp32), ("int8", int8)):
                 outputs[key].append(_as_uint8(session.run([card.output_name], feeds)[0], rgb.shape[:2]))
-        per_clip[name] = {key: warping_error(frames, out) for key, out in outputs.items()}
+        pairs = flow_pairs(frames)
+        per_clip[name] = {key: warping_error_from_pairs(out, pairs) for key, out in outputs.items()}
     fp32_mean = float(np.mean([c["fp32"] for c in per_clip.values()]))
     int8_mean = float(np.mean([c["int8"] for c in per_clip.values()]))
     return {"fp32": fp32_mean, "int8": int8_mean, "int8_over_fp32": int8_mean / fp32_mean,

@@ -5,8 +5,9 @@
 fp32 peak: the best of numpy's (OpenBLAS), torch's (``benchmarks.cartoonize.speed.measure_matmul_rate``) and ONNX
 Runtime's own float32 ``MatMul`` (the MLAS kernels its convolutions use: on an AMD EPYC numpy reached 194 GFLOP/s
 where the cel network itself ran at 253, so a BLAS alone can understate the peak). int8 peak: ONNX Runtime's
-``MatMulInteger`` (uint8 x int8 -> int32, the kernel family its QDQ convolutions use). Square matrices. A network's rate is its multiply-accumulates (``benchmarks.cartoonize.flops``, convolutions
-only) x 2 over the engine session's best time at the size. Writes ``PEAK.md``.
+``MatMulInteger`` (uint8 x int8 -> int32, the kernel family its QDQ convolutions use). Square matrices. A network's
+rate is its multiply-accumulates (``benchmarks.cartoonize.flops``, convolutions only) x 2 over the engine session's
+best time at the size. Writes ``PEAK.md``.
 """
 
 from __future__ import annotations
@@ -94,9 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     text = f"""# Share of the machine's matrix-multiply peak reached by the network passes
 
 Command: `{command_line("python -m benchmarks.speed.peak", argv)}` ({os.cpu_count()} cores; load average at the end
-{load}). One run. Peaks on this CPU: float32 matmul {fp32_peak:.1f} GFLOP/s (the best of numpy {fp32.numpy_gflops:.1f},
-torch {fp32.torch_gflops or 0:.1f} ({fp32.size}x{fp32.size}) and ONNX Runtime `MatMul` {ort_fp32:.1f} (2048x2048)); ONNX Runtime uint8 x int8 `MatMulInteger`
-{int8:.1f} GOP/s (2048x2048). Network: the engine's session alone on a {SIZE[1]}x{SIZE[0]} frame (best of 3);
+{load}). One run. Peaks on this CPU: float32 matmul {fp32_peak:.1f} GFLOP/s (the best of numpy
+{fp32.numpy_gflops:.1f}, torch {fp32.torch_gflops or 0:.1f} ({fp32.size}x{fp32.size}) and ONNX Runtime `MatMul`
+{ort_fp32:.1f} (2048x2048)); ONNX Runtime uint8 x int8 `MatMulInteger` {int8:.1f} GOP/s (2048x2048).
+Network: the engine's session alone on a {SIZE[1]}x{SIZE[0]} frame (best of 3);
 operations = 2 x the convolutions' multiply-accumulates (elementwise work not counted, so the share is a lower
 bound on how busy the cores are).
 
