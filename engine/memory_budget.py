@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,7 @@ from onnx import shape_inference
 
 from .errors import SettingsError
 
-__all__ = ["FIXED_BYTES", "network_bytes_per_pixel", "frame_bytes", "tile_for_budget"]
+__all__ = ["FIXED_BYTES", "network_bytes_per_pixel", "frame_bytes", "tile_for_budget", "peak_resident_bytes"]
 
 #: the process before any frame: Python, numpy, OpenCV, PyAV, ONNX Runtime and a model's weights (measured ~150 MB)
 FIXED_BYTES = 200 * 2**20
@@ -32,7 +33,7 @@ _STABILISER_BYTES_PER_PIXEL = 44
 _LIVE_FACTOR = 1.5
 _PROBE = 256
 #: the share of the budget the estimate may fill: the rest is headroom for the allocator and for CPUs whose kernels
-#: take more scratch memory (the 2560x1440 test run at 900 MB peaked at 665-754 MB here, 930 MB on the CI machine)
+#: take more scratch memory (the 2560x1440 test run at 900 MB peaks at 665-754 MB filling all of it, 551-592 at 0.8)
 _PLANNED_SHARE = 0.8
 
 
@@ -78,3 +79,23 @@ def tile_for_budget(budget_bytes: int, width: int, height: int, *, network_per_p
         raise SettingsError(f"a {width}x{height} frame needs about {need / 2**20:.0f} MB even in the smallest tiles "
                             f"({minimum} px); raise --max-memory to at least that")
     return side
+
+
+def peak_resident_bytes() -> int:
+    """This process's peak resident memory since it started its current program.
+
+    Linux keeps ``getrusage``'s ``ru_maxrss`` across ``fork`` + ``exec``: a child started from a large parent (a
+    test runner that has loaded torch) reports the parent's peak. ``VmHWM`` belongs to the address space ``exec``
+    created, so it is the program's own; other systems fall back to ``ru_maxrss`` (bytes on macOS, KiB elsewhere).
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    import resource  # POSIX only; Windows has neither this nor /proc (the engine never calls this itself)
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024

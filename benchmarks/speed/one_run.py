@@ -3,17 +3,17 @@
     python -m benchmarks.speed.one_run IN OUT --model cel --precision fp32 [--serial] [--temporal]
 
 Prints one JSON line: frames, seconds (decode to encode, the model already open), precision, peak_mb
-(the process's peak resident memory, getrusage).
+(the process's own peak resident memory: engine.memory_budget.peak_resident_bytes).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
 from pathlib import Path
 
 from engine import Cartoonizer, cartoonize_file
+from engine.memory_budget import peak_resident_bytes
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     toon = Cartoonizer(args.model, device="cpu", precision=args.precision, temporal=args.temporal)
     result = cartoonize_file(args.input, args.output, cartoonizer=toon, overlap=not args.serial, audio=False)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_resident_bytes() / 2**20
     print(json.dumps({"frames": result.frames, "seconds": result.seconds, "precision": result.precision,
                       "peak_mb": peak_mb}))
     return 0
