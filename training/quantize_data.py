@@ -26,6 +26,8 @@ from engine.models import ModelCard
 from engine.reference_alignment import align_reference
 from engine.tiling import pad_to_multiple
 
+from .data.cartoonize.folders import clip_folders
+
 __all__ = ["Sample", "samples", "split_files", "clip_runs", "cartoonize_feeds", "COLORIZE_STYLE", "CALIBRATION_CROP"]
 
 log = logging.getLogger(__name__)
@@ -119,7 +121,7 @@ def clip_runs(data: Path, split: str, frames: int) -> list[tuple[str, list[np.nd
         FileNotFoundError: no clip with at least two frames (names the bootstrap command that builds them).
     """
     runs = []
-    for clip in sorted(p for p in (data / "videos" / split).glob("*") if p.is_dir()):
+    for clip in clip_folders(data, split):
         files = sorted(clip.glob("*.png"))[:frames]
         if len(files) >= 2:
             runs.append((clip.name, [_read_rgb(f) for f in files]))

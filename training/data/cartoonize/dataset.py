@@ -14,6 +14,7 @@ from torch.utils.data import Dataset
 from ..media import resize_short_side
 from .affine import random_affine_matrices, warp_affine
 from .edge_smooth import edge_smooth
+from .folders import clip_folders
 
 __all__ = ["CartoonizeDataset", "list_images", "read_rgb_cached", "to_tensor", "IMAGE_SUFFIXES"]
 
@@ -70,11 +71,10 @@ class CartoonizeDataset(Dataset):
             raise ValueError(f"real_pair_prob must be in [0, 1], got {real_pair_prob}")
         self.photos = list_images(root / "photos" / split)
         self.cartoons = list_images(root / "cartoons" / split)
-        clips_dir = root / "videos" / split
-        clips = [list_images(d) for d in sorted(clips_dir.iterdir()) if d.is_dir()] if clips_dir.is_dir() else []
-        self.clips = [frames for frames in clips if len(frames) >= 2]
+        self.clips = [frames for frames in map(list_images, clip_folders(root, split)) if len(frames) >= 2]
         if real_pair_prob > 0 and not self.clips:
-            raise ValueError(f"no video clips with 2 or more frames under {clips_dir} (needed for real_pair_prob > 0)")
+            raise ValueError(f"no video clips with 2 or more frames under {root / 'videos' / split} "
+                             "(needed for real_pair_prob > 0)")
         if content_scale is not None and not 1.0 <= content_scale[0] <= content_scale[1]:
             raise ValueError(f"content_scale must be (low, high) with 1 <= low <= high, got {content_scale}")
         self.crop_size, self.real_pair_prob, self.seed = crop_size, real_pair_prob, seed

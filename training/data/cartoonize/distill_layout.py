@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .folders import clip_folders
+
 __all__ = ["DistillLayout"]
 
 
@@ -29,8 +31,7 @@ class DistillLayout:
         return self.source / "distill"
 
     def clips(self, split: str = "train") -> list[Path]:
-        folder = self.source / "videos" / split
-        return sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+        return clip_folders(self.source, split)
 
     def flow_path(self, frame: Path) -> Path:
         return self.root / "flows" / frame.parent.name / f"{frame.stem}.npy"
