@@ -82,12 +82,20 @@ train-styles: setup
 	$(STYLE_TRAIN) --recipe cel --steps 500 --crop-size 144 --gradient-weight 3 --temporal-weight 2 \
 		--init-from runs/cel-ft/generator.safetensors --out runs/cel-ft2
 	$(STYLE_TRAIN) --recipe comic --steps 2000 --out runs/comic
+	$(STYLE_TRAIN) --recipe comic --steps 1200 --crop-size 144 --gradient-weight 3 \
+		--init-from runs/comic/generator.safetensors --out runs/comic-ft
+	$(STYLE_TRAIN) --recipe comic --steps 500 --crop-size 144 --gradient-weight 3 --temporal-weight 2 \
+		--init-from runs/comic-ft/generator.safetensors --out runs/comic-ft2
 	$(STYLE_TRAIN) --recipe cel_lite --steps 1800 --out runs/cel_lite
 	$(STYLE_TRAIN) --recipe cel_lite --steps 1200 --crop-size 144 --gradient-weight 3 \
 		--init-from runs/cel_lite/generator.safetensors --out runs/cel_lite-ft
 	$(STYLE_TRAIN) --recipe cel_lite --steps 500 --crop-size 144 --gradient-weight 3 --temporal-weight 2 \
 		--init-from runs/cel_lite-ft/generator.safetensors --out runs/cel_lite-ft2
 	$(STYLE_TRAIN) --recipe comic_lite --steps 1800 --out runs/comic_lite
+	$(STYLE_TRAIN) --recipe comic_lite --steps 1200 --crop-size 144 --gradient-weight 3 \
+		--init-from runs/comic_lite/generator.safetensors --out runs/comic_lite-ft
+	$(STYLE_TRAIN) --recipe comic_lite --steps 500 --crop-size 144 --gradient-weight 3 --temporal-weight 2 \
+		--init-from runs/comic_lite-ft/generator.safetensors --out runs/comic_lite-ft2
 
 ## The CPU recipe of pmc (the first default model, now benchmarks/cartoonize/models/pmc.json) and its baseline.
 train-cpu: setup

@@ -42,9 +42,12 @@ from .readers import Item
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["build", "check_requirements", "ALL_SOURCES", "PHOTO_SOURCES", "CARTOON_SOURCES", "VIDEO_SOURCES"]
+__all__ = ["build", "check_requirements", "ALL_SOURCES", "PHOTO_SOURCES", "CARTOON_SOURCES", "VIDEO_SOURCES",
+           "CLIP_STILLS_PART"]
 
-PHOTO_SOURCES = ("skimage", "matplotlib", "opencv_photos", "tuxpaint_photos", "video_frames")
+#: the photo part made of every n-th frame of each clip (its files are named ``video_frames__<clip>_<frame>``)
+CLIP_STILLS_PART = "video_frames"
+PHOTO_SOURCES = ("skimage", "matplotlib", "opencv_photos", "tuxpaint_photos", CLIP_STILLS_PART)
 CARTOON_SOURCES = ("synfig", "tupi", "tuxpaint_stamps", "openclipart")
 VIDEO_SOURCES = ("videos",)
 ALL_SOURCES = PHOTO_SOURCES + CARTOON_SOURCES + VIDEO_SOURCES
