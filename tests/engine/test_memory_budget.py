@@ -68,3 +68,11 @@ def test_peak_memory_stays_under_the_budget(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     peak = int(done.stdout.split("peak")[-1])
     assert peak <= budget, f"peak {peak} MB over the {budget} MB budget"
+
+
+def test_peak_is_the_process_own_not_its_parents() -> None:
+    """A child started from a process that holds 600 MB reports its own peak (Linux carries ru_maxrss across exec)."""
+    held = np.ones(600 * 2**20, np.uint8)  # touched pages: resident in this process
+    code = "from engine.memory_budget import peak_resident_bytes; print(peak_resident_bytes() // 2**20)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert int(done.stdout) < 300 < held.size // 2**20
