@@ -72,30 +72,25 @@ bootstrap-distill: setup
 
 ## The CPU runs that produced the shipped cartoonizers (engine/weights/{cel,cel_lite,comic,comic_lite}.json record
 ## them and their export commands): one core each; the full runs took ~50 minutes side by side, the lite ones ~25.
-## `cel` and `cel_lite` were then fine-tuned twice (flatter regions: 3x the gradient term, 144 px crops; then 4x the
-## temporal term): cel ~57 + ~10 minutes, cel_lite ~13 + ~6 (docs/TRAINING.md, "Fine-tuning cel and cel_lite").
+## Each was then fine-tuned twice (flatter regions: 3x the gradient term, 144 px crops; then 4x the temporal term):
+## cel ~57 + ~10 minutes, comic ~47 + ~20, cel_lite ~13 + ~6, comic_lite ~22 + ~10 (docs/TRAINING.md, "Fine-tuning").
 STYLE_TRAIN := OMP_NUM_THREADS=1 $(PY) -m training train --scale cpu --data data/cartoonize
+# $(call fine_tune,RECIPE): the two fine-tuning runs, runs/RECIPE -> runs/RECIPE-ft -> runs/RECIPE-ft2 (exported)
+define fine_tune
+	$(STYLE_TRAIN) --recipe $(1) --steps 1200 --crop-size 144 --gradient-weight 3 \
+		--init-from runs/$(1)/generator.safetensors --out runs/$(1)-ft
+	$(STYLE_TRAIN) --recipe $(1) --steps 500 --crop-size 144 --gradient-weight 3 --temporal-weight 2 \
+		--init-from runs/$(1)-ft/generator.safetensors --out runs/$(1)-ft2
+endef
 train-styles: setup
 	$(STYLE_TRAIN) --recipe cel --steps 2000 --out runs/cel
-	$(STYLE_TRAIN) --recipe cel --steps 1200 --crop-size 144 --gradient-weight 3 \
-		--init-from runs/cel/generator.safetensors --out runs/cel-ft
-	$(STYLE_TRAIN) --recipe cel --steps 500 --crop-size 144 --gradient-weight 3 --temporal-weight 2 \
-		--init-from runs/cel-ft/generator.safetensors --out runs/cel-ft2
+	$(call fine_tune,cel)
 	$(STYLE_TRAIN) --recipe comic --steps 2000 --out runs/comic
-	$(STYLE_TRAIN) --recipe comic --steps 1200 --crop-size 144 --gradient-weight 3 \
-		--init-from runs/comic/generator.safetensors --out runs/comic-ft
-	$(STYLE_TRAIN) --recipe comic --steps 500 --crop-size 144 --gradient-weight 3 --temporal-weight 2 \
-		--init-from runs/comic-ft/generator.safetensors --out runs/comic-ft2
+	$(call fine_tune,comic)
 	$(STYLE_TRAIN) --recipe cel_lite --steps 1800 --out runs/cel_lite
-	$(STYLE_TRAIN) --recipe cel_lite --steps 1200 --crop-size 144 --gradient-weight 3 \
-		--init-from runs/cel_lite/generator.safetensors --out runs/cel_lite-ft
-	$(STYLE_TRAIN) --recipe cel_lite --steps 500 --crop-size 144 --gradient-weight 3 --temporal-weight 2 \
-		--init-from runs/cel_lite-ft/generator.safetensors --out runs/cel_lite-ft2
+	$(call fine_tune,cel_lite)
 	$(STYLE_TRAIN) --recipe comic_lite --steps 1800 --out runs/comic_lite
-	$(STYLE_TRAIN) --recipe comic_lite --steps 1200 --crop-size 144 --gradient-weight 3 \
-		--init-from runs/comic_lite/generator.safetensors --out runs/comic_lite-ft
-	$(STYLE_TRAIN) --recipe comic_lite --steps 500 --crop-size 144 --gradient-weight 3 --temporal-weight 2 \
-		--init-from runs/comic_lite-ft/generator.safetensors --out runs/comic_lite-ft2
+	$(call fine_tune,comic_lite)
 
 ## The CPU recipe of pmc (the first default model, now benchmarks/cartoonize/models/pmc.json) and its baseline.
 train-cpu: setup

@@ -7,9 +7,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .data.cartoonize.build import CLIP_STILLS_PART
 from .data.cartoonize.dataset import list_images, read_rgb_cached, to_tensor
 from .data.cartoonize.distill_layout import DistillLayout
+from .data.cartoonize.folders import is_clip_still
 from .metrics.psnr import psnr
 
 __all__ = ["score_against_teacher"]
@@ -21,7 +21,7 @@ def score_against_teacher(generator: torch.nn.Module, data_root: Path, style: st
     says how many of them are stills of the held-out clips: a model chosen on this score saw those clips' look."""
     layout = DistillLayout(Path(data_root))
     photos = list_images(layout.source / "photos" / "test")
-    stills = sum(1 for photo in photos if photo.name.startswith(f"{CLIP_STILLS_PART}__"))
+    stills = sum(map(is_clip_still, photos))
     multiple = generator.size_multiple
     scores = []
     generator.eval()

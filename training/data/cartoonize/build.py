@@ -36,17 +36,15 @@ from .. import sources
 from ..media import read_video, resize_short_side, write_png
 from ..splits import SPLITS, split_of
 from . import readers
+from .folders import CLIP_STILLS_PART
 from .manifest import BOOTSTRAP_VERSION, manifest as build_manifest
 from .parts import PartResult, PartStore
 from .readers import Item
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["build", "check_requirements", "ALL_SOURCES", "PHOTO_SOURCES", "CARTOON_SOURCES", "VIDEO_SOURCES",
-           "CLIP_STILLS_PART"]
+__all__ = ["build", "check_requirements", "ALL_SOURCES", "PHOTO_SOURCES", "CARTOON_SOURCES", "VIDEO_SOURCES"]
 
-#: the photo part made of every n-th frame of each clip (its files are named ``video_frames__<clip>_<frame>``)
-CLIP_STILLS_PART = "video_frames"
 PHOTO_SOURCES = ("skimage", "matplotlib", "opencv_photos", "tuxpaint_photos", CLIP_STILLS_PART)
 CARTOON_SOURCES = ("synfig", "tupi", "tuxpaint_stamps", "openclipart")
 VIDEO_SOURCES = ("videos",)
