@@ -140,6 +140,12 @@ def _add_colorize_options(z: argparse.ArgumentParser) -> None:
                    help="largest blurred difference (levels) between two frames of one held drawing (default: "
                         f"{VIDEO_HOLD_TOLERANCE:g} for video input, whose coding noise is larger, "
                         f"{DEFAULT_HOLD_TOLERANCE:g} for image files)")
+    z.add_argument("--two-sided", action="store_true",
+                   help="colour each frame between two keyframes from both of them (a forward and a backward "
+                        "chain blended per pixel by time, tracked flow and how much of the frame each keyframe "
+                        "shows); about twice the work between keyframes, and the frames up to the next keyframe "
+                        "are read ahead into the temporary folder (default: one-sided, from the nearest keyframe "
+                        "and the previous output)")
     _add_precision(z)
     _add_output_options(z)
 
@@ -281,7 +287,7 @@ def _cmd_colorize(args: argparse.Namespace) -> int:
             args.input, args.output, keys, model=args.model, device=args.device, max_side=args.max_side,
             reuse_holds=args.reuse_holds, hold_tolerance=args.hold_tolerance, extra_model_dirs=args.model_dir,
             audio=args.audio, crf=args.crf, fps=args.fps, frame_range=args.frames, progress=progress,
-            precision=args.precision)
+            precision=args.precision, two_sided=args.two_sided)
     span = _span(result.first_frame, result.frames, args.frames is not None)
     cuts = f", {len(result.cuts)} shot cut{'s' if len(result.cuts) != 1 else ''}" if result.cuts else ""
     holds = f", {len(result.holds)} held frame{'s' if len(result.holds) != 1 else ''}" if result.holds else ""
@@ -307,7 +313,7 @@ def _cmd_farm(args: argparse.Namespace) -> int:
         keys = tuple((index, str(path.resolve())) for index, path in sorted(_keyframes(args).items()))
         settings = ColorizeSettings(keyframes=keys, model=model, device=args.device, max_side=args.max_side,
                                     reuse_holds=args.reuse_holds, hold_tolerance=args.hold_tolerance,
-                                    precision=args.precision)
+                                    precision=args.precision, two_sided=args.two_sided)
     job = FarmJob(input=args.input.resolve(), settings=settings, fps=args.fps,
                   model_dirs=tuple(str(Path(d).resolve()) for d in args.model_dir))
     with _progress_bar(args.input.name) as progress:

@@ -11,6 +11,13 @@ steps (a slow drift) add up to a change. A model whose card asks for reference a
 "dis"``) gets every reference warped into the frame's geometry by optical flow between the line arts first
 (:mod:`engine.reference_alignment`).
 
+Two-sided colouring (``two_sided=True``): a frame between two keyframes A < B is coloured by two chains, one
+forward from A (A and the previous output as references) and one backward from B (B and the next output), and shows a
+per-pixel blend that trusts each side by its distance in time, by how well the flow tracked each pixel from that
+keyframe and by how much of the frame that keyframe shows (:mod:`engine.two_sided`). The frames up to B are read
+ahead onto disk first. Before the first keyframe and after the last the chain is one-sided as above; a shot cut
+between A and B gives the frames before it to A's chain and the frames after it to B's.
+
 Large frames: the network's global matching is quadratic in the number of positions, so frames whose longer side
 exceeds ``max_side`` (the model card's, or the caller's) are coloured at that capped size and brought back to full
 size: the colour is upsampled with the (blurry) low-resolution lines filled in from the surrounding colour, then
@@ -23,13 +30,15 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
 
-from .colour_chain import chain_start, references
+from .colour_chain import chain_start, nearest_keyframe
 from .errors import InputError, SettingsError
 from .frame_range import FrameRange
 from .frames import from_network, to_network, to_rgb8
@@ -39,6 +48,7 @@ from .reference_alignment import align_reference
 from .runtime import DEVICES, ModelSession, check_precision, get_session
 from .sequence import FrameSequence
 from .tiling import pad_to_multiple
+from .two_sided import ChainTrust, blend, cut_off, follow, start_trust
 
 __all__ = ["Reference", "Colorizer", "resize_image"]
 
@@ -111,6 +121,9 @@ class Colorizer:
         hold_tolerance: largest 3 x 3 blurred difference (0-255) between two line arts of one held drawing; raise
             it for compressed input (:data:`engine.lineart.VIDEO_HOLD_TOLERANCE` for H.264 video).
         extra_model_dirs: more folders to search for models.
+        two_sided: colour the frames between two keyframes from both (module docstring): about twice the network
+            runs there, and the frames up to the next keyframe are read ahead onto disk (the system's temporary
+            folder) before the first of them is yielded.
         precision: ``"auto"`` (the model card's int8 copy on the CPU when its quality held and it was measured
             faster, fp16 on a GPU where the card allows it, else fp32), ``"fp32"`` (always full precision) or
             ``"int8"`` (the int8 copy on the CPU, or a ModelError); :attr:`precision` says which ran.
@@ -124,7 +137,7 @@ class Colorizer:
                  max_side: int | None = None, cut_threshold: float = DEFAULT_CUT_THRESHOLD, reuse_holds: bool = True,
                  hold_tolerance: float = DEFAULT_HOLD_TOLERANCE,
                  extra_model_dirs: Sequence[str | os.PathLike[str]] = (),
-                 precision: str = "auto") -> None:
+                 precision: str = "auto", two_sided: bool = False) -> None:
         if device not in DEVICES:
             raise SettingsError(f"unknown device {device!r}; use one of {', '.join(DEVICES)}")
         check_precision(precision)
@@ -144,6 +157,7 @@ class Colorizer:
         self.cut_threshold = float(cut_threshold)
         self.reuse_holds = reuse_holds
         self.hold_tolerance = float(hold_tolerance)
+        self.two_sided = two_sided
         self.device = device
         self._session: ModelSession = get_session(self.card, device, precision=precision)
         #: shot cuts found by the last :meth:`colorize` run
@@ -272,46 +286,137 @@ class Colorizer:
                 source: str, progress: ProgressFn | None) -> Iterator[np.ndarray]:
         order = sorted(keys)
         start = chain_start(wanted.first, order)
+        frames = enumerate(_frames_from(lineart, start), start=start)
         # The last coloured frame: its index, and its line art with the colour made for that line art. Held frames
         # repeat its colour and leave it in place.
         previous: tuple[int, _Ref] | None = None
+        pending: tuple[int, np.ndarray] | None = None
         done = 0
-        for i, frame in enumerate(_frames_from(lineart, start), start=start):
-            if wanted.last is not None and i > wanted.last:
+        while True:
+            item = pending if pending is not None else next(frames, None)
+            pending = None
+            if item is None or (wanted.last is not None and item[0] > wanted.last):
                 break
+            i, frame = item
             gray = to_lineart_gray(frame, i, source)
-            cut = previous is not None and is_shot_cut(previous[1].gray, gray, self.cut_threshold)
-            if cut and i in wanted:
-                log.info("%s: shot cut before frame %d; colour chain restarts from the keyframe", source, i)
-                self.cuts.append(i)
-            held = (i not in keys and self.reuse_holds and previous is not None
-                    and is_held_drawing(previous[1].gray, gray, self.hold_tolerance))
+            later = [k for k in order if k > i]
             if i in keys:
-                out = keys[i].rgb
-                if out.shape[:2] != gray.shape:
-                    out = resize_image(out, *gray.shape)
-            elif held:
-                out = previous[1].rgb
-                if i in wanted:
-                    self.holds.append(i)
+                out = keys[i].rgb if keys[i].rgb.shape[:2] == gray.shape else resize_image(keys[i].rgb, *gray.shape)
+                held = False
             else:
-                nearest, before = references(i, order, None if previous is None or cut else previous[0])
-                key = keys[nearest]
-                if key.gray.shape != gray.shape:
-                    key = _Ref(resize_image(key.gray, *gray.shape), resize_image(key.rgb, *gray.shape))
-                refs = [key]
-                if before is not None:
-                    assert previous is not None
-                    refs.append(previous[1])
-                out = self._colorize_gray(gray, refs)
+                nearest = nearest_keyframe(i, order)
+                out, held, _ = self._chain_colour(i, gray, nearest, keys[nearest], previous, record=i in wanted)
             if not held:
                 previous = (i, _Ref(gray, out))
-            if i < wanted.first:
-                continue
-            done += 1
-            if progress is not None:
-                progress(done, max(total, done))
-            yield out
+            if i >= wanted.first:
+                done += 1
+                if progress is not None:
+                    progress(done, max(total, done))
+                yield out
+            if self.two_sided and i in keys and later and (wanted.last is None or wanted.last > i):
+                # Frames up to the next keyframe are read ahead onto disk and coloured from both keyframes.
+                with tempfile.TemporaryDirectory(prefix="toonflow-two-sided-") as folder:
+                    spill = _Spill(Path(folder))
+                    for j, frame_j in frames:
+                        if j == later[0]:
+                            pending = (j, frame_j)
+                            break
+                        spill.save_line(j, to_lineart_gray(frame_j, j, source))
+                    for j, out in self._between(i, later[0], keys, spill, wanted):
+                        done += 1
+                        if progress is not None:
+                            progress(done, max(total, done))
+                        yield out
+                        if wanted.last is not None and j >= wanted.last:
+                            return
+                previous = None
+
+    def _chain_colour(self, index: int, gray: np.ndarray, key_index: int, key: _Ref,
+                      previous: tuple[int, _Ref] | None, *, record: bool) -> tuple[np.ndarray, bool, bool]:
+        """One step of a colour chain: (colour, held, cut) of line-art frame ``index`` (gray ``(H, W)``) from keyframe
+        ``key_index`` and the chain's last coloured frame ``previous`` (index and reference; None at its start).
+
+        A shot cut since ``previous`` drops it (the chain restarts from the keyframe); a frame holding ``previous``'s
+        drawing repeats its colour (with ``reuse_holds``). ``record``: note cuts and holds in :attr:`cuts` and
+        :attr:`holds`.
+        """
+        cut = previous is not None and is_shot_cut(previous[1].gray, gray, self.cut_threshold)
+        if cut and record:
+            log.info("shot cut before frame %d; colour chain restarts from the keyframe", index)
+            self.cuts.append(index)
+        if self.reuse_holds and previous is not None and is_held_drawing(previous[1].gray, gray, self.hold_tolerance):
+            if record:
+                self.holds.append(index)
+            return previous[1].rgb, True, cut
+        if key.gray.shape != gray.shape:
+            key = _Ref(resize_image(key.gray, *gray.shape), resize_image(key.rgb, *gray.shape))
+        refs = [key]
+        if previous is not None and not cut and previous[0] != key_index:
+            refs.append(previous[1])
+        return self._colorize_gray(gray, refs), False, cut
+
+    def _between(self, first: int, last: int, keys: Mapping[int, _Ref], spill: _Spill,
+                 wanted: FrameRange) -> Iterator[tuple[int, np.ndarray]]:
+        """(index, colour) of the frames strictly between keyframes ``first`` and ``last`` that ``wanted`` holds,
+        in order: a backward chain from ``last`` is run and spilled first, then a forward chain from ``first``,
+        each frame blended per pixel (:mod:`engine.two_sided`)."""
+        if last - first < 2:
+            return
+        size = self.network_size(*keys[first].gray.shape)
+
+        def small(gray: np.ndarray) -> np.ndarray:
+            return resize_image(gray, *size)
+
+        for key_index, indices, store in ((last, range(last - 1, first, -1), True),
+                                          (first, range(first + 1, last), False)):
+            previous: tuple[int, _Ref] | None = (key_index, keys[key_index])
+            trust = start_trust(size)
+            shown: np.ndarray | None = None
+            for j in indices:
+                gray = spill.line(j)
+                record = not store and j in wanted
+                out, held, cut = self._chain_colour(j, gray, key_index, keys[key_index], previous, record=record)
+                assert previous is not None
+                if cut:
+                    trust = cut_off(trust)
+                elif not held:
+                    trust = follow(trust, small(previous[1].gray), small(gray))
+                if not held:
+                    previous = (j, _Ref(gray, out))
+                if store:
+                    spill.save_colour(j, out, trust)
+                    continue
+                if held:
+                    # a held drawing shows exactly what the frame it holds showed
+                    shown = out if shown is None else shown
+                else:
+                    backward, backward_trust = spill.colour(j)
+                    shown = blend(out, backward, trust, backward_trust, (j - first) / (last - first))
+                if j >= wanted.first:
+                    yield j, shown
+
+
+class _Spill:
+    """Line art, colour and trust of the frames between two keyframes, one file each in ``folder`` (two-sided
+    colouring reads ahead to the next keyframe without holding the frames in memory)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def save_line(self, index: int, gray: np.ndarray) -> None:
+        np.save(self.folder / f"line_{index}.npy", gray)
+
+    def line(self, index: int) -> np.ndarray:
+        return np.load(self.folder / f"line_{index}.npy")
+
+    def save_colour(self, index: int, rgb: np.ndarray, trust: ChainTrust) -> None:
+        np.savez(self.folder / f"colour_{index}.npz", rgb=rgb, reliability=trust.reliability,
+                 to_keyframe=trust.to_keyframe, cut=trust.cut)
+
+    def colour(self, index: int) -> tuple[np.ndarray, ChainTrust]:
+        with np.load(self.folder / f"colour_{index}.npz") as saved:
+            trust = ChainTrust(saved["reliability"], saved["to_keyframe"], bool(saved["cut"]))
+            return saved["rgb"], trust
 
 
 def _frames_from(lineart: Sequence[np.ndarray], start: int) -> Iterator[np.ndarray]:

@@ -48,6 +48,7 @@ class ColorizeSettings:
     reuse_holds: bool = True  # held drawings repeat the previous output
     hold_tolerance: float | None = None  # None: by input kind (video or images)
     precision: str = "auto"  # "auto", "fp32" or "int8" (see engine.Colorizer)
+    two_sided: bool = False  # frames between two keyframes coloured from both (see engine.Colorizer)
 
     task = "colorize"
 

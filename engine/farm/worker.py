@@ -72,7 +72,8 @@ def _processor(job: FarmJob) -> Cartoonizer | Colorizer:
             tolerance = hold_tolerance_for(video=probe(job.input, fps=job.fps).kind == "video")
         processor = Colorizer(settings.model, device=settings.device, max_side=settings.max_side,
                               reuse_holds=settings.reuse_holds, hold_tolerance=tolerance,
-                              extra_model_dirs=job.model_dirs, precision=settings.precision)
+                              extra_model_dirs=job.model_dirs, precision=settings.precision,
+                              two_sided=settings.two_sided)
     with _processors_lock:
         _processors[key] = processor
     return processor
