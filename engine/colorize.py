@@ -411,11 +411,11 @@ class _Spill:
 
     def save_colour(self, index: int, rgb: np.ndarray, trust: ChainTrust) -> None:
         np.savez(self.folder / f"colour_{index}.npz", rgb=rgb, reliability=trust.reliability,
-                 to_keyframe=trust.to_keyframe, cut=trust.cut)
+                 to_keyframe=trust.to_keyframe, change=trust.change, cut=trust.cut)
 
     def colour(self, index: int) -> tuple[np.ndarray, ChainTrust]:
         with np.load(self.folder / f"colour_{index}.npz") as saved:
-            trust = ChainTrust(saved["reliability"], saved["to_keyframe"], bool(saved["cut"]))
+            trust = ChainTrust(saved["reliability"], saved["to_keyframe"], saved["change"], bool(saved["cut"]))
             return saved["rgb"], trust
 
 

@@ -3,12 +3,18 @@
 Between two keyframes A < B the colorizer runs two chains (engine/colorize.py): forward from A (A's colour carried
 frame by frame) and backward from B. Each frame's output is a per-pixel blend of the two, weighted by
 
-    w = time(tau) * coverage_share**COVERAGE_POWER * (reliability * covered + FLOOR)
+    w = (1 - motion_time)**TIME_POWER * coverage_share**COVERAGE_POWER * (reliability * covered + FLOOR)
 
-for each side, tau = the frame's distance to that side's keyframe over the keyframes' distance. The three terms:
+for each side. The terms:
 
-- ``time``: (1 - tau)**TIME_POWER. A chain's error grows with every frame it is carried, and neither side is
-  trusted far from its keyframe; a steep power keeps the frames next to a keyframe almost one-sided.
+- ``motion_time``: how far the pixel is from this side's keyframe, counted in how much its drawing changed rather
+  than in frames. Each chain carries, per pixel along its flow, the sum of the line-art change that the flow does not
+  explain (the absolute difference between the line art and the previous one warped onto it, dilated by
+  CHANGE_RADIUS); a chain makes its mistakes where the drawing changes. With C that sum from the first keyframe
+  and D from the second, the pixel's motion time from the first is C / (C + D), from the second D / (C + D); where
+  the whole path changed by less than STILL_PATH levels, the frame distance over the keyframes' distance stands in.
+  A still stretch near one keyframe is then near it whatever the frame count, and a steep power keeps pixels near a
+  keyframe almost one-sided.
 - ``reliability``: per pixel, carried along the chain's consecutive-frame flow (DIS on the blurred line arts, as
   the reference alignment uses): 1 at the keyframe; each step samples the previous map where the flow points,
   multiplies by OCCLUDED_KEEP where the forward and backward flows disagree (occlusion, torn flow) and by 0 where the
@@ -38,10 +44,16 @@ import numpy as np
 from .optical_flow import dis_flow, occlusion_mask, sample_positions, warp_by_flow
 from .reference_alignment import LINEART_BLUR_SIGMA
 
-__all__ = ["ChainTrust", "start_trust", "follow", "cut_off", "blend_weight", "blend"]
+__all__ = ["ChainTrust", "start_trust", "follow", "cut_off", "motion_time", "blend_weight", "blend"]
 
-#: exponent of the time weight (1 - tau)**p
+#: exponent of the time weight (1 - motion_time)**p
 TIME_POWER = 4.0
+#: half side (pixels) of the dilation of a step's unexplained line-art change (a line moved by a pixel or two counts
+#: around it, where the colour it bounds was re-made)
+CHANGE_RADIUS = 2
+#: total unexplained change (levels, summed over the path from one keyframe to the other) below which a pixel's path
+#: counts as still and the frame distance gives its motion time
+STILL_PATH = 50.0
 #: exponent of the covered share of the frame in the weight
 COVERAGE_POWER = 2.0
 #: what a pixel keeps of its reliability where the forward and backward flows disagree
@@ -65,11 +77,14 @@ class ChainTrust:
     Attributes:
         reliability: float32 ``(h, w)`` in [0, 1], carried along the flow (module docstring).
         to_keyframe: 3 x 3 homography from this frame's pixel grid to the keyframe's.
+        change: float32 ``(h, w)``: the line-art change the flow did not explain, summed along the chain from the
+            keyframe to this frame (levels; module docstring, ``motion_time``).
         cut: True once a shot cut lies between this frame and the keyframe: the chain is not trusted at all.
     """
 
     reliability: np.ndarray
     to_keyframe: np.ndarray
+    change: np.ndarray
     cut: bool = False
 
     def covered(self) -> np.ndarray:
@@ -86,12 +101,12 @@ class ChainTrust:
 
 def start_trust(shape: tuple[int, int]) -> ChainTrust:
     """A keyframe's own trust: reliable everywhere, identity homography."""
-    return ChainTrust(np.ones(shape, np.float32), np.eye(3))
+    return ChainTrust(np.ones(shape, np.float32), np.eye(3), np.zeros(shape, np.float32))
 
 
 def cut_off(trust: ChainTrust) -> ChainTrust:
     """The trust after a shot cut: none, for this frame and every later one of the chain."""
-    return ChainTrust(np.zeros_like(trust.reliability), trust.to_keyframe, cut=True)
+    return ChainTrust(np.zeros_like(trust.reliability), trust.to_keyframe, trust.change, cut=True)
 
 
 def _blurred(gray: np.ndarray) -> np.ndarray:
@@ -115,7 +130,10 @@ def follow(trust: ChainTrust, previous_gray: np.ndarray, current_gray: np.ndarra
     carried = warp_by_flow(trust.reliability, flow)
     reliability = carried * inside * np.where(occluded, OCCLUDED_KEEP, 1.0).astype(np.float32)
     step = _fit_homography(flow, (current_gray < INK_LEVEL) & ~occluded)
-    return ChainTrust(reliability.astype(np.float32), trust.to_keyframe @ step)
+    unexplained = np.abs(current_gray.astype(np.float32) - warp_by_flow(previous_gray, flow).astype(np.float32))
+    side = 2 * CHANGE_RADIUS + 1
+    change = warp_by_flow(trust.change, flow) + cv2.dilate(unexplained, np.ones((side, side), np.uint8))
+    return ChainTrust(reliability.astype(np.float32), trust.to_keyframe @ step, change.astype(np.float32))
 
 
 def _fit_homography(flow: np.ndarray, where: np.ndarray) -> np.ndarray:
@@ -133,13 +151,20 @@ def _fit_homography(flow: np.ndarray, where: np.ndarray) -> np.ndarray:
     return np.eye(3) if homography is None else homography
 
 
-def blend_weight(trust: ChainTrust, tau: float) -> np.ndarray:
-    """float32 ``(h, w)``: one side's blend weight (module docstring); ``tau`` in [0, 1] is the frame's distance
-    to this side's keyframe over the keyframes' distance."""
+def motion_time(forward: ChainTrust, backward: ChainTrust, tau: float) -> np.ndarray:
+    """float32 ``(h, w)`` in [0, 1]: each pixel's motion time from the forward chain's keyframe (module docstring);
+    ``tau``: the frame's distance to that keyframe over the keyframes' distance."""
+    total = forward.change + backward.change
+    return np.where(total > STILL_PATH, forward.change / np.maximum(total, 1e-6), tau).astype(np.float32)
+
+
+def blend_weight(trust: ChainTrust, time_from_keyframe: np.ndarray | float) -> np.ndarray:
+    """float32 ``(h, w)``: one side's blend weight (module docstring) given the pixels' motion time from this
+    side's keyframe (in [0, 1])."""
     if trust.cut:
         return np.zeros_like(trust.reliability)
     covered = trust.covered()
-    time = (1.0 - tau) ** TIME_POWER
+    time = (1.0 - np.asarray(time_from_keyframe, np.float32)) ** TIME_POWER
     share = float(covered.mean()) ** COVERAGE_POWER
     return (time * share * (trust.reliability * covered + FLOOR)).astype(np.float32)
 
@@ -151,8 +176,9 @@ def blend(forward: np.ndarray, backward: np.ndarray, forward_trust: ChainTrust, 
     ``tau`` is the frame's distance to the forward chain's keyframe over the keyframes' distance; the trusts are at
     the working size and their weights are resized to the outputs'.
     """
-    w_forward = blend_weight(forward_trust, tau)
-    w_backward = blend_weight(backward_trust, 1.0 - tau)
+    time_forward = motion_time(forward_trust, backward_trust, tau)
+    w_forward = blend_weight(forward_trust, time_forward)
+    w_backward = blend_weight(backward_trust, 1.0 - time_forward)
     if not (w_forward.any() or w_backward.any()):
         w_forward = np.full_like(w_forward, (1.0 - tau) ** TIME_POWER)
         w_backward = np.full_like(w_backward, tau ** TIME_POWER)

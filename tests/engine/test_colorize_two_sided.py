@@ -11,7 +11,7 @@ import pytest
 
 from engine import Colorizer
 from engine.cli import main
-from engine.two_sided import ChainTrust, blend, cut_off, follow, start_trust
+from engine.two_sided import ChainTrust, blend, cut_off, follow, motion_time, start_trust
 
 from .colorize_fixtures import clip, write_frames
 
@@ -153,5 +153,16 @@ def test_blend_takes_the_trusted_side_and_none_from_a_cut_one() -> None:
     np.testing.assert_array_equal(both_cut, np.full_like(forward, 120))  # the time weights alone
     near_forward = blend(forward, backward, fresh, fresh, 0.1)
     assert int(near_forward[0, 0, 0]) > 195
-    doubted = ChainTrust(np.zeros((8, 8), np.float32), np.eye(3))
+    doubted = ChainTrust(np.zeros((8, 8), np.float32), np.eye(3), np.zeros((8, 8), np.float32))
     assert int(blend(forward, backward, doubted, fresh, 0.4)[0, 0, 0]) < 60
+
+
+def test_motion_time_counts_change_not_frames() -> None:
+    # A pixel whose drawing changed only between the frame and the second keyframe is, in motion time, at the first
+    # keyframe even 90 % of the frames away from it; a still path falls back to the frame count.
+    forward = start_trust((4, 4))
+    moved_later = ChainTrust(np.ones((4, 4), np.float32), np.eye(3), np.full((4, 4), 300.0, np.float32))
+    np.testing.assert_allclose(motion_time(forward, moved_later, 0.9), 0.0)
+    np.testing.assert_allclose(motion_time(forward, start_trust((4, 4)), 0.9), 0.9)
+    near_first = blend(np.full((4, 4, 3), 200, np.uint8), np.full((4, 4, 3), 40, np.uint8), forward, moved_later, 0.9)
+    assert int(near_first.min()) >= 199
