@@ -146,6 +146,10 @@ def _add_colorize_options(z: argparse.ArgumentParser) -> None:
                         "shows); about twice the work between keyframes, and the frames up to the next keyframe "
                         "are read ahead into the temporary folder (default: one-sided, from the nearest keyframe "
                         "and the previous output)")
+    z.add_argument("--no-fine-alignment", dest="fine_alignment", action="store_false",
+                   help="give the network the keyframe aligned once (by flow on the blurred line arts) instead of "
+                        "also by flow on the sharp line arts: about a quarter faster with lcmftn, less exact colour "
+                        "where the motion is small")
     _add_precision(z)
     _add_output_options(z)
 
@@ -287,7 +291,7 @@ def _cmd_colorize(args: argparse.Namespace) -> int:
             args.input, args.output, keys, model=args.model, device=args.device, max_side=args.max_side,
             reuse_holds=args.reuse_holds, hold_tolerance=args.hold_tolerance, extra_model_dirs=args.model_dir,
             audio=args.audio, crf=args.crf, fps=args.fps, frame_range=args.frames, progress=progress,
-            precision=args.precision, two_sided=args.two_sided)
+            precision=args.precision, two_sided=args.two_sided, fine_alignment=args.fine_alignment)
     span = _span(result.first_frame, result.frames, args.frames is not None)
     cuts = f", {len(result.cuts)} shot cut{'s' if len(result.cuts) != 1 else ''}" if result.cuts else ""
     holds = f", {len(result.holds)} held frame{'s' if len(result.holds) != 1 else ''}" if result.holds else ""
@@ -313,7 +317,8 @@ def _cmd_farm(args: argparse.Namespace) -> int:
         keys = tuple((index, str(path.resolve())) for index, path in sorted(_keyframes(args).items()))
         settings = ColorizeSettings(keyframes=keys, model=model, device=args.device, max_side=args.max_side,
                                     reuse_holds=args.reuse_holds, hold_tolerance=args.hold_tolerance,
-                                    precision=args.precision, two_sided=args.two_sided)
+                                    precision=args.precision, two_sided=args.two_sided,
+                                    fine_alignment=args.fine_alignment)
     job = FarmJob(input=args.input.resolve(), settings=settings, fps=args.fps,
                   model_dirs=tuple(str(Path(d).resolve()) for d in args.model_dir))
     with _progress_bar(args.input.name) as progress:

@@ -167,7 +167,7 @@ def colorize_file(lineart: str | os.PathLike[str], out: str | os.PathLike[str],
                   audio: bool = True, crf: int = 18, fps: float | None = None,
                   frame_range: FrameRange | None = None, progress: ProgressFn | None = None,
                   colorizer: Colorizer | None = None, overlap: bool = True,
-                  precision: str = "auto", two_sided: bool = False) -> ColorizeResult:
+                  precision: str = "auto", two_sided: bool = False, fine_alignment: bool = True) -> ColorizeResult:
     """Colour a line-art video or image folder from coloured keyframes into ``out``.
 
     Args:
@@ -175,7 +175,8 @@ def colorize_file(lineart: str | os.PathLike[str], out: str | os.PathLike[str],
         out: a video file (H.264, the input's frame rate) or a folder of PNGs, named like the input's images
             (``frame_000001.png``, ... for video input); written atomically, never over the input.
         keyframes: line-art frame index (from 0) -> coloured image file or uint8 RGB array.
-        model, device, max_side, reuse_holds, hold_tolerance, extra_model_dirs, precision, two_sided: as for
+        model, device, max_side, reuse_holds, hold_tolerance, extra_model_dirs, precision, two_sided,
+            fine_alignment: as for
             :class:`~engine.colorize.Colorizer` (or pass a ready ``colorizer``); ``hold_tolerance=None`` picks by
             input (:func:`~engine.lineart.hold_tolerance_for`: looser for a video than for image files).
         audio, crf, fps: as for :func:`cartoonize_file`.
@@ -216,7 +217,7 @@ def colorize_file(lineart: str | os.PathLike[str], out: str | os.PathLike[str],
             hold_tolerance = hold_tolerance_for(video=info.kind == "video")
         col = colorizer or Colorizer(model, device=device, max_side=max_side, reuse_holds=reuse_holds,
                                      hold_tolerance=hold_tolerance, extra_model_dirs=extra_model_dirs,
-                                     precision=precision, two_sided=two_sided)
+                                     precision=precision, two_sided=two_sided, fine_alignment=fine_alignment)
         t0 = time.perf_counter()
         # checks the keyframes before any output
         frames = col.colorize(sequence, colours, progress=progress, frame_range=frame_range)

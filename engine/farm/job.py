@@ -49,6 +49,7 @@ class ColorizeSettings:
     hold_tolerance: float | None = None  # None: by input kind (video or images)
     precision: str = "auto"  # "auto", "fp32" or "int8" (see engine.Colorizer)
     two_sided: bool = False  # frames between two keyframes coloured from both (see engine.Colorizer)
+    fine_alignment: bool = True  # the keyframe also aligned by flow on the unblurred lines (see engine.Colorizer)
 
     task = "colorize"
 

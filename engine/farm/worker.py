@@ -73,7 +73,7 @@ def _processor(job: FarmJob) -> Cartoonizer | Colorizer:
         processor = Colorizer(settings.model, device=settings.device, max_side=settings.max_side,
                               reuse_holds=settings.reuse_holds, hold_tolerance=tolerance,
                               extra_model_dirs=job.model_dirs, precision=settings.precision,
-                              two_sided=settings.two_sided)
+                              two_sided=settings.two_sided, fine_alignment=settings.fine_alignment)
     with _processors_lock:
         _processors[key] = processor
     return processor
