@@ -93,7 +93,8 @@ def _cmd_strips(args: argparse.Namespace) -> int:
 
 
 def _cmd_colorize(args: argparse.Namespace) -> int:
-    override = StripOverride(model=args.model, temporal=args.temporal, keys=tuple(args.key) or None)
+    override = StripOverride(model=args.model, temporal=args.temporal, keys=tuple(args.key) or None,
+                             two_sided=args.two_sided)
     return _run_strips(args, COLORIZE, override, lambda s: s.toonflow.colorize.marked, args.device)
 
 

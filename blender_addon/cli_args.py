@@ -99,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help="colorize model name or .onnx path (default: the strip's / lcmftn)")
     p.add_argument("--temporal", action=argparse.BooleanOptionalAction, default=None,
                    help="also colour each frame from the previous coloured frame (default: the strip's setting)")
+    p.add_argument("--two-sided", action=argparse.BooleanOptionalAction, default=None,
+                   help="colour each frame between two keyframes from both of them (needs --temporal; default: the "
+                        "strip's setting)")
     _add_device(p)
 
     p = sub.add_parser("file", help="cartoonize a movie or image file into a PNG sequence")

@@ -55,6 +55,10 @@ class ColorizeEngine(Protocol):
 
     def colorize(self, gray: np.ndarray, references: Sequence[RefPair]) -> np.ndarray: ...
 
+    def colorize_between(self, lines: list[np.ndarray], first: np.ndarray, last: np.ndarray) -> list[np.ndarray]:
+        """Two-sided colours of ``lines[1:-1]`` (``engine.Colorizer(two_sided=True)``): ``lines`` are the gray line
+        arts from one keyframe to the next, ``first`` and ``last`` those keyframes' colours."""
+
     def is_cut(self, previous: np.ndarray, current: np.ndarray) -> bool: ...
 
     def is_held(self, previous: np.ndarray, current: np.ndarray) -> bool:
@@ -80,11 +84,13 @@ class ColorizeRunner(CachedClipFrames):
         index_of: frame number (scene / timeline) -> source index.
         temporal: use the previous coloured frame as a reference.
         first_frame: the clip's first frame number (the colour chain starts there).
+        two_sided: with ``temporal``, frames between two keyframes are coloured from both, a whole stretch from one
+            keyframe to the next at a time (its line art is held in memory meanwhile).
     """
 
     def __init__(self, source: FrameSource, cache: ClipCache, engine: ColorizeEngine,
                  keyframes: Mapping[int, Keyframe], index_of: Callable[[int], int], *, temporal: bool,
-                 first_frame: int) -> None:
+                 first_frame: int, two_sided: bool = False) -> None:
         if not keyframes:
             raise KeyframeError("no keyframe")
         self.source = source
@@ -93,6 +99,7 @@ class ColorizeRunner(CachedClipFrames):
         self.keyframes = dict(keyframes)
         self.index_of = index_of
         self.temporal = temporal
+        self.two_sided = two_sided and temporal
         self.first_frame = first_frame
         #: messages for the user (keyframes resized ...), each once
         self.warnings: list[str] = []
@@ -118,6 +125,13 @@ class ColorizeRunner(CachedClipFrames):
         """Signature of the line-art files frame ``index``'s colour depends on (memoised per ``ensure``)."""
         if index in self._signatures:
             return self._signatures[index]
+        stretch = self._stretch_of(index)
+        if stretch is not None:
+            # a two-sided frame depends on every line-art frame from one keyframe to the next
+            first, last = stretch
+            parts = ["two-sided", *(self.source.frame_identity(j) for j in range(first, last + 1))]
+            self._signatures[index] = short_hash("|".join(parts), 8)
+            return self._signatures[index]
         todo = [index]
         if self.temporal and index not in self.keyframes:
             j = index - 1
@@ -132,6 +146,15 @@ class ColorizeRunner(CachedClipFrames):
                 parts.append(self._signatures[j - 1])
             self._signatures[j] = short_hash("|".join(parts), 8)
         return self._signatures[index]
+
+    def _stretch_of(self, index: int) -> tuple[int, int] | None:
+        """With ``two_sided``: the keyframes (source indices) on either side of a frame strictly between two of them
+        (and after the chain's start), else None."""
+        if not self.two_sided or index in self.keyframes:
+            return None
+        before = [k for k in self.keyframes if self.chain_start <= k < index]
+        after = [k for k in self.keyframes if k > index]
+        return (max(before), min(after)) if before and after else None
 
     def _key_of(self, index: int) -> int:
         """The keyframe whose colours colour frame ``index`` (the engine's rule)."""
@@ -175,11 +198,28 @@ class ColorizeRunner(CachedClipFrames):
         requested = self.indices(frames)
         wanted = set(requested)
         steps = self._plan(requested)
-        todo = set(steps)
+        stretches = sorted({s for i in steps if (s := self._stretch_of(i)) is not None})
+        steps = [i for i in steps if self._stretch_of(i) is None]
+        todo = set(steps) | {i for first, last in stretches for i in range(first + 1, last)
+                             if not self.index_path(i).is_file() or i in requested}
         result.cached = sorted(i for i in requested if i not in todo)
         total, done = len(requested), len(result.cached)
         if progress is not None:
             progress(done, total, requested[0] if requested else 0)
+        for first, last in stretches:
+            if cancel is not None and cancel.is_set():
+                raise CancelledError(f"cancelled after {len(result.computed)} new frames; rerun to resume")
+            lines = [self._gray(first), *(self._stretch_gray(i) for i in range(first + 1, last)), self._gray(last)]
+            colours = self.processor.colorize_between(lines, self._key_pair(first)[1], self._key_pair(last)[1])
+            for index, out in zip(range(first + 1, last), colours):
+                self.cache.write(index, out, self.signature(index))
+                if index in wanted:
+                    result.computed.append(index)
+                    done += 1
+                    if progress is not None:
+                        progress(done, total, index)
+                else:
+                    result.warmup.append(index)
         for index in steps:
             if cancel is not None and cancel.is_set():
                 raise CancelledError(f"cancelled after {len(result.computed)} new frames; rerun to resume")
@@ -195,6 +235,8 @@ class ColorizeRunner(CachedClipFrames):
                     progress(done, total, index)
             else:
                 result.warmup.append(index)  # chain frames before the requested ones (cached too)
+        result.computed.sort()
+        result.warmup.sort()
         result.seconds = time.perf_counter() - t0
         log.debug("colorize clip %s: %d computed, %d chain, %d cached in %.2fs", self.cache.key,
                   len(result.computed), len(result.warmup), len(result.cached), result.seconds)
@@ -207,6 +249,10 @@ class ColorizeRunner(CachedClipFrames):
                 self._grays.pop(next(iter(self._grays)))
             self._grays[index] = self.processor.lineart(self.source.read(index), where)
         return self._grays[index]
+
+    def _stretch_gray(self, index: int) -> np.ndarray:
+        """The gray line art of a frame between two keyframes (not kept: a stretch reads each frame once)."""
+        return self.processor.lineart(self.source.read(index), f"line-art frame {index}")
 
     def _key_pair(self, index: int) -> RefPair:
         """The keyframe at source ``index``: (its line art, its colour at the line art's size)."""

@@ -63,7 +63,9 @@ class ColorizeEngineAdapter:
         if self._colorizer is None:
             device_note(self._device)
             self._colorizer = engine_module().Colorizer(self._settings.model or None, device=self._device,
-                                                        extra_model_dirs=self._model_dirs)
+                                                        extra_model_dirs=self._model_dirs,
+                                                        hold_tolerance=self.hold_tolerance,
+                                                        two_sided=self._settings.two_sided)
             log.info("Toonflow: %s", ran_on(self._colorizer))
         return self._colorizer
 
@@ -85,6 +87,9 @@ class ColorizeEngineAdapter:
     def colorize(self, gray: np.ndarray, references: list[RefPair]) -> np.ndarray:
         engine = engine_module()
         return self._get().colorize_frame(gray, [engine.Reference(g, c) for g, c in references])
+
+    def colorize_between(self, lines: list[np.ndarray], first: np.ndarray, last: np.ndarray) -> list[np.ndarray]:
+        return list(self._get().colorize(lines, {0: first, len(lines) - 1: last}))[1:-1]
 
     def is_cut(self, previous: np.ndarray, current: np.ndarray) -> bool:
         from ..engine.lineart import is_shot_cut
@@ -227,14 +232,15 @@ def open_colorize_clip(source: FrameSource, settings: ProcessSettings, keyframes
     # The hold tolerance decides which frames repeat the previous colour, so it is part of the key: caches made
     # before movies got the video tolerance (20, not 12) must not be reused.
     keys_identity = keyframes_identity({i: k.path for i, k in by_index.items()}, _engine_models().file_sha256)
-    identity = f"{source.identity}|keys:{keys_identity}|holds:{adapter.hold_tolerance}"
+    # Since the engine offers the keyframe twice (fine alignment) its colours differ from older caches': marked too.
+    identity = f"{source.identity}|keys:{keys_identity}|holds:{adapter.hold_tolerance}|fine-alignment"
     cache = ClipCache(cache_root, settings.task, clip_key(identity, settings, model_hash(card)))
     if not cache.read_info():
         cache.write_info({"source": source.identity, "settings": settings.as_key_dict(), "model": card.name,
                           "model_path": str(card.onnx_path),
                           "keyframes": {str(k.frame): str(k.path) for k in keyframes}, **(info or {})})
     return ColorizeRunner(source, cache, adapter, by_index, index_of, temporal=settings.temporal,
-                          first_frame=first_frame)
+                          first_frame=first_frame, two_sided=settings.two_sided)
 
 
 def list_models(model_dirs: tuple[str, ...], task: str | None = None) -> list[Any]:

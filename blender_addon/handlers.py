@@ -44,7 +44,8 @@ def node_settings(node: bpy.types.Node) -> ProcessSettings:
     prefs = addon_settings()
     if node.toonflow_task == "colorize":
         # the colorizer caps the network size itself (the model card's max_side): no tiles, no strength
-        return ProcessSettings(task="colorize", model=node.model.strip(), temporal=bool(node.temporal), tile_size=0)
+        return ProcessSettings(task="colorize", model=node.model.strip(), temporal=bool(node.temporal), tile_size=0,
+                               two_sided=bool(node.temporal and node.two_sided))
     return ProcessSettings(task=node.toonflow_task, model=node.model.strip(), strength=float(node.strength),
                            temporal=bool(node.temporal), temporal_strength=float(node.temporal_strength),
                            tile_size=prefs.tile_size)

@@ -101,6 +101,9 @@ class SEQUENCER_PT_toonflow_colorize(bpy.types.Panel):
         col = layout.column()
         col.prop(tc, "model")
         col.prop(tc, "temporal")
+        row = col.row()
+        row.active = tc.temporal
+        row.prop(tc, "two_sided")
         draw_keyframes(col, tc, "STRIP")
         col.prop(tc, "marked", text="Include in batch runs")
         _draw_job_state(col, tc)

@@ -29,9 +29,12 @@ class ProcessSettings:
     temporal: bool = False
     temporal_strength: float = 0.6
     tile_size: int = 1024
+    two_sided: bool = False  # colorize: frames between two keyframes coloured from both (engine.Colorizer)
 
     def as_key_dict(self) -> dict[str, object]:
         d = asdict(self)
+        if not self.two_sided:
+            del d["two_sided"]  # the keys of caches made before the option existed stay valid
         d["strength"] = round(float(self.strength), 4)
         d["temporal_strength"] = round(float(self.temporal_strength), 4) if self.temporal else 0.0
         return d

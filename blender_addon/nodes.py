@@ -248,6 +248,10 @@ class ToonflowColorizeNode(ToonflowNodeMixin, bpy.types.CompositorNodeCustomGrou
     temporal: bpy.props.BoolProperty(
         name="Temporal", default=True,
         description="Also colour each frame from the previous coloured frame (frames are coloured in order)")
+    two_sided: bpy.props.BoolProperty(
+        name="Two-Sided", default=False,
+        description="Colour each frame between two keyframes from both of them (a forward and a backward chain "
+                    "blended per pixel; about twice the work between keyframes). Needs Temporal")
     source_path: bpy.props.StringProperty(
         name="Source File", subtype="FILE_PATH", default="",
         description="Line-art movie or image used when nothing is linked to the input")
@@ -256,6 +260,9 @@ class ToonflowColorizeNode(ToonflowNodeMixin, bpy.types.CompositorNodeCustomGrou
         layout.context_pointer_set("node", self)
         layout.prop(self, "model")
         layout.prop(self, "temporal")
+        row = layout.row()
+        row.active = self.temporal
+        row.prop(self, "two_sided")
         draw_keyframes(layout, self, "NODE")
         self.draw_source_and_status(layout)
 

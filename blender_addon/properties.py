@@ -42,6 +42,10 @@ class ToonflowColorizeProps(bpy.types.PropertyGroup):
                     "lcmftn)")
     temporal: bpy.props.BoolProperty(name="Temporal", default=True,
                                      description="Also colour each frame from the previous coloured frame")
+    two_sided: bpy.props.BoolProperty(
+        name="Two-Sided", default=False,
+        description="Colour each frame between two keyframes from both of them (a forward and a backward chain "
+                    "blended per pixel; about twice the work between keyframes). Needs Temporal")
     marked: bpy.props.BoolProperty(
         name="Marked", default=False,
         description="Colorize this strip in batch runs (blender -b file.blend --command toonflow colorize --marked)")

@@ -46,6 +46,7 @@ class StripOverride:
     strength: float | None = None  # cartoonize only
     temporal: bool | None = None
     keys: tuple[Keyframe, ...] | None = None  # colorize only: these keyframes instead of the strip's (empty: strip's)
+    two_sided: bool | None = None  # colorize only
 
 
 NO_OVERRIDE = StripOverride()
@@ -65,8 +66,9 @@ def strip_settings(strip: bpy.types.bpy_struct, override: StripOverride = NO_OVE
 
 def colorize_settings(strip: bpy.types.bpy_struct, override: StripOverride = NO_OVERRIDE) -> ProcessSettings:
     tc = strip.toonflow.colorize
-    return ProcessSettings(task="colorize", model=str(_pick(override.model, tc.model.strip())),
-                           temporal=bool(_pick(override.temporal, tc.temporal)), tile_size=0)
+    temporal = bool(_pick(override.temporal, tc.temporal))
+    return ProcessSettings(task="colorize", model=str(_pick(override.model, tc.model.strip())), temporal=temporal,
+                           tile_size=0, two_sided=temporal and bool(_pick(override.two_sided, tc.two_sided)))
 
 
 Runner = ClipRunner | ColorizeRunner

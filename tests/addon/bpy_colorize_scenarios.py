@@ -24,11 +24,12 @@ def _lines(media: dict) -> list[np.ndarray]:
     return [read_rgb(p) for p in media["lines"]]
 
 
-def engine_colours(media: dict, temporal: bool = True, model: str | None = None) -> list[np.ndarray]:
+def engine_colours(media: dict, temporal: bool = True, model: str | None = None,
+                   two_sided: bool = False) -> list[np.ndarray]:
     """engine.Colorizer run directly on the line-art files, keyframes on frames 1 and 6 (indices 0 and 5)."""
     engine = mod("engine")
     col = engine.Colorizer(model if model is not None else media["color_model"], device="cpu",
-                           extra_model_dirs=[media["model_dir"]])
+                           extra_model_dirs=[media["model_dir"]], two_sided=two_sided)
     lines = _lines(media)
     keys = {0: read_rgb(media["key1"]), 5: read_rgb(media["key6"])}
     if temporal:
@@ -403,6 +404,33 @@ def sc_colorize_shipped(args: argparse.Namespace, media: dict) -> str:
     return assert_close(got, ref, lines[2], "shipped lcmftn F12 frame 3") + f" ({seconds:.1f}s)"
 
 
+def sc_colorize_two_sided(args: argparse.Namespace, media: dict) -> str:
+    """Two-Sided on the node (F12) and on a strip (the ``colorize --two-sided`` command) gives the engine's
+    two-sided frames, which differ from the one-sided chain's between the keyframes."""
+    scene = new_scene("ColorTwoSided", media)
+    tree, out = comp_tree(scene)
+    node = _color_node(tree, media, _line_image_node(tree, media))
+    node.two_sided = True
+    tree.links.new(node.outputs[0], out.inputs[0])
+    work = Path(args.work) / "ctwo"
+    lines = _lines(media)
+    two, one = engine_colours(media, two_sided=True), engine_colours(media)
+    d = float(np.abs(two[2].astype(int) - one[2].astype(int)).mean())
+    assert d > 0.2, f"two-sided and one-sided engine runs are alike at frame 3 ({d:.2f})"
+    got = render_still(scene, work / "f3.png", 3)
+    msg = assert_close(got, two[2], lines[2], "F12 frame 3, two-sided", tol=0.01)
+    cli, compat = mod("blender_addon.cli"), mod("blender_addon.compat")
+    strips, line_strip = _strip_scene(media, "ColorTwoSidedCLI")
+    bpy.context.window.scene = strips if bpy.context.window else None
+    assert cli.toonflow_command(["colorize", "--scene", strips.name, "--strip", "Lines", "--two-sided"]) == 0
+    tc = line_strip.toonflow.colorize
+    res = next(s for s in compat.all_strips(strips) if s.name == tc.result_name)
+    frames = [read_rgb(Path(bpy.path.abspath(res.directory)) / e.filename) for e in res.elements]
+    msgs = [assert_close(frames[i], two[i], lines[i], f"strip frame {10 + i}, two-sided", tol=0.01)
+            for i in (1, 2, 3, 4)]
+    return f"{msg}; {'; '.join(msgs)}; two-sided differs from one-sided by {d:.2f} at frame 3"
+
+
 SCENARIOS = {f.__name__[3:]: f for f in (sc_colorize_node, sc_colorize_animation, sc_colorize_strip,
                                           sc_colorize_bad_inputs, sc_colorize_cli, sc_colorize_movie_holds,
-                                          sc_colorize_shipped)}
+                                          sc_colorize_shipped, sc_colorize_two_sided)}

@@ -15,7 +15,7 @@ from conftest import H, W, assert_clean_exit, doubled_prefix_lines, scenario_res
 from tests.engine.colorize_fixtures import clip, write_colorize_model, write_video
 
 SCENARIOS = ["install", "model_search", "colorize_node", "colorize_animation", "colorize_strip", "colorize_bad_inputs",
-             "colorize_cli", "colorize_movie_holds", "colorize_shipped", "unregister"]
+             "colorize_cli", "colorize_movie_holds", "colorize_shipped", "colorize_two_sided", "unregister"]
 N_LINES = 6
 
 

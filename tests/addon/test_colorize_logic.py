@@ -51,6 +51,11 @@ class EngineAdapter:
         self.passes.append(len(references))
         return self.colorizer.colorize_frame(gray, [Reference(g, c) for g, c in references])
 
+    def colorize_between(self, lines: list[np.ndarray], first: np.ndarray, last: np.ndarray) -> list[np.ndarray]:
+        self.passes.append(-len(lines))  # a whole stretch between two keyframes
+        two_sided = Colorizer(self.colorizer.card.onnx_path, device="cpu", two_sided=True)
+        return list(two_sided.colorize(lines, {0: first, len(lines) - 1: last}))[1:-1]
+
     def is_cut(self, previous: np.ndarray, current: np.ndarray) -> bool:
         return is_shot_cut(previous, current, self.colorizer.cut_threshold)
 
@@ -83,12 +88,12 @@ def lineart(tmp_path: Path) -> dict:
 
 
 def _runner(lineart: dict, colorizer: Colorizer, cache_root: Path, *, temporal: bool,
-            keys: dict[int, Path] | None = None, key: str = "clip") -> ColorizeRunner:
+            keys: dict[int, Path] | None = None, key: str = "clip", two_sided: bool = False) -> ColorizeRunner:
     keys = keys or lineart["keys"]
     source = SequenceSource(lineart["first"])
     by_index = {f: Keyframe(f, p) for f, p in keys.items()}  # frame number = file number here
     return ColorizeRunner(source, ClipCache(cache_root, "colorize", key), EngineAdapter(colorizer), by_index,
-                          lambda f: f, temporal=temporal, first_frame=1)
+                          lambda f: f, temporal=temporal, first_frame=1, two_sided=two_sided)
 
 
 def _read(path: Path) -> np.ndarray:
@@ -195,6 +200,36 @@ def test_held_drawings_follow_the_engine(lineart: dict, colorizer: Colorizer, tm
     for f in range(1, N + 1):
         assert np.array_equal(_read(runner.frame_path(f)), expected[f - 1]), f"frame {f}"
     assert len(adapter.passes) == N - 1 - len(holds)  # one network pass per frame neither keyframe nor held
+
+
+def test_two_sided_equals_engine_colorize(tmp_path: Path, colorizer: Colorizer) -> None:
+    """Two-sided through the cache (a frame of a stretch, a farm chunk, everything) gives exactly the engine's
+    two-sided run: the whole stretch between two keyframes at once; one-sided before the first and after the last."""
+    lines, colours = clip(12, H, W)
+    folder = tmp_path / "lines"
+    folder.mkdir()
+    for i, line in enumerate(lines, start=1):
+        cv2.imwrite(str(folder / f"lines_{i:04d}.png"), line)
+    keys = {}
+    for frame in (3, 9):
+        keys[frame] = tmp_path / f"key_{frame}.png"
+        cv2.imwrite(str(keys[frame]), cv2.cvtColor(colours[frame - 1], cv2.COLOR_RGB2BGR))
+    clip_info = {"first": folder / "lines_0001.png", "keys": keys}
+    engine_keys = {f - 1: cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB) for f, p in keys.items()}
+    expected = list(Colorizer(colorizer.card.onnx_path, device="cpu", two_sided=True).colorize(lines, engine_keys))
+    runner = _runner(clip_info, colorizer, tmp_path / "cache", temporal=True, two_sided=True)
+    res = runner.ensure([6])
+    assert res.computed == [6] and res.warmup == [3, 4, 5, 7, 8]
+    assert runner.processor.passes == [-7]  # the stretch 3..9 in one engine run
+    runner.ensure(list(range(1, 13)))
+    for f in range(1, 13):
+        assert np.array_equal(_read(runner.frame_path(f)), expected[f - 1]), f"frame {f}"
+    chunk = _runner(clip_info, colorizer, tmp_path / "chunk", temporal=True, two_sided=True)
+    chunk.ensure([7, 8, 11])
+    for f in (7, 8, 11):
+        assert np.array_equal(_read(chunk.frame_path(f)), expected[f - 1]), f"chunk frame {f}"
+    one_sided = _runner(clip_info, colorizer, tmp_path / "cache", temporal=True)
+    assert one_sided.signature(6) != runner.signature(6) and one_sided.signature(11) == runner.signature(11)
 
 
 def test_no_temporal_is_keyframe_only(lineart: dict, colorizer: Colorizer, tmp_path: Path) -> None:
