@@ -44,7 +44,7 @@ from .frame_range import FrameRange
 from .frames import from_network, to_network, to_rgb8
 from .lineart import DEFAULT_CUT_THRESHOLD, DEFAULT_HOLD_TOLERANCE, is_held_drawing, is_shot_cut, to_lineart_gray
 from .models import ModelCard, resolve_model
-from .reference_alignment import FINE_ALIGNMENT_SIGMA, align_reference
+from .reference_alignment import align_reference
 from .runtime import DEVICES, ModelSession, check_precision, get_session
 from .sequence import FrameSequence
 from .tiling import pad_to_multiple
@@ -125,8 +125,9 @@ class Colorizer:
             runs there, and the frames up to the next keyframe are read ahead onto disk (the system's temporary
             folder) before the first of them is yielded.
         fine_alignment: for a model that aligns its references (card ``reference_alignment: "dis"``), offer the
-            first reference (a sequence's keyframe) a second time, aligned by flow on the unblurred line arts
-            (:data:`engine.reference_alignment.FINE_ALIGNMENT_SIGMA`): sharper colour where the motion is small,
+            first reference (a sequence's keyframe) a second time, aligned by flow on the unblurred line arts where
+            that agrees with the blurred one (:data:`engine.reference_alignment.FINE_FLOW_AGREEMENT`): sharper
+            colour where the motion is small,
             at the cost of one more reference per network pass (about a third more time with ``lcmftn``).
         precision: ``"auto"`` (the model card's int8 copy on the CPU when its quality held and it was measured
             faster, fp16 on a GPU where the card allows it, else fp32), ``"fp32"`` (always full precision) or
@@ -226,7 +227,7 @@ class Colorizer:
         if self.card.reference_alignment == "dis":
             aligned = [align_reference(sketch_small, ref_gray, ref_rgb) for ref_gray, ref_rgb in small_refs]
             if self.fine_alignment:
-                aligned.append(align_reference(sketch_small, *small_refs[0], blur_sigma=FINE_ALIGNMENT_SIGMA))
+                aligned.append(align_reference(sketch_small, *small_refs[0], fine=True))
             small_refs = aligned
         sketch = _pad_stack(_sketch_to_network(sketch_small)[None], m)
         ref_sketch = _pad_stack(np.stack([_sketch_to_network(ref_gray) for ref_gray, _ in small_refs]), m)

@@ -52,6 +52,16 @@ def test_align_reference_moves_the_reference_into_the_target_geometry() -> None:
         align_reference(target_line, reference_line[:, :90], reference_colour)
 
 
+def test_fine_alignment_is_closer_for_a_small_move() -> None:
+    # The ball moved 4 px: the flow on the sharp lines puts the reference's colour edges on the target's lines; the
+    # blurred lines' flow leaves them smeared.
+    target_line, target_colour = scene(2, 64, 96)
+    reference_line, reference_colour = scene(0, 64, 96)
+    coarse = _mean_abs(align_reference(target_line, reference_line, reference_colour)[1], target_colour)
+    fine = _mean_abs(align_reference(target_line, reference_line, reference_colour, fine=True)[1], target_colour)
+    assert fine < 0.5 * coarse, (fine, coarse)
+
+
 def test_colorizer_aligns_references_only_when_the_card_says_so(tmp_path: Path) -> None:
     plain = Colorizer(write_colorize_model(tmp_path, "plain"), device="cpu")
     aligned = Colorizer(write_colorize_model(tmp_path, "aligned", reference_alignment="dis"), device="cpu")
