@@ -29,9 +29,10 @@ A shot cut stops a chain's trust (weight 0: the cut frame and everything after i
 side's colour); where both sides are cut off, the blend falls back to the time weights. The weights are smoothed
 (Gaussian, BLEND_SIGMA network pixels) so no seam follows a mask's edge.
 
-Measured before it was built (docs/TRAINING.md, "Two-sided colouring"): on the ten held-out sequences, keyframes
-40 frames apart, the blend's gain over today's one-sided chain at the midpoint, mean over the sequences, is
-+2.2 dB (the truth-reading per-pixel oracle: +5.0 dB).
+Measured (benchmarks/colorize/BETWEEN_REPORT.md, ten held-out sequences, keyframes 40 frames apart, mean over the
+sequences): +1.73 dB over the one-sided chain at the midpoint, +0.62 dB or more over the DIS-warped nearer keyframe
+at every position, but up to 0.29 dB under the one-sided chain at positions 7-10; the variants tried are in
+docs/TRAINING.md, "Two-sided colouring".
 """
 
 from __future__ import annotations
