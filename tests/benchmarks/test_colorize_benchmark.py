@@ -50,3 +50,24 @@ def test_quick_benchmark_writes_report(tmp_path: Path) -> None:
         assert text in report, text
     psnr = re.search(r"\| `copy` \| ([0-9.]+) \|", report)
     assert psnr and 10 < float(psnr.group(1)) < 100
+
+
+def test_between_benchmark_writes_report(tmp_path: Path) -> None:
+    from benchmarks.colorize.between import main as between_main, sheet_positions
+
+    data = _dataset(tmp_path / "data")
+    model = write_colorize_model(tmp_path / "m", "mix")
+    out = tmp_path / "out"
+    assert between_main(["--model", str(model), "--data", str(data), "--out", str(out), "--gap", "8"]) == 0
+    for name in ("BETWEEN_REPORT.md", "between.png", "between_sheet.png"):
+        assert (out / name).stat().st_size > 1000, name
+    report = (out / "BETWEEN_REPORT.md").read_text()
+    for text in ("## Targets (issue 25)", "two-sided >= one-sided + 2 dB at the midpoint", "| 7 |", "`seq1`",
+                 "## One keyframe (frame 0): PSNR by gap"):
+        assert text in report, text
+    assert sheet_positions(40) == (10, 20, 30) and sheet_positions(8) == (2, 4, 6)
+    # a keyframe's neighbour copied from it scores finite PSNR on these synthetic clips
+    first_copy = re.search(r"\| 1 \| [0-9.]+ \| [0-9.]+ \| ([0-9.]+) \|", report)
+    assert first_copy and 10 < float(first_copy.group(1)) < 100
+    with pytest.raises(SystemExit, match="2"):
+        between_main(["--model", str(model), "--data", str(data), "--out", str(out), "--gap", "1"])
