@@ -203,44 +203,43 @@ class ColorizeRunner(CachedClipFrames):
         todo = set(steps) | {i for first, last in stretches for i in range(first + 1, last)
                              if not self.index_path(i).is_file() or i in requested}
         result.cached = sorted(i for i in requested if i not in todo)
-        total, done = len(requested), len(result.cached)
+        total = len(requested)
         if progress is not None:
-            progress(done, total, requested[0] if requested else 0)
+            progress(len(result.cached), total, requested[0] if requested else 0)
+
+        def store(index: int, out: np.ndarray) -> None:
+            self.cache.write(index, out, self.signature(index))
+            if index not in wanted:
+                result.warmup.append(index)  # chain frames the requested ones need (cached too)
+                return
+            result.computed.append(index)
+            if progress is not None:
+                progress(len(result.cached) + len(result.computed), total, index)
+
         for first, last in stretches:
-            if cancel is not None and cancel.is_set():
-                raise CancelledError(f"cancelled after {len(result.computed)} new frames; rerun to resume")
+            self._check_stop(result, cancel, stop_after)
             lines = [self._gray(first), *(self._stretch_gray(i) for i in range(first + 1, last)), self._gray(last)]
             colours = self.processor.colorize_between(lines, self._key_pair(first)[1], self._key_pair(last)[1])
             for index, out in zip(range(first + 1, last), colours):
-                self.cache.write(index, out, self.signature(index))
-                if index in wanted:
-                    result.computed.append(index)
-                    done += 1
-                    if progress is not None:
-                        progress(done, total, index)
-                else:
-                    result.warmup.append(index)
+                store(index, out)
         for index in steps:
-            if cancel is not None and cancel.is_set():
-                raise CancelledError(f"cancelled after {len(result.computed)} new frames; rerun to resume")
-            if stop_after is not None and len(result.computed) >= stop_after:
-                raise CancelledError(f"stopped after {len(result.computed)} new frames; rerun to resume")
+            self._check_stop(result, cancel, stop_after)
             out = self._colour_of(index)
-            self.cache.write(index, out, self.signature(index))
+            store(index, out)
             self._last = (index, out)
-            if index in wanted:
-                result.computed.append(index)
-                done += 1
-                if progress is not None:
-                    progress(done, total, index)
-            else:
-                result.warmup.append(index)  # chain frames before the requested ones (cached too)
         result.computed.sort()
         result.warmup.sort()
         result.seconds = time.perf_counter() - t0
         log.debug("colorize clip %s: %d computed, %d chain, %d cached in %.2fs", self.cache.key,
                   len(result.computed), len(result.warmup), len(result.cached), result.seconds)
         return result
+
+    @staticmethod
+    def _check_stop(result: RunResult, cancel: threading.Event | None, stop_after: int | None) -> None:
+        if cancel is not None and cancel.is_set():
+            raise CancelledError(f"cancelled after {len(result.computed)} new frames; rerun to resume")
+        if stop_after is not None and len(result.computed) >= stop_after:
+            raise CancelledError(f"stopped after {len(result.computed)} new frames; rerun to resume")
 
     def _gray(self, index: int) -> np.ndarray:
         if index not in self._grays:

@@ -71,20 +71,24 @@ def colorizer(tmp_path_factory: pytest.TempPathFactory) -> Colorizer:
     return Colorizer(write_colorize_model(tmp_path_factory.mktemp("cmodels")), device="cpu")
 
 
-@pytest.fixture()
-def lineart(tmp_path: Path) -> dict:
-    """Line-art PNGs lines_0001..0008 (frame numbers 1..8), a cut at frame 6, two keyframe colour images."""
-    lines, colours = clip(N, H, W, cut_at=5)
-    folder = tmp_path / "lines"
+def _write_clip(root: Path, n: int, key_frames: tuple[int, ...], cut_at: int | None = None) -> dict:
+    """Line-art PNGs lines_0001.. (frame numbers 1..n) and the colour images of ``key_frames`` in ``root``."""
+    lines, colours = clip(n, H, W, cut_at=cut_at)
+    folder = root / "lines"
     folder.mkdir()
     for i, line in enumerate(lines, start=1):
         cv2.imwrite(str(folder / f"lines_{i:04d}.png"), line)
     keys = {}
-    for frame in (1, 7):
-        p = tmp_path / f"key_{frame}.png"
-        cv2.imwrite(str(p), cv2.cvtColor(colours[frame - 1], cv2.COLOR_RGB2BGR))
-        keys[frame] = p
+    for frame in key_frames:
+        keys[frame] = root / f"key_{frame}.png"
+        cv2.imwrite(str(keys[frame]), cv2.cvtColor(colours[frame - 1], cv2.COLOR_RGB2BGR))
     return {"folder": folder, "first": folder / "lines_0001.png", "lines": lines, "colours": colours, "keys": keys}
+
+
+@pytest.fixture()
+def lineart(tmp_path: Path) -> dict:
+    """8 frames (numbers 1..8), a cut at frame 6, keyframes on frames 1 and 7."""
+    return _write_clip(tmp_path, N, (1, 7), cut_at=5)
 
 
 def _runner(lineart: dict, colorizer: Colorizer, cache_root: Path, *, temporal: bool,
@@ -205,16 +209,8 @@ def test_held_drawings_follow_the_engine(lineart: dict, colorizer: Colorizer, tm
 def test_two_sided_equals_engine_colorize(tmp_path: Path, colorizer: Colorizer) -> None:
     """Two-sided through the cache (a frame of a stretch, a farm chunk, everything) gives exactly the engine's
     two-sided run: the whole stretch between two keyframes at once; one-sided before the first and after the last."""
-    lines, colours = clip(12, H, W)
-    folder = tmp_path / "lines"
-    folder.mkdir()
-    for i, line in enumerate(lines, start=1):
-        cv2.imwrite(str(folder / f"lines_{i:04d}.png"), line)
-    keys = {}
-    for frame in (3, 9):
-        keys[frame] = tmp_path / f"key_{frame}.png"
-        cv2.imwrite(str(keys[frame]), cv2.cvtColor(colours[frame - 1], cv2.COLOR_RGB2BGR))
-    clip_info = {"first": folder / "lines_0001.png", "keys": keys}
+    clip_info = _write_clip(tmp_path, 12, (3, 9))
+    lines, keys = clip_info["lines"], clip_info["keys"]
     engine_keys = {f - 1: cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB) for f, p in keys.items()}
     expected = list(Colorizer(colorizer.card.onnx_path, device="cpu", two_sided=True).colorize(lines, engine_keys))
     runner = _runner(clip_info, colorizer, tmp_path / "cache", temporal=True, two_sided=True)
