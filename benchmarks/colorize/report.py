@@ -119,7 +119,8 @@ def write_report(path: Path, info: RunInfo, q: QualityResults, targets: Sequence
     L += ["## 2. Speed through the engine (CPU)", ""]
     if speed_rows:
         L.append("`engine.Colorizer.colorize_frame` on real held-out frames resized to each size, K = 1 reference "
-                 "(the paper's setting) and K = 2 (the engine's keyframe + previous output). Frames whose longer "
+                 "(the paper's setting) and K = 2 (the engine's keyframe + previous output); the engine's fine "
+                 "alignment gives the network the first reference a second time, so it sees K + 1. Frames whose longer "
                  "side exceeds the card's `max_side` are coloured at that size and restored to full size (the "
                  "network size column). Median of the repeats after one warm-up.")
         L += ["", "| model | frame | network input | K | s / frame | frames / s | x paper's 0.90 s |",
