@@ -193,16 +193,18 @@ def test_interrupted_job_reuses_finished_chunks(cluster: dict, clip_folder: Path
     assert _max_difference(_frames(out), single_machine) <= 1
 
 
-def test_colorize_farm_equals_a_single_run(cluster: dict, tmp_path: Path, colorize_model: Path) -> None:
+@pytest.mark.parametrize("two_sided", [False, True])
+def test_colorize_farm_equals_a_single_run(cluster: dict, tmp_path: Path, colorize_model: Path,
+                                           two_sided: bool) -> None:
     lines, colours = clip(20, 48, 64)
     lineart = write_frames(tmp_path / "lines", lines)
     for k in (0, 8, 14):
         cv2.imwrite(str(tmp_path / f"key{k}.png"), cv2.cvtColor(colours[k], cv2.COLOR_RGB2BGR))
     keys = {k: tmp_path / f"key{k}.png" for k in (0, 8, 14)}
     colorize_file(lineart, tmp_path / "single", keys, model=colorize_model.stem,
-                  extra_model_dirs=[colorize_model.parent], device="cpu")
+                  extra_model_dirs=[colorize_model.parent], device="cpu", two_sided=two_sided)
     settings = ColorizeSettings(keyframes=tuple((k, str(p)) for k, p in keys.items()), model=colorize_model.stem,
-                                device="cpu")
+                                device="cpu", two_sided=two_sided)
     job = FarmJob(input=lineart, settings=settings, model_dirs=(str(colorize_model.parent),))
     result = run_farm(job, tmp_path / "farm", scheduler=str(cluster["address"]), chunk_size=5)
     assert result.chunks == (FrameRange(0, 7), FrameRange(8, 13), FrameRange(14, 19))
