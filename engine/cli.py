@@ -148,7 +148,7 @@ def _add_colorize_options(z: argparse.ArgumentParser) -> None:
                         "and the previous output)")
     z.add_argument("--no-fine-alignment", dest="fine_alignment", action="store_false",
                    help="give the network the keyframe aligned once (by flow on the blurred line arts) instead of "
-                        "also by flow on the sharp line arts: about a quarter faster with lcmftn, less exact colour "
+                        "also by flow on the sharp line arts: about a third faster with lcmftn, less exact colour "
                         "where the motion is small")
     _add_precision(z)
     _add_output_options(z)

@@ -128,7 +128,7 @@ class Colorizer:
             first reference (a sequence's keyframe) a second time, aligned by flow on the unblurred line arts where
             that agrees with the blurred one (:data:`engine.reference_alignment.FINE_FLOW_AGREEMENT`): sharper
             colour where the motion is small,
-            at the cost of one more reference per network pass (about a third more time with ``lcmftn``).
+            at the cost of one more reference per network pass (about 1.5x the time per frame with ``lcmftn``).
         precision: ``"auto"`` (the model card's int8 copy on the CPU when its quality held and it was measured
             faster, fp16 on a GPU where the card allows it, else fp32), ``"fp32"`` (always full precision) or
             ``"int8"`` (the int8 copy on the CPU, or a ModelError); :attr:`precision` says which ran.
