@@ -44,7 +44,7 @@ from .frame_range import FrameRange
 from .frames import from_network, to_network, to_rgb8
 from .lineart import DEFAULT_CUT_THRESHOLD, DEFAULT_HOLD_TOLERANCE, is_held_drawing, is_shot_cut, to_lineart_gray
 from .models import ModelCard, resolve_model
-from .reference_alignment import align_reference
+from .reference_alignment import align_reference, align_reference_coarse_and_fine
 from .runtime import DEVICES, ModelSession, check_precision, get_session
 from .sequence import FrameSequence
 from .tiling import pad_to_multiple
@@ -225,10 +225,12 @@ class Colorizer:
         sketch_small = resize_image(gray, nh, nw)
         small_refs = [(resize_image(r.gray, nh, nw), resize_image(r.rgb, nh, nw)) for r in refs]
         if self.card.reference_alignment == "dis":
-            aligned = [align_reference(sketch_small, ref_gray, ref_rgb) for ref_gray, ref_rgb in small_refs]
             if self.fine_alignment:
-                aligned.append(align_reference(sketch_small, *small_refs[0], fine=True))
-            small_refs = aligned
+                first, fine = align_reference_coarse_and_fine(sketch_small, *small_refs[0])
+                others = [align_reference(sketch_small, ref_gray, ref_rgb) for ref_gray, ref_rgb in small_refs[1:]]
+                small_refs = [first, *others, fine]
+            else:
+                small_refs = [align_reference(sketch_small, ref_gray, ref_rgb) for ref_gray, ref_rgb in small_refs]
         sketch = _pad_stack(_sketch_to_network(sketch_small)[None], m)
         ref_sketch = _pad_stack(np.stack([_sketch_to_network(ref_gray) for ref_gray, _ in small_refs]), m)
         ref_color = _pad_stack(np.stack([to_network(ref_rgb) for _, ref_rgb in small_refs]), m)
@@ -308,7 +310,6 @@ class Colorizer:
                 break
             i, frame = item
             gray = to_lineart_gray(frame, i, source)
-            later = [k for k in order if k > i]
             if i in keys:
                 out = keys[i].rgb if keys[i].rgb.shape[:2] == gray.shape else resize_image(keys[i].rgb, *gray.shape)
                 held = False
@@ -322,16 +323,17 @@ class Colorizer:
                 if progress is not None:
                     progress(done, max(total, done))
                 yield out
-            if self.two_sided and i in keys and later and (wanted.last is None or wanted.last > i):
+            following = next((k for k in order if k > i), None) if self.two_sided and i in keys else None
+            if following is not None and (wanted.last is None or wanted.last > i):
                 # Frames up to the next keyframe are read ahead onto disk and coloured from both keyframes.
                 with tempfile.TemporaryDirectory(prefix="toonflow-two-sided-") as folder:
                     spill = _Spill(Path(folder))
                     for j, frame_j in frames:
-                        if j == later[0]:
+                        if j == following:
                             pending = (j, frame_j)
                             break
                         spill.save_line(j, to_lineart_gray(frame_j, j, source))
-                    for j, out in self._between(i, later[0], keys, spill, wanted):
+                    for j, out in self._between(i, following, keys, spill, wanted):
                         done += 1
                         if progress is not None:
                             progress(done, max(total, done))
@@ -372,26 +374,24 @@ class Colorizer:
         if last - first < 2:
             return
         size = self.network_size(*keys[first].gray.shape)
-
-        def small(gray: np.ndarray) -> np.ndarray:
-            return resize_image(gray, *size)
-
         for key_index, indices, store in ((last, range(last - 1, first, -1), True),
                                           (first, range(first + 1, last), False)):
-            previous: tuple[int, _Ref] | None = (key_index, keys[key_index])
+            previous = (key_index, keys[key_index])
+            # the trust is followed at the network's size: the previous coloured frame's line art there
+            previous_small = resize_image(keys[key_index].gray, *size)
             trust = start_trust(size)
             shown: np.ndarray | None = None
             for j in indices:
                 gray = spill.line(j)
                 record = not store and j in wanted
                 out, held, cut = self._chain_colour(j, gray, key_index, keys[key_index], previous, record=record)
-                assert previous is not None
                 if cut:
                     trust = cut_off(trust)
-                elif not held:
-                    trust = follow(trust, small(previous[1].gray), small(gray))
                 if not held:
-                    previous = (j, _Ref(gray, out))
+                    gray_small = resize_image(gray, *size)
+                    if not cut:
+                        trust = follow(trust, previous_small, gray_small)
+                    previous, previous_small = (j, _Ref(gray, out)), gray_small
                 if store:
                     spill.save_colour(j, out, trust)
                     continue

@@ -18,7 +18,8 @@ import numpy as np
 
 from .optical_flow import dis_flow, warp_by_flow
 
-__all__ = ["LINEART_BLUR_SIGMA", "FINE_FLOW_AGREEMENT", "REFERENCE_ALIGNMENTS", "align_reference"]
+__all__ = ["LINEART_BLUR_SIGMA", "FINE_FLOW_AGREEMENT", "REFERENCE_ALIGNMENTS", "align_reference",
+           "align_reference_coarse_and_fine"]
 
 #: Card values of `reference_alignment`: "none" (references as they are) or "dis" (warped by DIS flow, medium).
 REFERENCE_ALIGNMENTS = ("none", "dis")
@@ -41,29 +42,43 @@ FINE_FLOW_AGREEMENT = 3.0
 
 
 def align_reference(target_lineart: np.ndarray, reference_lineart: np.ndarray, reference_color: np.ndarray,
-                                    fine: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """Warp a reference into the target's geometry.
 
     Args:
         target_lineart: uint8 gray ``(H, W)``, the frame being coloured.
         reference_lineart: uint8 gray ``(H, W)``.
         reference_color: uint8 RGB ``(H, W, 3)``.
-        fine: where the flow between the unblurred line arts agrees with the blurred one (within
-            :data:`FINE_FLOW_AGREEMENT` pixels), follow it instead (the sharper alignment for small motion).
 
     Returns:
         The reference's line art and colour sampled at ``x + F(x)``, F the DIS (medium) flow from the target's line
-        art to the reference's, both blurred by :data:`LINEART_BLUR_SIGMA` (with ``fine``, the unblurred lines' flow
-        where the two agree; same shapes and dtype as given).
+        art to the reference's, both blurred by :data:`LINEART_BLUR_SIGMA` (same shapes and dtype as given).
     """
+    flow = _blurred_flow(target_lineart, reference_lineart, reference_color)
+    return warp_by_flow(reference_lineart, flow), warp_by_flow(reference_color, flow)
+
+
+def align_reference_coarse_and_fine(target_lineart: np.ndarray, reference_lineart: np.ndarray,
+                                    reference_color: np.ndarray
+                                    ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """:func:`align_reference`'s (line art, colour), and the fine alignment's: the flow between the unblurred line
+    arts wherever it agrees with the blurred one within :data:`FINE_FLOW_AGREEMENT` pixels (the sharper alignment
+    for small motion), the blurred one elsewhere. Arguments as for :func:`align_reference`."""
+    coarse = _blurred_flow(target_lineart, reference_lineart, reference_color)
+    sharp = dis_flow(target_lineart, reference_lineart, "medium")
+    agree = np.linalg.norm(sharp - coarse, axis=-1) <= FINE_FLOW_AGREEMENT
+    fine = np.where(agree[..., None], sharp, coarse)
+    return tuple((warp_by_flow(reference_lineart, flow), warp_by_flow(reference_color, flow))  # type: ignore[return-value]
+                 for flow in (coarse, fine))
+
+
+def _blurred_flow(target_lineart: np.ndarray, reference_lineart: np.ndarray, reference_color: np.ndarray
+                  ) -> np.ndarray:
+    """The DIS (medium) flow from the target's line art to the reference's, both blurred by
+    :data:`LINEART_BLUR_SIGMA`, after checking the three images' sizes agree."""
     if not (target_lineart.shape == reference_lineart.shape == reference_color.shape[:2]):
         raise ValueError(f"target line art {target_lineart.shape}, reference line art {reference_lineart.shape} and "
                          f"reference colour {reference_color.shape} must have the same height and width")
     target_blurred, reference_blurred = (cv2.GaussianBlur(line, (0, 0), LINEART_BLUR_SIGMA)
                                          for line in (target_lineart, reference_lineart))
-    flow = dis_flow(target_blurred, reference_blurred, "medium")
-    if fine:
-        sharp = dis_flow(target_lineart, reference_lineart, "medium")
-        agree = np.linalg.norm(sharp - flow, axis=-1) <= FINE_FLOW_AGREEMENT
-        flow = np.where(agree[..., None], sharp, flow)
-    return warp_by_flow(reference_lineart, flow), warp_by_flow(reference_color, flow)
+    return dis_flow(target_blurred, reference_blurred, "medium")

@@ -11,7 +11,7 @@ import pytest
 from engine import Colorizer, Reference
 from engine.errors import ModelError
 from engine.optical_flow import dis_flow, warp_by_flow
-from engine.reference_alignment import align_reference
+from engine.reference_alignment import align_reference, align_reference_coarse_and_fine
 
 from .colorize_fixtures import scene, write_colorize_model
 
@@ -57,8 +57,12 @@ def test_fine_alignment_is_closer_for_a_small_move() -> None:
     # blurred lines' flow leaves them smeared.
     target_line, target_colour = scene(2, 64, 96)
     reference_line, reference_colour = scene(0, 64, 96)
-    coarse = _mean_abs(align_reference(target_line, reference_line, reference_colour)[1], target_colour)
-    fine = _mean_abs(align_reference(target_line, reference_line, reference_colour, fine=True)[1], target_colour)
+    (coarse_line, coarse_colour), (_, fine_colour) = align_reference_coarse_and_fine(target_line, reference_line,
+                                                                                     reference_colour)
+    plain_line, plain_colour = align_reference(target_line, reference_line, reference_colour)
+    np.testing.assert_array_equal(coarse_colour, plain_colour)
+    np.testing.assert_array_equal(coarse_line, plain_line)
+    coarse, fine = _mean_abs(coarse_colour, target_colour), _mean_abs(fine_colour, target_colour)
     assert fine < 0.5 * coarse, (fine, coarse)
 
 
