@@ -71,3 +71,19 @@ def test_between_benchmark_writes_report(tmp_path: Path) -> None:
     assert first_copy and 10 < float(first_copy.group(1)) < 100
     with pytest.raises(SystemExit, match="2"):
         between_main(["--model", str(model), "--data", str(data), "--out", str(out), "--gap", "1"])
+
+
+def test_median_lead_is_each_sequences_own_lead_not_carried_by_one_sequence() -> None:
+    from benchmarks.colorize.between import BetweenResults
+
+    results = BetweenResults(gap=3, model="m")
+    # sequence c is near-still and scores far higher: it moves the mean lead, not the median
+    results.pair = {"two_sided": {"a": [31.0, 30.0], "b": [25.0, 26.0], "c": [50.0, 60.0]},
+                    "one_sided": {"a": [30.0, 30.5], "b": [24.5, 26.5], "c": [60.0, 60.0]},
+                    "copy": {"a": [20.0, 20.0], "b": [27.0, 20.0], "c": [40.0, 40.0]},
+                    "warp": {"a": [29.0, 31.0], "b": [20.0, 25.0], "c": [45.0, 62.0]}}
+    lead = results.mean("pair", "two_sided") - results.mean("pair", "one_sided")
+    assert lead[0] == pytest.approx(-2.83, abs=0.01)
+    assert results.median_lead("pair", "two_sided", ["one_sided"]).tolist() == [0.5, -0.5]
+    # over the better of copy and warp on each sequence: a +2.0 / -1.0, b -2.0 / +1.0, c +5.0 / -2.0
+    assert results.median_lead("pair", "two_sided", ["copy", "warp"]).tolist() == [2.0, -1.0]
