@@ -78,7 +78,14 @@ class CartoonizeTask(TrainingTask):
     def _start_from(self, path: Path) -> None:
         """A new run's generator takes the weights of an earlier run or an exported model (fine-tuning)."""
         state, meta = load_generator_state(path)
-        if meta["recipe"]["generator"] != json.loads(json.dumps(asdict(self.recipe)))["generator"]:
+        # Compared with defaults filled in, so a card written before a field existed matches a recipe keeping its
+        # default; through JSON, as the card holds lists where the config holds tuples.
+        ours = self.recipe.generator
+        try:
+            theirs = asdict(type(ours)(**meta["recipe"]["generator"]))
+        except TypeError as exc:  # a field this version does not know
+            raise ValueError(f"{path} holds a {meta['recipe']['generator']} generator: {exc}") from None
+        if json.loads(json.dumps(theirs)) != json.loads(json.dumps(asdict(ours))):
             raise ValueError(f"{path} holds a {meta['recipe']['generator']} generator, not this recipe's")
         self.method.generator.load_state_dict(state)
         self.init_record = {"path": str(path), "recipe": meta["recipe"], "step": meta["step"],

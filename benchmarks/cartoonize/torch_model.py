@@ -63,7 +63,8 @@ def load_generator(checkpoint: Path, card_path: Path | None = None) -> tuple[Any
     fields = {f.name for f in dataclasses.fields(GeneratorConfig)}
     from_card = {k: v for k, v in _card_config(card).items() if k in fields}
     blocks = {int(m.group(1)) for k in state if (m := re.match(r"blocks\.(\d+)\.", k))}
-    guessed = {"width": int(state["stem.weight"].shape[0]), "residual_blocks": len(blocks)}
+    guessed = {"width": int(state["stem.weight"].shape[0]), "residual_blocks": len(blocks),
+               "rgb_kernel": int(state["stem.weight"].shape[-1])}
     recipe = str(card.get("recipe", ""))
     if recipe:
         guessed["use_ssa"] = recipe != "whitebox"

@@ -193,6 +193,12 @@ def test_a_run_can_start_from_an_exported_model_through_the_cli(distill_data, tm
     from_onnx, meta = load_generator_state(exported)
     assert set(from_onnx) == set(start) and all(torch.equal(from_onnx[k], start[k]) for k in start)
     assert meta["step"] == recipe.steps and meta["recipe"]["generator"]["width"] == 16
+    # A card written before a generator field existed (the shipped cards predate `rgb_kernel`) still matches a
+    # recipe that keeps that field's default.
+    card_path = exported.with_suffix(".json")
+    card = json.loads(card_path.read_text(encoding="utf-8"))
+    assert card["training"]["config"]["generator"].pop("rgb_kernel") == 7
+    card_path.write_text(json.dumps(card), encoding="utf-8")
     argv = ["train", "--recipe", "cel_lite", "--scale", "smoke", "--data", str(distill_data), "--out",
             str(tmp_path / "tuned"), "--device", "cpu", "--stop-at-step", "1", "--init-from", str(exported),
             "--gradient-weight", "4", "--temporal-weight", "2"]

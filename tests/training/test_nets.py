@@ -39,6 +39,15 @@ def test_residual_output_starts_from_the_input_and_learns_a_change_of_it():
     assert generator(torch.ones(1, 3, 8, 8)).isfinite().all()
 
 
+def test_lite_rgb_kernel_keeps_the_size_and_rejects_even_or_empty_kernels():
+    small = CartoonGenerator(config=GeneratorConfig(width=8, residual_blocks=1, use_ssa=False, rgb_kernel=3))
+    assert small.stem.kernel_size == small.head.kernel_size == (3, 3)
+    assert small(torch.rand(1, 3, 20, 28) * 2 - 1).shape == (1, 3, 20, 28)
+    for bad in (0, 4, -3):
+        with pytest.raises(ValueError, match="rgb_kernel"):
+            GeneratorConfig(rgb_kernel=bad)
+
+
 def test_ssa_matches_a_direct_window_softmax():
     torch.manual_seed(0)
     query, keys = torch.randn(1, 4, 5, 6), torch.randn(1, 4, 5, 6)
