@@ -71,9 +71,11 @@ bootstrap-distill: setup
 	$(PY) -m training bootstrap-distill --data data/cartoonize
 
 ## The CPU runs that produced the shipped cartoonizers (engine/weights/{cel,cel_lite,comic,comic_lite}.json record
-## them and their export commands): one core each; the full runs took ~50 minutes side by side, the lite ones ~25.
-## Each was then fine-tuned twice (flatter regions: 3x the gradient term, 144 px crops; then 4x the temporal term):
-## cel ~57 + ~10 minutes, comic ~47 + ~20, cel_lite ~13 + ~6, comic_lite ~22 + ~10 (docs/TRAINING.md, "Fine-tuning").
+## them and their export commands): one core each; the full runs took ~50 minutes side by side, then each was
+## fine-tuned twice (flatter regions: 3x the gradient term, 144 px crops; then 4x the temporal term): cel ~57 + ~10
+## minutes, comic ~47 + ~20 (docs/TRAINING.md, "Fine-tuning"). The lite runs (3x3 RGB convs, session 22) start at
+## the fine-tuning settings and take the same two runs after: cel_lite 30 + 35 + 11 minutes, comic_lite 29 + 27 + 19,
+## side by side on a slower machine (an Intel Xeon; the full runs' was an AMD EPYC).
 STYLE_TRAIN := OMP_NUM_THREADS=1 $(PY) -m training train --scale cpu --data data/cartoonize
 # $(call fine_tune,RECIPE): the two fine-tuning runs, runs/RECIPE -> runs/RECIPE-ft -> runs/RECIPE-ft2 (exported)
 define fine_tune
@@ -82,14 +84,15 @@ define fine_tune
 	$(STYLE_TRAIN) --recipe $(1) --steps 500 --crop-size 144 --gradient-weight 3 --temporal-weight 2 \
 		--init-from runs/$(1)-ft/generator.safetensors --out runs/$(1)-ft2
 endef
+LITE_FIRST_RUN := --crop-size 144 --gradient-weight 3 --temporal-weight 2
 train-styles: setup
 	$(STYLE_TRAIN) --recipe cel --steps 2000 --out runs/cel
 	$(call fine_tune,cel)
 	$(STYLE_TRAIN) --recipe comic --steps 2000 --out runs/comic
 	$(call fine_tune,comic)
-	$(STYLE_TRAIN) --recipe cel_lite --steps 1800 --out runs/cel_lite
+	$(STYLE_TRAIN) --recipe cel_lite --steps 900 $(LITE_FIRST_RUN) --out runs/cel_lite
 	$(call fine_tune,cel_lite)
-	$(STYLE_TRAIN) --recipe comic_lite --steps 1800 --out runs/comic_lite
+	$(STYLE_TRAIN) --recipe comic_lite --steps 900 $(LITE_FIRST_RUN) --out runs/comic_lite
 	$(call fine_tune,comic_lite)
 
 ## The CPU recipe of pmc (the first default model, now benchmarks/cartoonize/models/pmc.json) and its baseline.

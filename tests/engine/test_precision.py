@@ -119,15 +119,26 @@ def test_malformed_int8_section_is_a_model_error(with_int8: Path, section: dict,
         load_card(with_int8)
 
 
-@pytest.mark.parametrize("name", ["cel", "cel_lite", "comic", "comic_lite"])
-def test_shipped_cartoonizers_run_an_int8_copy_that_was_measured_not_to_flicker(name: str) -> None:
-    """The cards hold the measurements that let int8 run by default, and the engine follows them."""
+#: Whether each shipped cartoonizer's int8 copy held the quality rules (the retrained 3x3 comic_lite's flickered
+#: 1.078x its fp32 output, docs/PERFORMANCE.md, so it ships without one).
+SHIPPED_INT8_HELD = {"cel": True, "cel_lite": True, "comic": True, "comic_lite": False}
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED_INT8_HELD))
+def test_shipped_cartoonizers_run_int8_only_where_it_was_measured_not_to_flicker(name: str) -> None:
+    """The cards hold the measurements that decide whether int8 runs by default, and the engine follows them."""
     if not (WEIGHTS_DIR / f"{name}.onnx").is_file():
         pytest.skip(f"{name} is not in this checkout")
     card = load_card(WEIGHTS_DIR / f"{name}.onnx")
-    assert card.int8 is not None and card.int8.preferred_on_cpu
+    assert card.int8 is not None  # measured, whether kept or not
     quality = card.raw["int8"]["quality"]
-    assert quality["psnr_vs_fp32_db"]["mean"] >= 40.0 and quality["e_short"]["int8_over_fp32"] <= 1.05
+    held = quality["psnr_vs_fp32_db"]["mean"] >= 40.0 and quality["e_short"]["int8_over_fp32"] <= 1.05
+    assert held == card.int8.quality_held == SHIPPED_INT8_HELD[name]
+    if not held:
+        assert card.int8.path is None and not card.int8.preferred_on_cpu
+        assert Cartoonizer(name, device="cpu").precision == "fp32"
+        return
+    assert card.int8.preferred_on_cpu
     frame = np.random.default_rng(5).integers(0, 255, (96, 128, 3), dtype=np.uint8)
     frame = np.ascontiguousarray(np.clip(frame.astype(int) // 32 * 32 + 16, 0, 255).astype(np.uint8))
     toon = Cartoonizer(name, device="cpu")

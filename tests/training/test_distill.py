@@ -186,23 +186,26 @@ def test_a_run_can_start_from_an_exported_model_through_the_cli(distill_data, tm
     """A shipped model is fine-tuned from its .onnx and card (no run folder), with loss weights overridden."""
     from training.cli import main as training_main
 
-    recipe = get_recipe("cel_lite", "smoke")
+    recipe = get_recipe("cel", "smoke")
     train(recipe, data_root=distill_data, out_dir=tmp_path / "first", device="cpu")
-    exported = export_cartoonizer(tmp_path / "first" / GENERATOR_NAME, tmp_path / "cel_lite.onnx").onnx_path
+    exported = export_cartoonizer(tmp_path / "first" / GENERATOR_NAME, tmp_path / "cel.onnx").onnx_path
     start, _ = load_generator_state(tmp_path / "first" / GENERATOR_NAME)
     from_onnx, meta = load_generator_state(exported)
     assert set(from_onnx) == set(start) and all(torch.equal(from_onnx[k], start[k]) for k in start)
-    assert meta["step"] == recipe.steps and meta["recipe"]["generator"]["width"] == 16
-    # A card written before a generator field existed (the shipped cards predate `rgb_kernel`) still matches a
-    # recipe that keeps that field's default.
+    assert meta["step"] == recipe.steps and meta["recipe"]["generator"]["width"] == 32
+    # A card written before a generator field existed (the shipped cel card predates `rgb_kernel`) still matches a
+    # recipe that keeps that field's default ...
     card_path = exported.with_suffix(".json")
     card = json.loads(card_path.read_text(encoding="utf-8"))
     assert card["training"]["config"]["generator"].pop("rgb_kernel") == 7
     card_path.write_text(json.dumps(card), encoding="utf-8")
-    argv = ["train", "--recipe", "cel_lite", "--scale", "smoke", "--data", str(distill_data), "--out",
-            str(tmp_path / "tuned"), "--device", "cpu", "--stop-at-step", "1", "--init-from", str(exported),
-            "--gradient-weight", "4", "--temporal-weight", "2"]
-    assert training_main(argv) == 0
+    argv = ["train", "--scale", "smoke", "--data", str(distill_data), "--device", "cpu", "--stop-at-step", "1",
+            "--init-from", str(exported)]
+    # ... and not one whose field differs: the lite recipe's 3x3 RGB convs are not the 7x7 the card implies.
+    with pytest.raises(ValueError, match="generator"):
+        training_main(argv + ["--recipe", "cel_lite", "--out", str(tmp_path / "lite")])
+    assert training_main(argv + ["--recipe", "cel", "--out", str(tmp_path / "tuned"), "--gradient-weight", "4",
+                                 "--temporal-weight", "2"]) == 0
     tuned, tuned_meta = load_generator_state(tmp_path / "tuned" / GENERATOR_NAME)
     assert tuned_meta["init_from"]["path"] == str(exported)
     assert tuned_meta["recipe"]["weights"]["gradient"] == 4.0 and tuned_meta["recipe"]["weights"]["temporal"] == 2.0

@@ -13,8 +13,9 @@ __all__ = ["DistillWeights", "DistillRecipe", "DISTILL_RECIPES", "DISTILL_SCALES
 #: The full student: the White-box / PMC generator without SSA (SSA costs ~1.8x the time at 720p and a per-frame
 #: teacher gives it no motion to align).
 FULL_GENERATOR = GeneratorConfig(width=32, residual_blocks=4, use_ssa=False, residual_output=True)
-#: The lite student: half the width and half the residual blocks, for speed.
-LITE_GENERATOR = GeneratorConfig(width=16, residual_blocks=2, use_ssa=False, residual_output=True)
+#: The lite student: half the width and half the residual blocks, for speed; a 3x3 RGB stem and head because at full
+#: resolution the 7x7 ones are memory-bound and int8 does not speed them up (docs/TRAINING.md, "Lite speed").
+LITE_GENERATOR = GeneratorConfig(width=16, residual_blocks=2, rgb_kernel=3, use_ssa=False, residual_output=True)
 
 
 @dataclass(frozen=True)
