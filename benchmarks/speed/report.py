@@ -88,7 +88,7 @@ def write_report(rows: list[Row], out: Path, command: str, wall: float, machine:
     load = " / ".join(f"{v:.2f}" for v in machine["load_average"])
     text = f"""# File-to-file speed and memory on a CPU
 
-Command: `{command}` ({wall:.0f} s wall; {machine['cores']} cores, {machine['cpu']}, no GPU; load average at the end
+Command: `{command}` ({wall:.0f} s wall; {machine['cpu']}, no GPU; load average at the end
 {load}). Each row is one fresh process reading an H.264 clip (the sample clip scaled to the size) and writing one,
 as `toonflow cartoonize` does, without the stabiliser; seconds exclude opening the model; peak MB is that process's
 peak resident memory. `overlapped` decodes ahead and encodes behind the network on threads (the CLI's default);

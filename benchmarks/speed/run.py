@@ -14,7 +14,6 @@ import argparse
 import json
 import logging
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from engine import open_frames
 from engine.media_input import probe
 from engine.models import resolve_model
 from engine.video_writer import VideoWriter
+from training.quantize import cpu_description
 
 from ..cli_options import command_line, setup_logging
 from .report import write_report
@@ -123,8 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="toonflow-speed-") as scratch:
         rows = run(Path(scratch), sizes, models)
-    machine = {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-               "load_average": os.getloadavg()}
+    machine = {"cpu": cpu_description(), "load_average": os.getloadavg()}
     args.out.mkdir(parents=True, exist_ok=True)
     path = write_report(rows, args.out, command_line("python -m benchmarks.speed.run", argv),
                         time.perf_counter() - t0, machine, BASELINE_720P)
