@@ -83,7 +83,7 @@ class CartoonizeTask(TrainingTask):
         ours = self.recipe.generator
         try:
             theirs = asdict(type(ours)(**meta["recipe"]["generator"]))
-        except TypeError as exc:  # a field this version does not know
+        except (TypeError, ValueError) as exc:  # a field this version does not know, or a value it refuses
             raise ValueError(f"{path} holds a {meta['recipe']['generator']} generator: {exc}") from None
         if json.loads(json.dumps(theirs)) != json.loads(json.dumps(asdict(ours))):
             raise ValueError(f"{path} holds a {meta['recipe']['generator']} generator, not this recipe's")
