@@ -24,6 +24,7 @@ from ..pipeline import png_names
 from .assemble import assemble
 from .chunks import DEFAULT_CHUNK, plan_chunks
 from .cluster import connect
+from .interrupt import deferred_interrupt
 from .job import ColorizeSettings, FarmJob
 from .worker import ChunkReport, chunk_folder, run_chunk
 
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 
 #: called with (frames done, total frames) as chunks finish, then during assembly
 ProgressFn = Callable[[int, int], None]
+#: seconds between looks for finished chunks (and for a Ctrl-C)
+POLL_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -111,20 +114,27 @@ def run_farm(job: FarmJob, out: Path, *, scheduler: str, chunk_size: int = DEFAU
     log.info("%s: %d chunks (%d reused from an earlier run) in %s", job.input, len(chunks), len(reused), chunks_dir)
     reports: list[ChunkReport] = []
     if todo:
-        with connect(scheduler, workers) as client:
+        with connect(scheduler, workers) as client, deferred_interrupt() as interrupted:
             from distributed import as_completed  # noqa: PLC0415 - optional dependency, present once connected
 
             futures = [client.submit(run_chunk, job, c, str(folder), key=f"toonflow-{fingerprint}-{c.first}",
                                      pure=False) for c, folder in todo]
             if progress is not None:
                 progress(done, total)
+            completed = as_completed(futures)
             try:
-                for future in as_completed(futures):
-                    report = _result(future)
-                    reports.append(report)
-                    done += report.frame_range.stop(info.frame_count) - report.frame_range.first
-                    if progress is not None:
-                        progress(done, total)
+                while not completed.is_empty():
+                    if interrupted.is_set():
+                        raise KeyboardInterrupt
+                    batch = completed.next_batch(block=False)
+                    if not batch:
+                        interrupted.wait(POLL_SECONDS)
+                    for future in batch:
+                        report = _result(future)
+                        reports.append(report)
+                        done += report.frame_range.stop(info.frame_count) - report.frame_range.first
+                        if progress is not None:
+                            progress(done, total)
             except BaseException:
                 client.cancel(futures)
                 raise

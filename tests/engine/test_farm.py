@@ -24,6 +24,7 @@ import pytest
 from engine import Cartoonizer, cartoonize_file, colorize_file
 from engine.errors import InputError, SettingsError, ToonflowError
 from engine.farm import CartoonizeSettings, ColorizeSettings, FarmJob, plan_chunks, run_farm
+from engine.farm.interrupt import deferred_interrupt
 from engine.farm.run import work_folder
 from engine.frame_range import FrameRange
 from engine.models import WEIGHTS_DIR
@@ -74,6 +75,39 @@ def test_colorize_chunks_start_at_keyframes() -> None:
 def test_bad_chunk_plans(frames: int, size: int) -> None:
     with pytest.raises(SettingsError):
         plan_chunks(frames, size)
+
+
+def test_first_ctrl_c_only_flags_the_job_and_a_second_one_raises() -> None:
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    with deferred_interrupt() as interrupted:
+        os.kill(os.getpid(), signal.SIGINT)
+        assert interrupted.wait(5)
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_ctrl_c_is_left_alone_where_it_is_ignored_or_cannot_arrive() -> None:
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a background shell job
+    try:
+        with deferred_interrupt() as interrupted:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.2)
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        assert not interrupted.is_set()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    handlers: list[object] = []
+
+    def in_a_thread() -> None:  # signals reach only the main thread: nothing to install there
+        with deferred_interrupt():
+            handlers.append(signal.getsignal(signal.SIGINT))
+
+    thread = threading.Thread(target=in_a_thread)
+    thread.start()
+    thread.join(10)
+    assert handlers == [signal.default_int_handler]
 
 
 # ------------------------------------------------------------------------------------------------ cluster
@@ -173,6 +207,7 @@ def test_interrupted_job_reuses_finished_chunks(cluster: dict, clip_folder: Path
     # a shell runs background jobs with SIGINT ignored, and Python then never turns it into KeyboardInterrupt:
     # give the client the default disposition, as a terminal would
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONFAULTHANDLER": "1"},
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
     def finished_chunks() -> list[Path]:
@@ -181,7 +216,12 @@ def test_interrupted_job_reuses_finished_chunks(cluster: dict, clip_folder: Path
     # 24 one-frame chunks (each with its warm-up): most are still to run when two have finished
     _wait_for(lambda: len(finished_chunks()) >= 2, "two finished chunks")
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    try:
+        _, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGABRT)  # the fault handler prints where every thread hangs
+        _, err = proc.communicate()
+        raise AssertionError(f"the interrupted client did not stop within 60 s:\n{err}") from None
     assert proc.returncode == 130, err
     assert not out.exists(), "an interrupted job left output under the final name"
     kept = len(finished_chunks())
