@@ -12,9 +12,12 @@ import pytest
 import torch
 
 from training.checkpoint import load_generator_state
+from training.data.cartoonize.dataset import to_tensor
 from training.data.cartoonize.distill_dataset import DistillDataset
 from training.data.cartoonize.distill_layout import DistillLayout
 from training.data.cartoonize.distill_targets import build_flows, build_targets
+from training.data.cartoonize.stable_targets import StableTargetSettings, build_stable_targets
+from training.data.media import read_rgb
 from training.export import export_cartoonizer
 from training.losses import FlowWarpLoss, GradientLoss
 from training.losses.flow_warp import warp_by_flow
@@ -134,6 +137,58 @@ def test_pairs_carry_a_flow_that_maps_the_first_frame_onto_the_next(distill_data
         if real_pair_prob == 0.0:  # the affine flow is exact: only bilinear resampling remains
             assert aligned < 0.05
     assert dataset[3]["photo"].equal(dataset[3]["photo"])  # deterministic per index
+
+
+def _flicker(frames: list[np.ndarray], flows: list[np.ndarray]) -> float:
+    """Mean |frame t - frame t+1 warped back by the flow| over trusted pixels and every pair."""
+    errors = []
+    for t, flow_and_trust in enumerate(flows):
+        flow = torch.from_numpy(flow_and_trust[..., :2].astype(np.float32)).permute(2, 0, 1)[None]
+        after = torch.from_numpy(frames[t + 1].astype(np.float32)).permute(2, 0, 1)[None]
+        warped = warp_by_flow(after, flow)[0].permute(1, 2, 0).numpy()
+        trusted = flow_and_trust[..., 2:3].astype(np.float32)
+        errors.append(float((np.abs(warped - frames[t]) * trusted).sum() / (3 * trusted.sum())))
+    return float(np.mean(errors))
+
+
+def test_stable_targets_flicker_less_than_the_teachers_and_feed_the_real_pairs(distill_data):
+    layout = DistillLayout(distill_data)
+    with pytest.raises(FileNotFoundError, match="--stable"):
+        DistillDataset(distill_data, style="cel", stable_targets=True)
+    # the whole strength, so the four-frame test clip shows the recursion
+    settings = StableTargetSettings(strength=1.0)
+    record = build_stable_targets(layout, "cel", settings, progress=False)
+    frames = sorted((distill_data / "videos" / "train" / "clip0").glob("*.png"))
+    assert record["clips"] == {"clip0": len(frames)} and layout.has_stable_targets("cel")
+    plain = [read_rgb(layout.target_path("cel", f)) for f in frames]
+    stable = [read_rgb(layout.stable_target_path("cel", f)) for f in frames]
+    assert np.array_equal(stable[0], plain[0])  # nothing before the first frame to blend
+    flows = [np.load(layout.flow_path(f)) for f in frames[:-1]]
+    assert _flicker(stable, flows) < 0.8 * _flicker(plain, flows)
+    # complete clips are kept; other settings rebuild them
+    stamp = layout.stable_target_path("cel", frames[1]).stat().st_mtime_ns
+    build_stable_targets(layout, "cel", settings, progress=False)
+    assert layout.stable_target_path("cel", frames[1]).stat().st_mtime_ns == stamp
+    build_stable_targets(layout, "cel", StableTargetSettings(strength=0.0), progress=False)
+    assert np.array_equal(read_rgb(layout.stable_target_path("cel", frames[1])), plain[1])
+    build_stable_targets(layout, "cel", settings, progress=False)
+    dataset = DistillDataset(distill_data, style="cel", crop_size=32, real_pair_prob=1.0, length=4,
+                             stable_targets=True)
+    item = dataset[0]
+    crops = {name: item[name] for name in ("target", "target_next")}
+    stable_stack = [to_tensor(image) for image in stable]
+    # each target of the real pair is a crop (maybe mirrored) of a stable target
+    for crop in crops.values():
+        assert any(_is_crop(crop, whole) for whole in stable_stack)
+
+
+def _is_crop(crop: torch.Tensor, whole: torch.Tensor) -> bool:
+    size = crop.shape[-1]
+    for flipped in (crop, crop.flip(-1)):
+        windows = whole.unfold(1, size, 1).unfold(2, size, 1)  # [3, H', W', S, S]
+        if (windows - flipped[:, None, None]).abs().amax(dim=(0, 3, 4)).min() < 1e-6:
+            return True
+    return False
 
 
 def test_dataset_names_the_missing_build(cartoon_data):

@@ -43,6 +43,9 @@ class DistillRecipe:
     final_lr_fraction: float = 0.05
     betas: tuple[float, float] = (0.9, 0.99)
     real_pair_prob: float = 0.5  # share of pairs that are real consecutive clip frames (else a random affine)
+    # Real pairs regress the teacher's clip targets run through the engine's stabiliser (bootstrap-distill
+    # --stable): the pixel term then stops pulling towards the per-frame teacher's flicker
+    stable_targets: bool = False
     motion_queries: int = 64  # PMC query positions per layer per step
     motion_layers: tuple[str, ...] = ("relu2_1", "relu3_1")  # shallow layers: the deeper ones cost most on a CPU
     # Pairs of each batch that PMC sees (None: all). Its VGG pass costs more than the full generator's step on a

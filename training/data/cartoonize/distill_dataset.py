@@ -4,7 +4,8 @@ image / teacher-target pairs, each with a next frame, its target and the flow be
 Item (float32; images [3, S, S] in [-1, 1]):
 - `photo`, `target`: a crop of a training image and the same crop of the teacher's output;
 - `photo_next`, `target_next`: with probability `real_pair_prob` the next frame of a training clip and its target
-  (same crop), else a small random affine motion of `photo` and of `target`;
+  (same crop), else a small random affine motion of `photo` and of `target`; with `stable_targets` a real pair's
+  two targets are the stabilised ones (:mod:`training.data.cartoonize.stable_targets`);
 - `flow` [2, S, S]: pixels (dx, dy) from `photo` to `photo_next` (photo(x) ~ photo_next(x + flow(x))): DIS for real
   frames, exact for the affine motion; `valid` [1, S, S]: 1 where that flow is trusted and stays inside the crop.
 Random crop and horizontal flip (the flow's dx flips with it); item i is deterministic given (seed, i).
@@ -51,7 +52,7 @@ class DistillDataset(Dataset):
 
     def __init__(self, data_root: Path, *, style: str, split: str = "train",
                  crop_size: int = 128, real_pair_prob: float = 0.5, length: int | None = None,
-                 seed: int = 0) -> None:
+                 seed: int = 0, stable_targets: bool = False) -> None:
         if split not in ("train", "test"):
             raise ValueError(f"split must be 'train' or 'test', got {split!r}")
         if not 0.0 <= real_pair_prob <= 1.0:
@@ -61,6 +62,10 @@ class DistillDataset(Dataset):
         if not self.layout.has_targets(style):
             raise FileNotFoundError(f"{self.layout.root / style / 'manifest.json'} is missing: run `python -m "
                                     f"training bootstrap-distill --style {style}` first")
+        if stable_targets and not self.layout.has_stable_targets(style):
+            raise FileNotFoundError(f"{self.layout.stable_root(style) / 'stable.json'} is missing: run `python -m "
+                                    f"training bootstrap-distill --style {style} --stable` first")
+        self.stable_targets = stable_targets
         self.photos = list_images(self.layout.source / "photos" / split)
         # Real pairs come from the training clips only: held-out clips are the benchmark's.
         self.clips = [list_images(clip) for clip in self.layout.clips()] if split == "train" else []
@@ -73,11 +78,11 @@ class DistillDataset(Dataset):
     def __len__(self) -> int:
         return self.length
 
-    def _target(self, image: Path) -> np.ndarray:
-        path = self.layout.target_path(self.style, image)
+    def _target(self, image: Path, *, stable: bool = False) -> np.ndarray:
+        path = (self.layout.stable_target_path if stable else self.layout.target_path)(self.style, image)
         if not path.is_file():
             raise FileNotFoundError(f"no teacher target {path} for {image}: re-run `python -m training "
-                                    f"bootstrap-distill --style {self.style}`")
+                                    f"bootstrap-distill --style {self.style}{' --stable' if stable else ''}`")
         return read_rgb_cached(path)
 
     def _crop_window(self, height: int, width: int, rng: random.Random) -> tuple[slice, slice, bool]:
@@ -91,7 +96,8 @@ class DistillDataset(Dataset):
         frames = rng.choice(self.clips)
         t = rng.randrange(len(frames) - 1)
         images = [read_rgb_cached(frames[t]), read_rgb_cached(frames[t + 1]),
-                  self._target(frames[t]), self._target(frames[t + 1])]
+                  self._target(frames[t], stable=self.stable_targets),
+                  self._target(frames[t + 1], stable=self.stable_targets)]
         flow_and_trust = np.load(self.layout.flow_path(frames[t])).astype(np.float32)
         rows, cols, flip = self._crop_window(*images[0].shape[:2], rng)
         crops = [image[rows, cols] for image in images]

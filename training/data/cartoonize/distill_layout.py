@@ -9,6 +9,9 @@ Layout under ``<data>/distill``::
     <style>/photos/{train,test}/<name>.png        the teacher's output for photos/<split>/<name>.png
     <style>/videos/train/<clip>/<frame>.png       ... for every frame of the training clips
     <style>/manifest.json                         the style's parameters, counts, source manifest digest, timing
+    <style>/stable/<clip>/<frame>.png             the clip's targets run through the engine's stabiliser
+                                                  (optional: training.data.cartoonize.stable_targets)
+    <style>/stable/stable.json                    the stabiliser's settings, written once every clip is done
 """
 from __future__ import annotations
 
@@ -42,3 +45,14 @@ class DistillLayout:
 
     def target_path(self, style: str, image: Path) -> Path:
         return self.root / style / image.relative_to(self.source).with_suffix(".png")
+
+    def stable_root(self, style: str) -> Path:
+        return self.root / style / "stable"
+
+    def has_stable_targets(self, style: str) -> bool:
+        """Whether the style's stable clip targets were finished here (the record is written last)."""
+        return (self.stable_root(style) / "stable.json").is_file()
+
+    def stable_target_path(self, style: str, frame: Path) -> Path:
+        """The stable target of a training-clip frame."""
+        return self.stable_root(style) / frame.parent.name / f"{frame.stem}.png"

@@ -26,6 +26,7 @@ from ...teacher import TEACHER_STYLES, TeacherStyle, cartoon_abstraction, get_st
 from ..media import read_rgb, write_png
 from .dataset import list_images
 from .distill_layout import DistillLayout
+from .stable_targets import build_stable_targets
 
 __all__ = ["build_flows", "build_targets", "main"]
 
@@ -117,6 +118,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=Path("data/cartoonize"), help="folder written by `bootstrap`")
     parser.add_argument("--style", nargs="+", default=sorted(TEACHER_STYLES), choices=sorted(TEACHER_STYLES),
                         help="teacher styles to build (default: all)")
+    parser.add_argument("--stable", action="store_true",
+                        help="also run each style's clip targets through the engine's stabiliser (the targets of "
+                             "recipes trained with --stable-targets)")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     if not (args.data / "photos" / "train").is_dir():
@@ -127,4 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in args.style:
         manifest = build_targets(layout, get_style(name), progress=not args.no_progress)
         log.info("teacher %s: %s (%d computed now)", name, manifest["counts"], manifest["computed_this_run"])
+        if args.stable:
+            record = build_stable_targets(layout, name, progress=not args.no_progress)
+            log.info("stable targets %s: %s", name, record["clips"])
     return 0
