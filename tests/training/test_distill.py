@@ -191,6 +191,22 @@ def _is_crop(crop: torch.Tensor, whole: torch.Tensor) -> bool:
     return False
 
 
+def test_input_noise_is_independent_per_frame_and_leaves_the_targets_clean(distill_data):
+    clean = DistillDataset(distill_data, style="cel", crop_size=32, real_pair_prob=0.5, length=6)
+    noisy = DistillDataset(distill_data, style="cel", crop_size=32, real_pair_prob=0.5, length=6, input_noise=0.02)
+    differences = []
+    for index in range(len(clean)):
+        a, b = clean[index], noisy[index]
+        assert all(torch.equal(a[k], b[k]) for k in ("target", "target_next", "flow", "valid"))
+        first, second = b["photo"] - a["photo"], b["photo_next"] - a["photo_next"]
+        assert first.abs().max() <= 2 * 0.02 * 6 and not torch.equal(first, second)
+        differences.append(first.std().item())
+        assert torch.equal(noisy[index]["photo"], b["photo"])  # deterministic per index
+    assert max(differences) > 0.005  # the noise is there (std in [-1, 1] units)
+    with pytest.raises(ValueError, match="input_noise"):
+        DistillDataset(distill_data, style="cel", input_noise=-0.1)
+
+
 def test_dataset_names_the_missing_build(cartoon_data):
     with pytest.raises(FileNotFoundError, match="bootstrap-distill"):
         DistillDataset(cartoon_data, style="cel")

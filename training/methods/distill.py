@@ -25,7 +25,8 @@ class DistillMethod(TrainingMethod):
     """Networks: the generator only. Dataset: `DistillDataset` over a `bootstrap-distill` folder."""
 
     recipe: DistillRecipe
-    fixed_fields = ("name", "style", "generator", "weights", "crop_size", "batch_size", "stable_targets")
+    fixed_fields = ("name", "style", "generator", "weights", "crop_size", "batch_size", "stable_targets",
+                    "input_noise")
 
     def __init__(self, recipe: DistillRecipe, dist, device: torch.device) -> None:
         super().__init__(recipe, dist, device)
@@ -43,7 +44,8 @@ class DistillMethod(TrainingMethod):
     def dataset(cls, recipe: DistillRecipe, data_root: Path, *, split: str, length: int) -> DistillDataset:
         return DistillDataset(data_root, style=recipe.style, split=split, crop_size=recipe.crop_size,
                               real_pair_prob=recipe.real_pair_prob if split == "train" else 0.0, length=length,
-                              seed=recipe.seed, stable_targets=recipe.stable_targets and split == "train")
+                              seed=recipe.seed, stable_targets=recipe.stable_targets and split == "train",
+                              input_noise=recipe.input_noise if split == "train" else 0.0)
 
     def learning_rates(self, step: int) -> dict[str, float]:
         recipe = self.recipe

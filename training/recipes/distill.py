@@ -46,6 +46,9 @@ class DistillRecipe:
     # Real pairs regress the teacher's clip targets run through the engine's stabiliser (bootstrap-distill
     # --stable): the pixel term then stops pulling towards the per-frame teacher's flicker
     stable_targets: bool = False
+    # Largest standard deviation (in [0, 1] units) of the Gaussian noise each input frame gets on its own, the
+    # targets none: teaches the student not to pass sensor and compression noise on as flicker (0: none)
+    input_noise: float = 0.0
     motion_queries: int = 64  # PMC query positions per layer per step
     motion_layers: tuple[str, ...] = ("relu2_1", "relu3_1")  # shallow layers: the deeper ones cost most on a CPU
     # Pairs of each batch that PMC sees (None: all). Its VGG pass costs more than the full generator's step on a

@@ -8,6 +8,9 @@ Item (float32; images [3, S, S] in [-1, 1]):
   two targets are the stabilised ones (:mod:`training.data.cartoonize.stable_targets`);
 - `flow` [2, S, S]: pixels (dx, dy) from `photo` to `photo_next` (photo(x) ~ photo_next(x + flow(x))): DIS for real
   frames, exact for the affine motion; `valid` [1, S, S]: 1 where that flow is trusted and stays inside the crop.
+With `input_noise` > 0 both input frames get their own Gaussian noise (standard deviation drawn per pair from
+[0, input_noise], in [0, 1] units), the targets none: video frames differ by sensor and compression noise even where
+nothing moves, and a student that passes that noise on flickers.
 Random crop and horizontal flip (the flow's dx flips with it); item i is deterministic given (seed, i).
 """
 from __future__ import annotations
@@ -52,7 +55,7 @@ class DistillDataset(Dataset):
 
     def __init__(self, data_root: Path, *, style: str, split: str = "train",
                  crop_size: int = 128, real_pair_prob: float = 0.5, length: int | None = None,
-                 seed: int = 0, stable_targets: bool = False) -> None:
+                 seed: int = 0, stable_targets: bool = False, input_noise: float = 0.0) -> None:
         if split not in ("train", "test"):
             raise ValueError(f"split must be 'train' or 'test', got {split!r}")
         if not 0.0 <= real_pair_prob <= 1.0:
@@ -65,7 +68,9 @@ class DistillDataset(Dataset):
         if stable_targets and not self.layout.has_stable_targets(style):
             raise FileNotFoundError(f"{self.layout.stable_root(style) / 'stable.json'} is missing: run `python -m "
                                     f"training bootstrap-distill --style {style} --stable` first")
-        self.stable_targets = stable_targets
+        if not 0.0 <= input_noise < 0.5:
+            raise ValueError(f"input_noise must be in [0, 0.5), got {input_noise}")
+        self.stable_targets, self.input_noise = stable_targets, input_noise
         self.photos = list_images(self.layout.source / "photos" / split)
         # Real pairs come from the training clips only: held-out clips are the benchmark's.
         self.clips = [list_images(clip) for clip in self.layout.clips()] if split == "train" else []
@@ -127,8 +132,15 @@ class DistillDataset(Dataset):
         return {"photo": photo, "photo_next": photo_next, "target": target, "target_next": target_next,
                 "flow": flow, "valid": _inside(flow)}
 
+    def _add_noise(self, item: dict[str, torch.Tensor], rng: random.Random) -> dict[str, torch.Tensor]:
+        generator = torch.Generator().manual_seed(rng.getrandbits(63))
+        sigma = 2.0 * rng.uniform(0.0, self.input_noise)  # [-1, 1] images: twice the [0, 1] units
+        for name in ("photo", "photo_next"):
+            noise = torch.randn(item[name].shape, generator=generator) * sigma
+            item[name] = (item[name] + noise).clamp(-1.0, 1.0)
+        return item
+
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         rng = random.Random(self.seed * 1_000_003 + index)
-        if self.clips and rng.random() < self.real_pair_prob:
-            return self._real_pair(rng)
-        return self._affine_pair(rng)
+        item = self._real_pair(rng) if self.clips and rng.random() < self.real_pair_prob else self._affine_pair(rng)
+        return self._add_noise(item, rng) if self.input_noise > 0 else item
