@@ -1,9 +1,9 @@
 """Ctrl-C during a farm job, taken at a safe point.
 
-Python raises KeyboardInterrupt wherever the main thread happens to be when SIGINT arrives. Inside Dask's client
-that can be halfway through a call into its event-loop thread, which then waits for a lock or a reply that never
-comes, and the job hangs instead of stopping (seen once in CI: the interrupted client still running 60 s later).
-While a farm job waits for its chunks, the first Ctrl-C only sets a flag; the wait loop checks it, cancels the
+Python raises KeyboardInterrupt wherever the main thread happens to be when SIGINT arrives, which inside Dask's
+client can be halfway through a call into its event-loop thread. CI once saw an interrupted client still running
+60 s later (not reproduced here in 20 interrupts at random moments; an exception inside the client is the suspect).
+So while a farm job waits for its chunks, the first Ctrl-C only sets a flag; the wait loop checks it, cancels the
 chunks and raises KeyboardInterrupt from its own code. A second Ctrl-C raises at once, as usual.
 """
 

@@ -77,8 +77,15 @@ def test_bad_chunk_plans(frames: int, size: int) -> None:
         plan_chunks(frames, size)
 
 
-def test_first_ctrl_c_only_flags_the_job_and_a_second_one_raises() -> None:
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+@pytest.fixture
+def python_sigint() -> Iterator[None]:
+    """Python's own SIGINT handler, as in a terminal (a test run started in the background inherits SIG_IGN)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_first_ctrl_c_only_flags_the_job_and_a_second_one_raises(python_sigint: None) -> None:
     with deferred_interrupt() as interrupted:
         os.kill(os.getpid(), signal.SIGINT)
         assert interrupted.wait(5)
@@ -88,7 +95,7 @@ def test_first_ctrl_c_only_flags_the_job_and_a_second_one_raises() -> None:
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
-def test_ctrl_c_is_left_alone_where_it_is_ignored_or_cannot_arrive() -> None:
+def test_ctrl_c_is_left_alone_where_it_is_ignored_or_cannot_arrive(python_sigint: None) -> None:
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a background shell job
     try:
         with deferred_interrupt() as interrupted:
