@@ -58,17 +58,10 @@ class Timing:
 
 
 def machine_description() -> dict[str, str]:
-    """CPU model, logical cores, load average and library versions, for the report header."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    info = {"cpu": cpu, "logical_cores": str(os.cpu_count()), "python": platform.python_version()}
+    """CPU (model, cores, int8 instructions), load average and library versions, for the report header."""
+    from training.quantize import cpu_description  # noqa: PLC0415 - one /proc/cpuinfo reader for every report
+
+    info = {"cpu": cpu_description(), "python": platform.python_version()}
     try:
         info["load_average_1_5_15min"] = " / ".join(f"{v:.2f}" for v in os.getloadavg())
     except OSError:
