@@ -59,7 +59,9 @@ class Timing:
 
 def machine_description() -> dict[str, str]:
     """CPU (model, cores, int8 instructions), load average and library versions, for the report header."""
-    from training.quantize import cpu_description  # noqa: PLC0415 - one /proc/cpuinfo reader for every report
+    # the reader the int8 reports use; imported here because onnxruntime.quantization comes with it, which the
+    # modules that import this one only for its timings do not need
+    from training.quantize import cpu_description  # noqa: PLC0415
 
     info = {"cpu": cpu_description(), "python": platform.python_version()}
     try:
