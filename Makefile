@@ -85,13 +85,24 @@ define fine_tune
 		--init-from runs/$(1)-ft/generator.safetensors --out runs/$(1)-ft2
 endef
 LITE_FIRST_RUN := --crop-size 144 --gradient-weight 3 --temporal-weight 2
+# cel and cel_lite take a third fine-tune on the current cel preset (session 25: flatter, more colourful); their
+# earlier runs were made on the first cel preset (L0 0.015, median 3, x1.3, ink sigma 0.8), which the cards' init
+# chain records. Two threads, one run after the other: cel_lite ~20 minutes, cel ~25.
+# $(call bolder_cel,RECIPE): runs/RECIPE-ft2 -> runs/RECIPE-ft3 (exported)
+define bolder_cel
+	OMP_NUM_THREADS=2 $(PY) -m training train --scale cpu --data data/cartoonize --recipe $(1) --steps 1000 \
+		--crop-size 144 --gradient-weight 3 --temporal-weight 2 --init-from runs/$(1)-ft2/generator.safetensors \
+		--out runs/$(1)-ft3
+endef
 train-styles: setup
 	$(STYLE_TRAIN) --recipe cel --steps 2000 --out runs/cel
 	$(call fine_tune,cel)
+	$(call bolder_cel,cel)
 	$(STYLE_TRAIN) --recipe comic --steps 2000 --out runs/comic
 	$(call fine_tune,comic)
 	$(STYLE_TRAIN) --recipe cel_lite --steps 900 $(LITE_FIRST_RUN) --out runs/cel_lite
 	$(call fine_tune,cel_lite)
+	$(call bolder_cel,cel_lite)
 	$(STYLE_TRAIN) --recipe comic_lite --steps 900 $(LITE_FIRST_RUN) --out runs/comic_lite
 	$(call fine_tune,comic_lite)
 

@@ -45,9 +45,17 @@ class TeacherStyle:
 TEACHER_STYLES: dict[str, TeacherStyle] = {
     style.name: style
     for style in (
+        # Flattening, median and chroma of session 24's bold probe with the original 10 soft tone levels: flatter
+        # and more colourful than the first cel preset (L0 0.015, median 3, x1.3, ink sigma 0.8), while its soft
+        # steps stay learnable (docs/TRAINING.md, "A bolder cel (session 25)").
         TeacherStyle(
             name="cel",
-            description="clean flat cel look: smooth colour regions in soft tone steps, thin dark outlines",
+            description="clean flat cel look: broad flat colour regions in soft tone steps, vivid colour, "
+                        "thin dark outlines",
+            l0_lambda=0.03,
+            median_size=5,
+            saturation=1.7,
+            ink_sigma=1.0,
         ),
         TeacherStyle(
             name="comic",
