@@ -24,6 +24,7 @@ from .reference_alignment import REFERENCE_ALIGNMENTS
 __all__ = [
     "ModelCard",
     "GuidedFilterParams",
+    "RegionFlattenParams",
     "Int8Variant",
     "INT8_SUFFIX",
     "MIN_INT8_SPEEDUP",
@@ -57,6 +58,8 @@ INT8_SUFFIX = ".int8.onnx"
 #: timing noise is not worth the int8 quality cost. Repeated measurements of the lite cartoonizers on the shared
 #: 2-core machine spread over x1.06-1.16 (CPU-time ratio a steady x1.14); a model that is not faster lands below.
 MIN_INT8_SPEEDUP = 1.05
+#: post-filters a cartoonize card's ``postprocess`` may name, in the order the engine applies them
+POSTPROCESS_STEPS = ("guided_filter", "region_flatten")
 
 PathLike = str | os.PathLike[str]
 
@@ -67,6 +70,15 @@ class GuidedFilterParams:
 
     radius: int
     eps: float
+
+
+@dataclass(frozen=True)
+class RegionFlattenParams:
+    """Distilled cartoonizers' post-filter (:func:`engine.region_flatten.flatten_regions`): how far colour spreads
+    inside a region of the output (pixels) and the colour step (in [0, 1]) that stops it."""
+
+    sigma_spatial: float
+    sigma_color: float
 
 
 @dataclass(frozen=True)
@@ -118,6 +130,7 @@ class ModelCard:
     supports_tiling: bool = False
     tile_overlap: int = 0
     guided_filter: GuidedFilterParams | None = None
+    region_flatten: RegionFlattenParams | None = None
     recipe: str = ""
     description: str = ""
     training_steps: int | None = None
@@ -223,10 +236,11 @@ def _parse_card(data: Any, card_path: Path, onnx_path: Path) -> ModelCard:
         raise ModelError(f"{card_path}: model card field 'sha256' is not a SHA-256 hex digest: {sha!r}")
 
     gf = None
+    flatten = None
     post = _field(data, "postprocess", dict, card_path, None, allow_none=True)
     if post:
         for key in post:
-            if key != "guided_filter":
+            if key not in POSTPROCESS_STEPS:
                 log.warning("%s: unknown postprocess step %r ignored", card_path, key)
         if "guided_filter" in post:
             g = post["guided_filter"]
@@ -238,6 +252,17 @@ def _parse_card(data: Any, card_path: Path, onnx_path: Path) -> ModelCard:
                 raise ModelError(f"{card_path}: postprocess.guided_filter needs radius >= 1 and eps > 0, "
                                  f"got radius={radius}, eps={eps}")
             gf = GuidedFilterParams(radius=radius, eps=float(eps))
+        if "region_flatten" in post:
+            r = post["region_flatten"]
+            if not isinstance(r, dict):
+                raise ModelError(f"{card_path}: postprocess.region_flatten must be an object with sigma_spatial "
+                                 "and sigma_color")
+            sigma_spatial = _field(r, "sigma_spatial", (int, float), card_path)
+            sigma_color = _field(r, "sigma_color", (int, float), card_path)
+            if sigma_spatial <= 0 or not 0 < sigma_color <= 1:
+                raise ModelError(f"{card_path}: postprocess.region_flatten needs sigma_spatial > 0 and sigma_color "
+                                 f"in (0, 1], got sigma_spatial={sigma_spatial}, sigma_color={sigma_color}")
+            flatten = RegionFlattenParams(sigma_spatial=float(sigma_spatial), sigma_color=float(sigma_color))
 
     input_name, input_names = _io_names(data, card_path, "input_names", "input_name")
     output_name, output_names = _io_names(data, card_path, "output_names", "output_name")
@@ -272,6 +297,7 @@ def _parse_card(data: Any, card_path: Path, onnx_path: Path) -> ModelCard:
         supports_tiling=_field(data, "supports_tiling", bool, card_path, False),
         tile_overlap=tile_overlap,
         guided_filter=gf,
+        region_flatten=flatten,
         recipe=_field(data, "recipe", str, card_path, ""),
         description=_field(data, "description", str, card_path, ""),
         training_steps=steps if isinstance(steps, int) and not isinstance(steps, bool) else None,

@@ -131,6 +131,15 @@ def _add_quantize(commands: argparse._SubParsersAction) -> None:
                              "generator's quarter-resolution stage; '' for the whole trunk)")
 
 
+def _add_postfilter(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("postfilter", help="give an exported distilled cartoonizer the engine's region "
+                                 "flattening in its card and re-score it against its teacher (ONNX files unchanged)")
+    parser.add_argument("model", type=Path, help="the model's .onnx file (its card beside it is rewritten)")
+    parser.add_argument("--data", type=Path, default=Path("data/cartoonize"),
+                        help="the folder whose held-out photos score the model against its teacher; skipped if "
+                             "absent")
+
+
 def _run_train(args: argparse.Namespace) -> None:
     from .recipes import get_recipe
     from .train import train
@@ -239,6 +248,20 @@ def _run_quantize(args: argparse.Namespace, argv: list[str]) -> None:
           f"({section['speed']['size']}); card {args.model.with_suffix('.json')} updated")
 
 
+def _run_postfilter(args: argparse.Namespace, argv: list[str]) -> None:
+    from engine.errors import ModelError
+
+    from .postfilter import set_region_flatten
+
+    try:
+        result = set_region_flatten(args.model, data=args.data if args.data.is_dir() else None,
+                                    command="python -m training " + shlex.join(argv))
+    except (ModelError, ValueError) as error:
+        raise SystemExit(f"python -m training postfilter: error: {error}") from None
+    scores = {key: value for key, value in result.card["metrics"].items() if key.startswith("psnr_to_teacher_db")}
+    print(f"{result.card_path}: postprocess {json.dumps(result.card['postprocess'])}; {json.dumps(scores)}")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
@@ -257,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     _add_train_colorize(commands)
     _add_export_colorize(commands)
     _add_quantize(commands)
+    _add_postfilter(commands)
     args, rest = parser.parse_known_args(argv)
     if rest and args.command not in _PASS_THROUGH:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
@@ -284,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
         _run_export_colorize(args)
     elif args.command == "quantize":
         _run_quantize(args, argv)
+    elif args.command == "postfilter":
+        _run_postfilter(args, argv)
     else:
         _run_export(args)
     return 0

@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 import torch
 
+from engine.models import load_card
+from tests.engine.helpers import write_model
 from training.checkpoint import load_generator_state
 from training.data.cartoonize.dataset import to_tensor
 from training.data.cartoonize.distill_dataset import DistillDataset
@@ -21,6 +23,8 @@ from training.data.media import read_rgb
 from training.export import export_cartoonizer
 from training.losses import FlowWarpLoss, GradientLoss
 from training.losses.flow_warp import warp_by_flow
+from training.methods.distill import REGION_FLATTEN
+from training.postfilter import set_region_flatten
 from training.metrics.flow import FlowPair
 from training.metrics.warping import warping_error_from_pairs
 from training.recipes import get_recipe
@@ -214,13 +218,33 @@ def test_smoke_distillation_trains_logs_every_term_and_exports(distill_data, tmp
     assert records[0]["lr"] > records[-1]["lr"]  # cosine decay
     result = export_cartoonizer(tmp_path / GENERATOR_NAME, tmp_path / "cel_lite.onnx", description="smoke")
     card = json.loads(result.card_path.read_text())
-    assert card["architecture"] == "distilled_generator" and card["postprocess"] is None
+    assert card["architecture"] == "distilled_generator"
+    assert card["postprocess"] == {"region_flatten": REGION_FLATTEN}  # the engine flattens what the student cannot
+    assert load_card(result.onnx_path).region_flatten is not None
     assert card["training"]["config"]["style"] == "cel" and card["training"]["steps"] == recipe.steps
     assert card["distilled_from"]["style"] == get_style("cel").as_dict()
     scored = export_cartoonizer(tmp_path / GENERATOR_NAME, tmp_path / "scored.onnx", score_data=distill_data).card
     assert scored["description"] == get_style("cel").description  # the style's own line when none is given
     assert scored["metrics"]["psnr_to_teacher_images"] == 6 and scored["metrics"]["psnr_to_teacher_db"] > 5
+    assert scored["metrics"]["psnr_to_teacher_db_network"] > 5  # the same photos before the post-filter
     assert result.parity_max_abs_diff < 1e-4
+
+    # a card exported before the post-filter existed gets it, and its score, without touching the ONNX file
+    old_card = {**card, "postprocess": None}
+    old_card["metrics"] = {key: value for key, value in card["metrics"].items() if not key.startswith("psnr")}
+    result.card_path.write_text(json.dumps(old_card))
+    onnx_bytes = result.onnx_path.read_bytes()
+    updated = set_region_flatten(result.onnx_path, data=distill_data, command="python -m training postfilter x").card
+    assert updated["postprocess"] == {"region_flatten": REGION_FLATTEN}
+    assert updated["postprocess_command"] == "python -m training postfilter x"
+    assert updated["metrics"]["psnr_to_teacher_db"] == scored["metrics"]["psnr_to_teacher_db"]
+    assert json.loads(result.card_path.read_text()) == updated and result.onnx_path.read_bytes() == onnx_bytes
+
+
+def test_postfilter_refuses_a_model_that_was_not_distilled(tmp_path):
+    onnx_path = write_model(tmp_path, "plain")
+    with pytest.raises(ValueError, match="plain.json: not a distilled cartoonizer"):
+        set_region_flatten(onnx_path, data=None, command="")
 
 
 def test_a_run_can_start_from_another_runs_generator_and_says_so(distill_data, tmp_path):

@@ -18,7 +18,12 @@ from ..recipes.distill import DistillRecipe
 from ..teacher import get_style
 from .base import TrainingMethod, optimizer_step
 
-__all__ = ["DistillMethod"]
+__all__ = ["DistillMethod", "REGION_FLATTEN"]
+
+#: The post-filter every distilled card names (engine/region_flatten.py): the teacher's regions are wider than the
+#: generator sees, so the engine spreads each region's colour after the network. Chosen by PSNR to the teacher on the
+#: training photos (docs/TRAINING.md, "Flattening the output across whole regions").
+REGION_FLATTEN = {"sigma_spatial": 60.0, "sigma_color": 0.15}
 
 
 class DistillMethod(TrainingMethod):
@@ -91,7 +96,7 @@ class DistillMethod(TrainingMethod):
             "size_multiple": CartoonGenerator.size_multiple,
             "supports_tiling": True,
             "tile_overlap": 32,
-            "postprocess": None,
+            "postprocess": {"region_flatten": dict(REGION_FLATTEN)},
             # The teacher's targets were made from the photos and clips only: no cartoon images were read.
             "data_kinds": frozenset({"photos", "videos"}),
             "distilled_from": {
