@@ -76,3 +76,10 @@ def test_a_bad_filter_in_a_card_names_the_card(tmp_path: Path, step: object, mes
     with pytest.raises(ModelError, match=message) as caught:
         load_card(tmp_path / "bad.onnx")
     assert "bad.json" in str(caught.value)
+
+
+@pytest.mark.parametrize("height, width", [(1, 1), (1, 7), (5, 3)])
+def test_tiny_frames_keep_their_size(height: int, width: int) -> None:
+    image = np.random.default_rng(1).random((height, width, 3)).astype(np.float32)
+    out = flatten_regions(image, **FLATTEN)
+    assert out.shape == image.shape and np.all((out >= 0) & (out <= 1))
