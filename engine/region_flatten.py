@@ -5,9 +5,9 @@ field (117 px for the full generator, 81 px for the lite one), so a wide wall or
 teacher has one flat colour. An edge-preserving smoothing of the output, guided by the output itself, averages
 colour along a region (over about ``sigma_spatial`` pixels) and stops at the output's own edges (ink lines, tone
 steps): the domain transform filter of Gastal and Oliveira (SIGGRAPH 2011; ``cv2.ximgproc.dtFilter``), whose cost
-does not grow with its reach. Its recursive form, not the normalized convolution: 0.1 dB further from the teacher on the training photos
-at half the time (0.06 s per 1280x720 frame here, 0.6 s at 3840x2160, 10 MB more memory against 100 MB); measured in
-docs/TRAINING.md, "Flattening the output across whole regions".
+does not grow with its reach. Its recursive form, not the normalized convolution: 0.1 dB further from the teacher on
+the training photos at half the time (0.06 s per 1280x720 frame here, 0.6 s at 3840x2160, 10 MB more memory against
+100 MB); measured in docs/TRAINING.md, "Flattening the output across whole regions".
 """
 
 from __future__ import annotations

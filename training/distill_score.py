@@ -10,14 +10,14 @@ from engine import Cartoonizer
 from .data.cartoonize.dataset import list_images, read_rgb_cached
 from .data.cartoonize.distill_layout import DistillLayout
 from .data.cartoonize.folders import is_clip_still
+from .metrics.psnr import psnr_uint8
 
 __all__ = ["score_against_teacher"]
 
 
 def _psnr8(cartoon: np.ndarray, target: np.ndarray) -> float:
     """PSNR (dB) of a float [0, 1] frame, saved to 8 bits as the engine writes it, against a uint8 target."""
-    error = np.rint(cartoon * 255.0) - target.astype(np.float64)
-    return float(10 * np.log10(255.0**2 / np.mean(error**2)))
+    return psnr_uint8(np.rint(cartoon * 255.0).astype(np.uint8), target)
 
 
 def score_against_teacher(model: Path, data_root: Path, style: str) -> dict[str, float | int | str]:
@@ -36,7 +36,8 @@ def score_against_teacher(model: Path, data_root: Path, style: str) -> dict[str,
         target = read_rgb_cached(layout.target_path(style, photo))
         network = cartoonizer.network_rgb(read_rgb_cached(photo))
         scores.append(_psnr8(cartoonizer.flatten(network), target))
-        network_scores.append(_psnr8(network, target))
+        if flattened:
+            network_scores.append(_psnr8(network, target))
     metrics: dict[str, float | int | str] = {"psnr_to_teacher_db": round(float(np.mean(scores)), 2)}
     if flattened:
         metrics["psnr_to_teacher_db_network"] = round(float(np.mean(network_scores)), 2)

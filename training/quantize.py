@@ -55,9 +55,10 @@ from engine.runtime import session_options
 from training.metrics.flow import flow_pairs
 from training.metrics.warping import warping_error_from_pairs
 
+from .metrics.psnr import psnr_uint8
 from .quantize_data import CALIBRATION_CROP, COLORIZE_STYLE, Sample, cartoonize_feeds, clip_runs, samples
 
-__all__ = ["QuantizeSettings", "QuantizeResult", "Timing", "quantize_model", "quantize_file", "float_ends", "psnr",
+__all__ = ["QuantizeSettings", "QuantizeResult", "Timing", "quantize_model", "quantize_file", "float_ends",
            "time_side_by_side", "cpu_description", "DEFAULT_OP_TYPES", "TASK_OP_TYPES", "TASK_NODE_SCOPE",
            "CALIBRATION_METHODS"]
 
@@ -204,12 +205,6 @@ def quantize_file(src: Path, dst: Path, calibration: Iterable[dict[str, np.ndarr
     }
 
 
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    """PSNR (dB) of two uint8 images; identical images give 100 dB (as the colorize benchmark caps it)."""
-    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-    return 100.0 if mse == 0.0 else min(100.0, 10.0 * np.log10(255.0 ** 2 / mse))
-
-
 def _session(path: Path) -> ort.InferenceSession:
     """A CPU session with the engine's own settings, so the timings are what the engine gets."""
     return ort.InferenceSession(str(path), sess_options=session_options(), providers=["CPUExecutionProvider"])
@@ -228,11 +223,11 @@ def _score(card: ModelCard, fp32: ort.InferenceSession, int8: ort.InferenceSessi
         a = _as_uint8(fp32.run([card.output_name], sample.feeds)[0], sample.size)
         b = _as_uint8(int8.run([card.output_name], sample.feeds)[0], sample.size)
         names.append(sample.label)
-        vs_fp32.append(psnr(a, b))
+        vs_fp32.append(psnr_uint8(a, b))
         if sample.truth is not None:
             rows = vs_truth.setdefault(sample.interval, {"fp32": [], "int8": []})
-            rows["fp32"].append(psnr(sample.truth, a))
-            rows["int8"].append(psnr(sample.truth, b))
+            rows["fp32"].append(psnr_uint8(sample.truth, a))
+            rows["int8"].append(psnr_uint8(sample.truth, b))
     if not names:
         raise ValueError(f"{card.onnx_path}: no held-out frames to score the int8 copy on")
     scores: dict[str, Any] = {

@@ -21,7 +21,7 @@ from benchmarks.colorize.methods import Method
 from benchmarks.colorize.quality import evaluate
 from engine import Cartoonizer, Colorizer, Reference
 from engine.models import ModelCard
-from training.quantize import psnr
+from training.metrics.psnr import psnr_uint8 as psnr
 from training.quantize_data import split_files
 
 __all__ = ["CartoonizeQuality", "ColorizeQuality", "cartoonize_quality", "colorize_quality"]
