@@ -13,6 +13,7 @@ from .frames import attach_alpha, from_network, to_network, to_rgb8
 from .guided_filter import guided_filter
 from .memory_budget import network_bytes_per_pixel, tile_for_budget
 from .models import ModelCard, resolve_model
+from .ink_lines import draw_ink_lines
 from .region_flatten import flatten_regions
 from .runtime import DEVICES, ModelSession, check_precision, get_session
 from .temporal import TemporalStabilizer
@@ -138,7 +139,7 @@ class Cartoonizer:
         return self._budget_tiles[height, width]
 
     def network_rgb(self, rgb: np.ndarray) -> np.ndarray:
-        """The network's output for one uint8 RGB frame, before :meth:`flatten`: float32 ``(H, W, 3)`` in [0, 1].
+        """The network's output for one uint8 RGB frame, before :meth:`post_filters`: float32 ``(H, W, 3)`` in [0, 1].
         Tiled where the frame is large; guided-filtered by the frame where the card asks (White-box models are
         trained with that filter in the loop, so it belongs to the network's output). Stateless."""
         x = to_network(rgb)
@@ -153,18 +154,21 @@ class Cartoonizer:
             y = guided_filter(x.transpose(1, 2, 0), y.transpose(1, 2, 0), gf.radius, gf.eps).transpose(2, 0, 1)
         return from_network(y)
 
-    def flatten(self, cartoon: np.ndarray) -> np.ndarray:
-        """The card's region flattening (:mod:`engine.region_flatten`) of a :meth:`network_rgb` output, on the whole
-        frame (after the tiles are joined); the output itself when the card names none."""
-        params = self.card.region_flatten
-        if params is None:
-            return cartoon
-        return flatten_regions(cartoon, params.sigma_spatial, params.sigma_color)
+    def post_filters(self, cartoon: np.ndarray) -> np.ndarray:
+        """The card's post-filters on a :meth:`network_rgb` output, on the whole frame (after the tiles are joined):
+        the region flattening (:mod:`engine.region_flatten`), then the ink lines (:mod:`engine.ink_lines`) of a model
+        that leaves them to the engine; the output itself when the card names neither."""
+        card = self.card
+        if card.region_flatten is not None:
+            cartoon = flatten_regions(cartoon, card.region_flatten.sigma_spatial, card.region_flatten.sigma_color)
+        if card.ink_lines is not None:
+            cartoon = draw_ink_lines(cartoon, card.ink_lines)
+        return cartoon
 
     def cartoonize_rgb(self, rgb: np.ndarray) -> np.ndarray:
         """The network and the card's post-filters on one uint8 RGB frame: float32 ``(H, W, 3)`` in [0, 1].
         Stateless."""
-        return self.flatten(self.network_rgb(rgb))
+        return self.post_filters(self.network_rgb(rgb))
 
     def process(self, frame: np.ndarray) -> np.ndarray:
         """Cartoonize the next frame of the clip; returns uint8 RGB (RGBA if the input had alpha), same H x W."""

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ModelError
+from .ink_lines import InkLinesParams
 from .reference_alignment import REFERENCE_ALIGNMENTS
 
 __all__ = [
@@ -59,7 +60,7 @@ INT8_SUFFIX = ".int8.onnx"
 #: 2-core machine spread over x1.06-1.16 (CPU-time ratio a steady x1.14); a model that is not faster lands below.
 MIN_INT8_SPEEDUP = 1.05
 #: post-filters a cartoonize card's ``postprocess`` may name, in the order the engine applies them
-POSTPROCESS_STEPS = ("guided_filter", "region_flatten")
+POSTPROCESS_STEPS = ("guided_filter", "region_flatten", "ink_lines")
 
 PathLike = str | os.PathLike[str]
 
@@ -131,6 +132,7 @@ class ModelCard:
     tile_overlap: int = 0
     guided_filter: GuidedFilterParams | None = None
     region_flatten: RegionFlattenParams | None = None
+    ink_lines: InkLinesParams | None = None
     recipe: str = ""
     description: str = ""
     training_steps: int | None = None
@@ -187,6 +189,26 @@ def _io_names(data: Mapping[str, Any], card_path: Path, plural: str, singular: s
     return name, tuple(names)
 
 
+def _ink_lines(section: Any, card_path: Path) -> InkLinesParams:
+    """The card's ``postprocess.ink_lines`` (:class:`engine.ink_lines.InkLinesParams`, every field required)."""
+    if not isinstance(section, dict):
+        raise ModelError(f"{card_path}: postprocess.ink_lines must be an object with sigma, k, p, epsilon, phi, "
+                         "line_width and strength")
+    number = (int, float)
+    params = InkLinesParams(
+        sigma=float(_field(section, "sigma", number, card_path)), k=float(_field(section, "k", number, card_path)),
+        p=float(_field(section, "p", number, card_path)),
+        epsilon=float(_field(section, "epsilon", number, card_path)),
+        phi=float(_field(section, "phi", number, card_path)),
+        line_width=_field(section, "line_width", int, card_path),
+        strength=float(_field(section, "strength", number, card_path)))
+    try:
+        params.validate()
+    except ValueError as error:
+        raise ModelError(f"{card_path}: postprocess.ink_lines: {error}") from None
+    return params
+
+
 def _is_sha256(text: str) -> bool:
     return len(text) == 64 and all(ch in "0123456789abcdef" for ch in text)
 
@@ -237,6 +259,7 @@ def _parse_card(data: Any, card_path: Path, onnx_path: Path) -> ModelCard:
 
     gf = None
     flatten = None
+    ink = None
     post = _field(data, "postprocess", dict, card_path, None, allow_none=True)
     if post:
         for key in post:
@@ -263,6 +286,8 @@ def _parse_card(data: Any, card_path: Path, onnx_path: Path) -> ModelCard:
                 raise ModelError(f"{card_path}: postprocess.region_flatten needs sigma_spatial > 0 and sigma_color "
                                  f"in (0, 1], got sigma_spatial={sigma_spatial}, sigma_color={sigma_color}")
             flatten = RegionFlattenParams(sigma_spatial=float(sigma_spatial), sigma_color=float(sigma_color))
+        if "ink_lines" in post:
+            ink = _ink_lines(post["ink_lines"], card_path)
 
     input_name, input_names = _io_names(data, card_path, "input_names", "input_name")
     output_name, output_names = _io_names(data, card_path, "output_names", "output_name")
@@ -298,6 +323,7 @@ def _parse_card(data: Any, card_path: Path, onnx_path: Path) -> ModelCard:
         tile_overlap=tile_overlap,
         guided_filter=gf,
         region_flatten=flatten,
+        ink_lines=ink,
         recipe=_field(data, "recipe", str, card_path, ""),
         description=_field(data, "description", str, card_path, ""),
         training_steps=steps if isinstance(steps, int) and not isinstance(steps, bool) else None,

@@ -23,23 +23,23 @@ def _psnr8(cartoon: np.ndarray, target: np.ndarray) -> float:
 def score_against_teacher(model: Path, data_root: Path, style: str) -> dict[str, float | int | str]:
     """Mean PSNR (dB, 8-bit RGB) of an exported model against the teacher's target over the held-out photos
     (photos/test) of a bootstrap folder, run by the engine as users get it (fp32, whole frames, the card's
-    post-filters): `psnr_to_teacher_db`; where the card names a region flattening, `psnr_to_teacher_db_network` is the
-    network's output before it. The set says how many of the photos are stills of the held-out clips: a model chosen
+    post-filters): `psnr_to_teacher_db`; where the card names a post-filter (region flattening, ink lines),
+    `psnr_to_teacher_db_network` is the network's output before them. The set says how many of the photos are stills of the held-out clips: a model chosen
     on this score saw those clips' look."""
     layout = DistillLayout(Path(data_root))
     photos = list_images(layout.source / "photos" / "test")
     stills = sum(map(is_clip_still, photos))
     cartoonizer = Cartoonizer(model, device="cpu", precision="fp32", tile_size=0)
-    flattened = cartoonizer.card.region_flatten is not None
+    filtered = cartoonizer.card.region_flatten is not None or cartoonizer.card.ink_lines is not None
     scores, network_scores = [], []
     for photo in photos:
         target = read_rgb_cached(layout.target_path(style, photo))
         network = cartoonizer.network_rgb(read_rgb_cached(photo))
-        scores.append(_psnr8(cartoonizer.flatten(network), target))
-        if flattened:
+        scores.append(_psnr8(cartoonizer.post_filters(network), target))
+        if filtered:
             network_scores.append(_psnr8(network, target))
     metrics: dict[str, float | int | str] = {"psnr_to_teacher_db": round(float(np.mean(scores)), 2)}
-    if flattened:
+    if filtered:
         metrics["psnr_to_teacher_db_network"] = round(float(np.mean(network_scores)), 2)
     return {**metrics, "psnr_to_teacher_images": len(scores),
             "psnr_to_teacher_set": f"{layout.source.name}/photos/test (held out from training; {stills} of them "

@@ -300,3 +300,31 @@ def test_a_run_can_start_from_an_exported_model_through_the_cli(distill_data, tm
     with pytest.raises(SystemExit, match="no gradient loss weight"):
         training_main(["train", "--recipe", "pmc", "--scale", "smoke", "--data", str(distill_data), "--out",
                        str(tmp_path / "pmc"), "--gradient-weight", "2"])
+
+
+def test_a_student_can_leave_the_ink_to_the_engine(distill_data, tmp_path):
+    """--without-ink builds the style's targets before its lines; a recipe trained with --ink-in-engine regresses
+    them, and its card has the engine draw the style's own lines (scored against the inked teacher)."""
+    from training.cli import main as training_main
+    from training.data.cartoonize.distill_targets import main as bootstrap_distill
+
+    data = tmp_path / "data"
+    shutil.copytree(distill_data, data)
+    argv = ["train", "--recipe", "comic_lite", "--scale", "smoke", "--data", str(data), "--device", "cpu",
+            "--out", str(tmp_path / "run"), "--ink-in-engine"]
+    with pytest.raises(FileNotFoundError, match="bootstrap-distill --style comic_noink"):
+        training_main(argv)
+    assert bootstrap_distill(["--data", str(data), "--style", "comic", "--without-ink", "--no-progress"]) == 0
+    layout = DistillLayout(data)
+    photo = sorted((layout.source / "photos" / "train").iterdir())[0]
+    inked = read_rgb(layout.target_path("comic", photo)).astype(int)
+    plain = read_rgb(layout.target_path("comic_noink", photo)).astype(int)
+    assert (plain - inked).min() >= 0 and (plain - inked).max() > 50  # the same frame, its lines left out
+    assert training_main(argv) == 0
+    _, meta = load_generator_state(tmp_path / "run" / GENERATOR_NAME)
+    assert meta["recipe"]["ink_in_engine"] is True
+    result = export_cartoonizer(tmp_path / "run" / GENERATOR_NAME, tmp_path / "comic_lite.onnx", score_data=data)
+    assert result.card["postprocess"]["ink_lines"] == {**vars(get_style("comic").ink_lines())}
+    assert load_card(result.onnx_path).ink_lines == get_style("comic").ink_lines()
+    assert "without ink lines" in result.card["distilled_from"]["targets"]
+    assert result.card["metrics"]["psnr_to_teacher_db"] != result.card["metrics"]["psnr_to_teacher_db_network"]

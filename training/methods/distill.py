@@ -4,6 +4,7 @@ loss on the pair's outputs and, optionally, PMC on their VGG19 features. No adve
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ class DistillMethod(TrainingMethod):
 
     recipe: DistillRecipe
     fixed_fields = ("name", "style", "generator", "weights", "crop_size", "batch_size", "stable_targets",
-                    "input_noise")
+                    "input_noise", "ink_in_engine")
 
     def __init__(self, recipe: DistillRecipe, dist, device: torch.device) -> None:
         super().__init__(recipe, dist, device)
@@ -47,7 +48,7 @@ class DistillMethod(TrainingMethod):
 
     @classmethod
     def dataset(cls, recipe: DistillRecipe, data_root: Path, *, split: str, length: int) -> DistillDataset:
-        return DistillDataset(data_root, style=recipe.style, split=split, crop_size=recipe.crop_size,
+        return DistillDataset(data_root, style=recipe.target_style, split=split, crop_size=recipe.crop_size,
                               real_pair_prob=recipe.real_pair_prob if split == "train" else 0.0, length=length,
                               seed=recipe.seed, stable_targets=recipe.stable_targets and split == "train",
                               input_noise=recipe.input_noise if split == "train" else 0.0)
@@ -91,18 +92,25 @@ class DistillMethod(TrainingMethod):
 
     @classmethod
     def card_fields(cls, recipe: dict[str, Any], generator: nn.Module) -> dict[str, Any]:
+        style = get_style(recipe["style"])
+        postprocess: dict[str, Any] = {"region_flatten": dict(REGION_FLATTEN)}
+        if recipe.get("ink_in_engine"):
+            postprocess["ink_lines"] = asdict(style.ink_lines())
         return {
             "architecture": "distilled_generator",
             "size_multiple": CartoonGenerator.size_multiple,
             "supports_tiling": True,
             "tile_overlap": 32,
-            "postprocess": {"region_flatten": dict(REGION_FLATTEN)},
+            "postprocess": postprocess,
             # The teacher's targets were made from the photos and clips only: no cartoon images were read.
             "data_kinds": frozenset({"photos", "videos"}),
             "distilled_from": {
                 "teacher": "training/teacher: L0 smoothing, median, soft luminance quantization, chroma lift, XDoG "
                            "ink lines (per frame)",
-                "style": get_style(recipe["style"]).as_dict(),
+                "style": style.as_dict(),
+                "targets": ("the style's frames without ink lines; the engine draws the style's XDoG lines on the "
+                            "output (postprocess.ink_lines)") if recipe.get("ink_in_engine") else
+                           "the style's frames, ink lines included",
                 "losses": "L1 + gradient L1 to the teacher's targets, flow-warped short-term temporal L1 on real "
                           "consecutive and affine pairs, PMC on VGG19 relu2_1 / relu3_1",
             },

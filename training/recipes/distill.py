@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..nets.generator import GeneratorConfig
+from ..teacher.style import NO_INK_SUFFIX
 from .scale import Scale
 
 __all__ = ["DistillWeights", "DistillRecipe", "DISTILL_RECIPES", "DISTILL_SCALES", "FULL_GENERATOR", "LITE_GENERATOR"]
@@ -51,6 +52,10 @@ class DistillRecipe:
     # targets none: teaches the student not to pass noise on as flicker (0: none; off in the shipped recipes, same
     # section: held-out E_short -2 %, PSNR to the teacher -0.5 dB)
     input_noise: float = 0.0
+    # The engine draws the teacher's ink lines on the student's output (card postprocess.ink_lines, with the
+    # style's own XDoG parameters); the student regresses the style's targets without ink (bootstrap-distill
+    # --without-ink): docs/TRAINING.md, "The teacher's ink drawn by the engine"
+    ink_in_engine: bool = False
     motion_queries: int = 64  # PMC query positions per layer per step
     motion_layers: tuple[str, ...] = ("relu2_1", "relu3_1")  # shallow layers: the deeper ones cost most on a CPU
     # Pairs of each batch that PMC sees (None: all). Its VGG pass costs more than the full generator's step on a
@@ -60,6 +65,11 @@ class DistillRecipe:
     log_every: int = 10
     seed: int = 0
     notes: str = field(default="", compare=False)  # free text recorded in the model card
+
+    @property
+    def target_style(self) -> str:
+        """The name of the targets the student regresses (the style's, or its ink-free twin's)."""
+        return f"{self.style}{NO_INK_SUFFIX}" if self.ink_in_engine else self.style
 
     @property
     def total_steps(self) -> int:

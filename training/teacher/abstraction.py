@@ -12,6 +12,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from engine.ink_lines import ink_darkness
+
 from .style import TeacherStyle
 
 __all__ = ["cartoon_abstraction", "soft_quantize", "xdog_lines"]
@@ -46,17 +48,9 @@ def soft_quantize(lightness: np.ndarray, levels: int, sharpness: float) -> np.nd
 
 
 def xdog_lines(lightness: np.ndarray, style: TeacherStyle) -> np.ndarray:
-    """Ink darkness in [0, 1] (1: full line) from lightness in [0, 1] by the extended difference of Gaussians."""
-    narrow = cv2.GaussianBlur(lightness, (0, 0), style.ink_sigma)
-    wide = cv2.GaussianBlur(lightness, (0, 0), style.ink_sigma * style.ink_k)
-    sharpened = (1.0 + style.ink_p) * narrow - style.ink_p * wide
-    # XDoG's soft threshold: 1 (paper white) above epsilon, falling as 1 + tanh below it; the line is what falls.
-    edge = np.where(sharpened >= style.ink_epsilon, 1.0, 1.0 + np.tanh(style.ink_phi * (sharpened - style.ink_epsilon)))
-    lines = np.clip(1.0 - edge, 0.0, 1.0).astype(np.float32)
-    if style.line_width > 1:
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (style.line_width, style.line_width))
-        lines = cv2.dilate(lines, kernel)
-    return lines
+    """Ink darkness in [0, 1] (1: full line) from lightness in [0, 1] by the extended difference of Gaussians (the
+    engine's operator, which draws the same lines on the output of models that leave the ink to it)."""
+    return ink_darkness(lightness, style.ink_lines())
 
 
 def cartoon_abstraction(rgb: np.ndarray, style: TeacherStyle) -> np.ndarray:

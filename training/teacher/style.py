@@ -5,9 +5,14 @@ Each named style gives one shipped model (and its lite twin). The values are in 
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
-__all__ = ["TeacherStyle", "TEACHER_STYLES", "get_style"]
+from engine.ink_lines import InkLinesParams
+
+__all__ = ["NO_INK_SUFFIX", "TeacherStyle", "TEACHER_STYLES", "get_style"]
+
+#: name ending of a style's targets without ink lines (TeacherStyle.without_ink)
+NO_INK_SUFFIX = "_noink"
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,17 @@ class TeacherStyle:
 
     def as_dict(self) -> dict[str, float | int | str]:
         return asdict(self)
+
+    def ink_lines(self) -> InkLinesParams:
+        """The style's XDoG ink as the engine's operator takes it (the engine draws it for models that leave the
+        ink to it)."""
+        return InkLinesParams(sigma=self.ink_sigma, k=self.ink_k, p=self.ink_p, epsilon=self.ink_epsilon,
+                              phi=self.ink_phi, line_width=self.line_width, strength=self.ink_strength)
+
+    def without_ink(self) -> TeacherStyle:
+        """The same look before its ink lines (``<name>_noink``): the targets of a student whose ink the engine
+        draws."""
+        return replace(self, name=f"{self.name}{NO_INK_SUFFIX}", ink_strength=0.0)
 
 
 #: The shipped styles. `cel` is the default look.

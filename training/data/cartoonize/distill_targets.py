@@ -121,16 +121,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--stable", action="store_true",
                         help="also run each style's clip targets through the engine's stabiliser (the targets of "
                              "recipes trained with --stable-targets)")
+    parser.add_argument("--without-ink", action="store_true",
+                        help="build each style's targets before its ink lines (folder <style>_noink): the targets of "
+                             "recipes trained with --ink-in-engine, whose lines the engine draws")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
+    if args.without_ink and args.stable:
+        parser.error("--stable is not available with --without-ink (no recipe trains on stable targets without ink)")
     if not (args.data / "photos" / "train").is_dir():
         parser.error(f"{args.data} holds no photos/train folder: run `python -m training bootstrap` first")
     layout = DistillLayout(args.data)
     computed = build_flows(layout, progress=not args.no_progress)
     log.info("flows: %d computed now", computed)
     for name in args.style:
-        manifest = build_targets(layout, get_style(name), progress=not args.no_progress)
-        log.info("teacher %s: %s (%d computed now)", name, manifest["counts"], manifest["computed_this_run"])
+        style = get_style(name).without_ink() if args.without_ink else get_style(name)
+        manifest = build_targets(layout, style, progress=not args.no_progress)
+        log.info("teacher %s: %s (%d computed now)", style.name, manifest["counts"], manifest["computed_this_run"])
         if args.stable:
             record = build_stable_targets(layout, name, progress=not args.no_progress)
             log.info("stable targets %s: %s", name, record["clips"])
