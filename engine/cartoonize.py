@@ -12,8 +12,8 @@ from .errors import SettingsError
 from .frames import attach_alpha, from_network, to_network, to_rgb8
 from .guided_filter import guided_filter
 from .memory_budget import network_bytes_per_pixel, tile_for_budget
-from .models import ModelCard, resolve_model
 from .ink_lines import draw_ink_lines
+from .models import ModelCard, resolve_model
 from .region_flatten import flatten_regions
 from .runtime import DEVICES, ModelSession, check_precision, get_session
 from .temporal import TemporalStabilizer

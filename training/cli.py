@@ -171,9 +171,8 @@ def _run_train(args: argparse.Namespace) -> None:
     except TypeError:  # an override the recipe has no field for
         raise SystemExit(f"python -m training train: error: recipe {args.recipe} takes none of "
                          f"{', '.join('--' + name.replace('_', '-') for name in overrides)} "
-                         "(distillation recipes take --steps, --stable-targets, --input-noise and --ink-in-engine; the GAN "
-                         "recipes "
-                         "--init-steps / --gan-steps)") from None
+                         "(distillation recipes take --steps, --stable-targets, --input-noise and --ink-in-engine; "
+                         "the GAN recipes --init-steps / --gan-steps)") from None
     step = train(recipe, data_root=args.data, out_dir=args.out, device=args.device, max_minutes=args.max_minutes,
                  stop_at_step=args.stop_at_step, init_from=args.init_from)
     print(f"{recipe.name}: step {step} of {recipe.total_steps}; run folder {args.out}")

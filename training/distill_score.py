@@ -24,8 +24,8 @@ def score_against_teacher(model: Path, data_root: Path, style: str) -> dict[str,
     """Mean PSNR (dB, 8-bit RGB) of an exported model against the teacher's target over the held-out photos
     (photos/test) of a bootstrap folder, run by the engine as users get it (fp32, whole frames, the card's
     post-filters): `psnr_to_teacher_db`; where the card names a post-filter (region flattening, ink lines),
-    `psnr_to_teacher_db_network` is the network's output before them. The set says how many of the photos are stills of the held-out clips: a model chosen
-    on this score saw those clips' look."""
+    `psnr_to_teacher_db_network` is the network's output before them. The set says how many of the photos are
+    stills of the held-out clips: a model chosen on this score saw those clips' look."""
     layout = DistillLayout(Path(data_root))
     photos = list_images(layout.source / "photos" / "test")
     stills = sum(map(is_clip_still, photos))

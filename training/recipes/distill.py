@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..nets.generator import GeneratorConfig
-from ..teacher.style import NO_INK_SUFFIX
+from ..teacher.style import get_style
 from .scale import Scale
 
 __all__ = ["DistillWeights", "DistillRecipe", "DISTILL_RECIPES", "DISTILL_SCALES", "FULL_GENERATOR", "LITE_GENERATOR"]
@@ -69,7 +69,7 @@ class DistillRecipe:
     @property
     def target_style(self) -> str:
         """The name of the targets the student regresses (the style's, or its ink-free twin's)."""
-        return f"{self.style}{NO_INK_SUFFIX}" if self.ink_in_engine else self.style
+        return get_style(self.style).without_ink().name if self.ink_in_engine else self.style
 
     @property
     def total_steps(self) -> int:

@@ -9,10 +9,7 @@ from dataclasses import asdict, dataclass, replace
 
 from engine.ink_lines import InkLinesParams
 
-__all__ = ["NO_INK_SUFFIX", "TeacherStyle", "TEACHER_STYLES", "get_style"]
-
-#: name ending of a style's targets without ink lines (TeacherStyle.without_ink)
-NO_INK_SUFFIX = "_noink"
+__all__ = ["TeacherStyle", "TEACHER_STYLES", "get_style"]
 
 
 @dataclass(frozen=True)
@@ -54,7 +51,7 @@ class TeacherStyle:
     def without_ink(self) -> TeacherStyle:
         """The same look before its ink lines (``<name>_noink``): the targets of a student whose ink the engine
         draws."""
-        return replace(self, name=f"{self.name}{NO_INK_SUFFIX}", ink_strength=0.0)
+        return replace(self, name=f"{self.name}_noink", ink_strength=0.0)
 
 
 #: The shipped styles. `cel` is the default look.
