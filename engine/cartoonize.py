@@ -11,13 +11,14 @@ import numpy as np
 from .errors import SettingsError
 from .frames import attach_alpha, from_network, to_network, to_rgb8
 from .guided_filter import guided_filter
-from .memory_budget import network_bytes_per_pixel, tile_for_budget
 from .ink_lines import draw_ink_lines
+from .memory_budget import network_bytes_per_pixel, tile_for_budget
 from .models import ModelCard, resolve_model
 from .region_flatten import flatten_regions
 from .runtime import DEVICES, ModelSession, check_precision, get_session
 from .temporal import TemporalStabilizer
 from .tiling import run_padded, run_tiled
+from .tone_steps import apply_tone_steps, cielab_lightness
 
 __all__ = ["Cartoonizer"]
 
@@ -156,13 +157,17 @@ class Cartoonizer:
 
     def post_filters(self, cartoon: np.ndarray) -> np.ndarray:
         """The card's post-filters on a :meth:`network_rgb` output, on the whole frame (after the tiles are joined):
-        the region flattening (:mod:`engine.region_flatten`), then the ink lines (:mod:`engine.ink_lines`) of a model
-        that leaves them to the engine; the output itself when the card names neither."""
+        the region flattening (:mod:`engine.region_flatten`), then, for a model that leaves them to the engine, the
+        tone steps (:mod:`engine.tone_steps`) and the ink lines (:mod:`engine.ink_lines`), the lines found on the
+        lightness before the tone steps as the teacher finds them; the output itself when the card names none."""
         card = self.card
         if card.region_flatten is not None:
             cartoon = flatten_regions(cartoon, card.region_flatten.sigma_spatial, card.region_flatten.sigma_color)
+        lightness = cielab_lightness(cartoon) if card.ink_lines is not None else None
+        if card.tone_steps is not None:
+            cartoon = apply_tone_steps(cartoon, card.tone_steps)
         if card.ink_lines is not None:
-            cartoon = draw_ink_lines(cartoon, card.ink_lines)
+            cartoon = draw_ink_lines(cartoon, card.ink_lines, lightness=lightness)
         return cartoon
 
     def cartoonize_rgb(self, rgb: np.ndarray) -> np.ndarray:

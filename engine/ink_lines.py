@@ -14,10 +14,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .tone_steps import cielab_lightness
+
 __all__ = ["InkLinesParams", "ink_darkness", "draw_ink_lines"]
-
-_LIGHTNESS_RANGE = 100.0  # CIELAB L* of float images spans 0..100
-
 
 @dataclass(frozen=True)
 class InkLinesParams:
@@ -57,8 +56,13 @@ def ink_darkness(lightness: np.ndarray, params: InkLinesParams) -> np.ndarray:
     return lines
 
 
-def draw_ink_lines(image: np.ndarray, params: InkLinesParams) -> np.ndarray:
-    """float32 ``(H, W, 3)`` RGB in [0, 1] darkened by its own XDoG lines (found on its CIELAB lightness)."""
+def draw_ink_lines(image: np.ndarray, params: InkLinesParams, lightness: np.ndarray | None = None) -> np.ndarray:
+    """float32 ``(H, W, 3)`` RGB in [0, 1] darkened by XDoG lines found on `lightness` (``(H, W)`` in [0, 1]; default:
+    the image's own CIELAB lightness). The teacher finds its lines on the frame before its tone steps
+    (:mod:`engine.tone_steps`) and draws them after, so the engine does the same for models that leave both to it."""
     image = np.ascontiguousarray(image, dtype=np.float32)
-    lightness = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)[..., 0] / _LIGHTNESS_RANGE
+    if lightness is None:
+        lightness = cielab_lightness(image)
+    elif lightness.shape != image.shape[:2]:
+        raise ValueError(f"ink lines: lightness {lightness.shape} does not match the image {image.shape[:2]}")
     return image * (1.0 - params.strength * ink_darkness(lightness, params))[..., None]

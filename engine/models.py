@@ -20,6 +20,7 @@ from typing import Any
 
 from .errors import ModelError
 from .ink_lines import InkLinesParams
+from .tone_steps import ToneStepsParams
 from .reference_alignment import REFERENCE_ALIGNMENTS
 
 __all__ = [
@@ -60,7 +61,7 @@ INT8_SUFFIX = ".int8.onnx"
 #: 2-core machine spread over x1.06-1.16 (CPU-time ratio a steady x1.14); a model that is not faster lands below.
 MIN_INT8_SPEEDUP = 1.05
 #: post-filters a cartoonize card's ``postprocess`` may name, in the order the engine applies them
-POSTPROCESS_STEPS = ("guided_filter", "region_flatten", "ink_lines")
+POSTPROCESS_STEPS = ("guided_filter", "region_flatten", "tone_steps", "ink_lines")
 
 PathLike = str | os.PathLike[str]
 
@@ -132,6 +133,7 @@ class ModelCard:
     tile_overlap: int = 0
     guided_filter: GuidedFilterParams | None = None
     region_flatten: RegionFlattenParams | None = None
+    tone_steps: ToneStepsParams | None = None
     ink_lines: InkLinesParams | None = None
     recipe: str = ""
     description: str = ""
@@ -209,6 +211,22 @@ def _ink_lines(section: Any, card_path: Path) -> InkLinesParams:
     return params
 
 
+def _tone_steps(section: Any, card_path: Path) -> ToneStepsParams:
+    """The card's ``postprocess.tone_steps`` (:class:`engine.tone_steps.ToneStepsParams`, every field required)."""
+    if not isinstance(section, dict):
+        raise ModelError(f"{card_path}: postprocess.tone_steps must be an object with levels, sharpness and "
+                         "saturation")
+    number = (int, float)
+    params = ToneStepsParams(levels=_field(section, "levels", int, card_path),
+                             sharpness=float(_field(section, "sharpness", number, card_path)),
+                             saturation=float(_field(section, "saturation", number, card_path)))
+    try:
+        params.validate()
+    except ValueError as error:
+        raise ModelError(f"{card_path}: postprocess.tone_steps: {error}") from None
+    return params
+
+
 def _is_sha256(text: str) -> bool:
     return len(text) == 64 and all(ch in "0123456789abcdef" for ch in text)
 
@@ -259,6 +277,7 @@ def _parse_card(data: Any, card_path: Path, onnx_path: Path) -> ModelCard:
 
     gf = None
     flatten = None
+    tones = None
     ink = None
     post = _field(data, "postprocess", dict, card_path, None, allow_none=True)
     if post:
@@ -286,6 +305,8 @@ def _parse_card(data: Any, card_path: Path, onnx_path: Path) -> ModelCard:
                 raise ModelError(f"{card_path}: postprocess.region_flatten needs sigma_spatial > 0 and sigma_color "
                                  f"in (0, 1], got sigma_spatial={sigma_spatial}, sigma_color={sigma_color}")
             flatten = RegionFlattenParams(sigma_spatial=float(sigma_spatial), sigma_color=float(sigma_color))
+        if "tone_steps" in post:
+            tones = _tone_steps(post["tone_steps"], card_path)
         if "ink_lines" in post:
             ink = _ink_lines(post["ink_lines"], card_path)
 
@@ -323,6 +344,7 @@ def _parse_card(data: Any, card_path: Path, onnx_path: Path) -> ModelCard:
         tile_overlap=tile_overlap,
         guided_filter=gf,
         region_flatten=flatten,
+        tone_steps=tones,
         ink_lines=ink,
         recipe=_field(data, "recipe", str, card_path, ""),
         description=_field(data, "description", str, card_path, ""),

@@ -65,6 +65,10 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--ink-in-engine", action="store_true", default=None,
                         help="distillation recipes: learn the style's targets without ink lines (bootstrap-distill "
                              "--without-ink); the exported card has the engine draw the style's lines")
+    parser.add_argument("--tones-in-engine", action="store_true", default=None,
+                        help="distillation recipes: learn the style's flattened frames only (bootstrap-distill "
+                             "--flat-only); the exported card has the engine draw the style's tone steps, chroma "
+                             "lift and lines")
     parser.add_argument("--input-noise", type=float, default=None, metavar="SIGMA",
                         help="distillation recipes: largest std (0-1 units) of the Gaussian noise added to each "
                              "input frame on its own (the targets stay clean)")
@@ -152,7 +156,7 @@ def _run_train(args: argparse.Namespace) -> None:
         for field, value in (("init_steps", args.init_steps), ("gan_steps", args.gan_steps), ("steps", args.steps),
                              ("batch_size", args.batch_size), ("crop_size", args.crop_size),
                              ("stable_targets", args.stable_targets), ("input_noise", args.input_noise),
-                             ("ink_in_engine", args.ink_in_engine))
+                             ("ink_in_engine", args.ink_in_engine), ("tones_in_engine", args.tones_in_engine))
         if value is not None
     }
     weights = {name: value for name, value in (("temporal", args.temporal_weight), ("gradient", args.gradient_weight))
@@ -171,8 +175,8 @@ def _run_train(args: argparse.Namespace) -> None:
     except TypeError:  # an override the recipe has no field for
         raise SystemExit(f"python -m training train: error: recipe {args.recipe} takes none of "
                          f"{', '.join('--' + name.replace('_', '-') for name in overrides)} "
-                         "(distillation recipes take --steps, --stable-targets, --input-noise and --ink-in-engine; "
-                         "the GAN recipes --init-steps / --gan-steps)") from None
+                         "(distillation recipes take --steps, --stable-targets, --input-noise, --ink-in-engine and "
+                         "--tones-in-engine; the GAN recipes --init-steps / --gan-steps)") from None
     step = train(recipe, data_root=args.data, out_dir=args.out, device=args.device, max_minutes=args.max_minutes,
                  stop_at_step=args.stop_at_step, init_from=args.init_from)
     print(f"{recipe.name}: step {step} of {recipe.total_steps}; run folder {args.out}")

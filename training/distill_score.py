@@ -23,14 +23,15 @@ def _psnr8(cartoon: np.ndarray, target: np.ndarray) -> float:
 def score_against_teacher(model: Path, data_root: Path, style: str) -> dict[str, float | int | str]:
     """Mean PSNR (dB, 8-bit RGB) of an exported model against the teacher's target over the held-out photos
     (photos/test) of a bootstrap folder, run by the engine as users get it (fp32, whole frames, the card's
-    post-filters): `psnr_to_teacher_db`; where the card names a post-filter (region flattening, ink lines),
+    post-filters): `psnr_to_teacher_db`; where the card names a post-filter (region flattening, tone steps, ink lines),
     `psnr_to_teacher_db_network` is the network's output before them. The set says how many of the photos are
     stills of the held-out clips: a model chosen on this score saw those clips' look."""
     layout = DistillLayout(Path(data_root))
     photos = list_images(layout.source / "photos" / "test")
     stills = sum(map(is_clip_still, photos))
     cartoonizer = Cartoonizer(model, device="cpu", precision="fp32", tile_size=0)
-    filtered = cartoonizer.card.region_flatten is not None or cartoonizer.card.ink_lines is not None
+    card = cartoonizer.card
+    filtered = any(step is not None for step in (card.region_flatten, card.tone_steps, card.ink_lines))
     scores, network_scores = [], []
     for photo in photos:
         target = read_rgb_cached(layout.target_path(style, photo))

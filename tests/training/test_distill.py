@@ -28,7 +28,7 @@ from training.postfilter import set_region_flatten
 from training.metrics.flow import FlowPair
 from training.metrics.warping import warping_error_from_pairs
 from training.recipes import get_recipe
-from training.teacher import TEACHER_STYLES, cartoon_abstraction, get_style, soft_quantize
+from training.teacher import TEACHER_STYLES, cartoon_abstraction, get_style
 from training.train import GENERATOR_NAME, train
 
 
@@ -61,16 +61,6 @@ def test_teacher_styles_differ_and_bad_input_is_refused():
         cartoon_abstraction(image.astype(np.float32), get_style("cel"))
     with pytest.raises(ValueError, match="choose from"):
         get_style("watercolour")
-
-
-def test_soft_quantize_makes_tone_plateaus_and_keeps_order():
-    lightness = np.linspace(0, 100, 10001, dtype=np.float32)
-    quantized = soft_quantize(lightness, levels=10, sharpness=0.35)
-    assert np.all(np.diff(quantized) >= -0.7)  # the tanh steps meet within a fraction of a lightness unit
-    slope = np.gradient(quantized, lightness)
-    # Plateaus half-way between the step values (45, 55 ...), steep transitions at them (50 ...).
-    assert np.abs(slope[(lightness > 44) & (lightness < 44.8)]).max() < 0.5
-    assert slope[(lightness > 49.5) & (lightness < 50.5)].min() > 1.0
 
 
 def test_gradient_loss_values_and_arguments():
@@ -302,29 +292,38 @@ def test_a_run_can_start_from_an_exported_model_through_the_cli(distill_data, tm
                        str(tmp_path / "pmc"), "--gradient-weight", "2"])
 
 
-def test_a_student_can_leave_the_ink_to_the_engine(distill_data, tmp_path):
-    """--without-ink builds the style's targets before its lines; a recipe trained with --ink-in-engine regresses
-    them, and its card has the engine draw the style's own lines (scored against the inked teacher)."""
+@pytest.mark.parametrize("build_flag, train_flag, targets, recipe_field, engine_steps, targets_text", [
+    ("--without-ink", "--ink-in-engine", "comic_noink", "ink_in_engine", ["ink_lines"], "without ink lines"),
+    ("--flat-only", "--tones-in-engine", "comic_flat", "tones_in_engine", ["tone_steps", "ink_lines"],
+     "flattened frames"),
+])
+def test_a_student_can_leave_the_teachers_finish_to_the_engine(distill_data, tmp_path, build_flag, train_flag,
+                                                               targets, recipe_field, engine_steps, targets_text):
+    """--without-ink / --flat-only build the style's targets before its lines / before its tone steps and lines; a
+    recipe trained with --ink-in-engine / --tones-in-engine regresses them, and its card has the engine draw the
+    style's own lines (and tone steps), scored against the whole teacher."""
     from training.cli import main as training_main
     from training.data.cartoonize.distill_targets import main as bootstrap_distill
 
     data = tmp_path / "data"
     shutil.copytree(distill_data, data)
     argv = ["train", "--recipe", "comic_lite", "--scale", "smoke", "--data", str(data), "--device", "cpu",
-            "--out", str(tmp_path / "run"), "--ink-in-engine"]
-    with pytest.raises(FileNotFoundError, match="bootstrap-distill --style comic_noink"):
+            "--out", str(tmp_path / "run"), train_flag]
+    with pytest.raises(FileNotFoundError, match=f"bootstrap-distill --style comic {build_flag}"):
         training_main(argv)
-    assert bootstrap_distill(["--data", str(data), "--style", "comic", "--without-ink", "--no-progress"]) == 0
+    assert bootstrap_distill(["--data", str(data), "--style", "comic", build_flag, "--no-progress"]) == 0
     layout = DistillLayout(data)
     photo = sorted((layout.source / "photos" / "train").iterdir())[0]
     inked = read_rgb(layout.target_path("comic", photo)).astype(int)
-    plain = read_rgb(layout.target_path("comic_noink", photo)).astype(int)
-    assert (plain - inked).min() >= 0 and (plain - inked).max() > 50  # the same frame, its lines left out
+    plain = read_rgb(layout.target_path(targets, photo)).astype(int)
+    assert (plain - inked).max() > 50  # the same frame, its heavy lines left out
     assert training_main(argv) == 0
     _, meta = load_generator_state(tmp_path / "run" / GENERATOR_NAME)
-    assert meta["recipe"]["ink_in_engine"] is True
+    assert meta["recipe"][recipe_field] is True
     result = export_cartoonizer(tmp_path / "run" / GENERATOR_NAME, tmp_path / "comic_lite.onnx", score_data=data)
-    assert result.card["postprocess"]["ink_lines"] == {**vars(get_style("comic").ink_lines())}
-    assert load_card(result.onnx_path).ink_lines == get_style("comic").ink_lines()
-    assert "without ink lines" in result.card["distilled_from"]["targets"]
+    assert list(result.card["postprocess"]) == ["region_flatten", *engine_steps]
+    card = load_card(result.onnx_path)
+    assert card.ink_lines == get_style("comic").ink_lines()
+    assert card.tone_steps == (get_style("comic").tone_steps() if "tone_steps" in engine_steps else None)
+    assert targets_text in result.card["distilled_from"]["targets"]
     assert result.card["metrics"]["psnr_to_teacher_db"] != result.card["metrics"]["psnr_to_teacher_db_network"]

@@ -32,7 +32,7 @@ class DistillMethod(TrainingMethod):
 
     recipe: DistillRecipe
     fixed_fields = ("name", "style", "generator", "weights", "crop_size", "batch_size", "stable_targets",
-                    "input_noise", "ink_in_engine")
+                    "input_noise", "ink_in_engine", "tones_in_engine")
 
     def __init__(self, recipe: DistillRecipe, dist, device: torch.device) -> None:
         super().__init__(recipe, dist, device)
@@ -94,7 +94,16 @@ class DistillMethod(TrainingMethod):
     def card_fields(cls, recipe: dict[str, Any], generator: nn.Module) -> dict[str, Any]:
         style = get_style(recipe["style"])
         postprocess: dict[str, Any] = {"region_flatten": dict(REGION_FLATTEN)}
-        if recipe.get("ink_in_engine"):
+        if recipe.get("tones_in_engine"):
+            postprocess["tone_steps"] = asdict(style.tone_steps())
+            targets = ("the style's flattened frames (L0 smoothing and median only); the engine draws the style's "
+                       "tone steps, chroma lift (postprocess.tone_steps) and XDoG lines (postprocess.ink_lines)")
+        elif recipe.get("ink_in_engine"):
+            targets = ("the style's frames without ink lines; the engine draws the style's XDoG lines on the output "
+                       "(postprocess.ink_lines)")
+        else:
+            targets = "the style's frames, ink lines included"
+        if recipe.get("tones_in_engine") or recipe.get("ink_in_engine"):
             postprocess["ink_lines"] = asdict(style.ink_lines())
         return {
             "architecture": "distilled_generator",
@@ -108,9 +117,7 @@ class DistillMethod(TrainingMethod):
                 "teacher": "training/teacher: L0 smoothing, median, soft luminance quantization, chroma lift, XDoG "
                            "ink lines (per frame)",
                 "style": style.as_dict(),
-                "targets": ("the style's frames without ink lines; the engine draws the style's XDoG lines on the "
-                            "output (postprocess.ink_lines)") if recipe.get("ink_in_engine") else
-                           "the style's frames, ink lines included",
+                "targets": targets,
                 "losses": "L1 + gradient L1 to the teacher's targets, flow-warped short-term temporal L1 on real "
                           "consecutive and affine pairs, PMC on VGG19 relu2_1 / relu3_1",
             },

@@ -56,6 +56,11 @@ class DistillRecipe:
     # style's own XDoG parameters); the student regresses the style's targets without ink (bootstrap-distill
     # --without-ink): docs/TRAINING.md, "The teacher's ink drawn by the engine"
     ink_in_engine: bool = False
+    # The engine also does the style's tone steps and chroma lift (card postprocess.tone_steps), and finds the ink
+    # lines on the network's lightness before them as the teacher does: the student regresses the style's flattened
+    # frames only (bootstrap-distill --flat-only), a smooth map, and the engine places the steps it cannot; implies
+    # the ink in the engine. docs/TRAINING.md, "Tone steps drawn by the engine"
+    tones_in_engine: bool = False
     motion_queries: int = 64  # PMC query positions per layer per step
     motion_layers: tuple[str, ...] = ("relu2_1", "relu3_1")  # shallow layers: the deeper ones cost most on a CPU
     # Pairs of each batch that PMC sees (None: all). Its VGG pass costs more than the full generator's step on a
@@ -68,7 +73,10 @@ class DistillRecipe:
 
     @property
     def target_style(self) -> str:
-        """The name of the targets the student regresses (the style's, or its ink-free twin's)."""
+        """The name of the targets the student regresses (the style's, its flattened frames', or its ink-free
+        twin's)."""
+        if self.tones_in_engine:
+            return get_style(self.style).flat_only().name
         return get_style(self.style).without_ink().name if self.ink_in_engine else self.style
 
     @property

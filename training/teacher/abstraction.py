@@ -3,7 +3,9 @@
 Per frame and deterministic: L0 gradient minimisation flattens regions while keeping their edges
 (cv2.ximgproc.l0Smooth, Xu et al. 2011), a median filter removes leftover specks, lightness is soft-quantized into
 tone steps (Winnemoller, Olsen, Gooch 2006), chroma is lifted, and XDoG ink lines (Winnemoller, Kyprianidis,
-Olsen 2012) found on the flattened lightness darken the result. Every step is an OpenCV / NumPy array operation.
+Olsen 2012) found on the flattened lightness darken the result. Every step is an OpenCV / NumPy array operation;
+the tone steps, chroma lift and ink are the engine's own operators (engine/tone_steps.py, engine/ink_lines.py), which
+draw them on the output of models that leave them to the engine.
 The teacher flickers (L0 and the tone steps jump when a pixel drifts across a threshold); the student network is
 trained with temporal losses to be steadier than it (docs/TRAINING.md).
 """
@@ -12,13 +14,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from engine.ink_lines import ink_darkness
+from engine.ink_lines import draw_ink_lines
+from engine.tone_steps import apply_tone_steps, cielab_lightness
 
 from .style import TeacherStyle
 
-__all__ = ["cartoon_abstraction", "soft_quantize", "xdog_lines"]
+__all__ = ["cartoon_abstraction"]
 
-_LIGHTNESS_RANGE = 100.0  # CIELAB L* of float images spans 0..100
 # OpenCV's l0Smooth solves in the Fourier domain, so the frame wraps around: a bright border meeting a dark one
 # shifts whole regions (measured: a 64 x 64 two-tone frame came out 60-120 levels too dark). Reflect-padding the
 # frame by this margin, and small frames up to _MIN_SOLVE_SIDE, keeps tones within a few levels.
@@ -36,23 +38,6 @@ def _l0_smooth(rgb: np.ndarray, style: TeacherStyle) -> np.ndarray:
     return smooth[pad_y : pad_y + height, pad_x : pad_x + width]
 
 
-def soft_quantize(lightness: np.ndarray, levels: int, sharpness: float) -> np.ndarray:
-    """Lightness (float32, 0..100) in `levels` soft tone steps (Winnemoller et al. 2006, eq. 6).
-
-    Each value moves towards the plateau half-way between its two nearest step values; the transition at a step
-    value is a tanh of slope `sharpness` per lightness unit, so a pixel drifting across it changes tone gradually.
-    """
-    step = _LIGHTNESS_RANGE / levels
-    nearest = np.round(lightness / step) * step
-    return nearest + 0.5 * step * np.tanh(sharpness * (lightness - nearest))
-
-
-def xdog_lines(lightness: np.ndarray, style: TeacherStyle) -> np.ndarray:
-    """Ink darkness in [0, 1] (1: full line) from lightness in [0, 1] by the extended difference of Gaussians (the
-    engine's operator, which draws the same lines on the output of models that leave the ink to it)."""
-    return ink_darkness(lightness, style.ink_lines())
-
-
 def cartoon_abstraction(rgb: np.ndarray, style: TeacherStyle) -> np.ndarray:
     """uint8 RGB [H, W, 3] -> the style's cartoon of it, uint8 RGB of the same size."""
     if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
@@ -60,11 +45,7 @@ def cartoon_abstraction(rgb: np.ndarray, style: TeacherStyle) -> np.ndarray:
     flat = _l0_smooth(rgb, style)
     if style.median_size > 1:
         flat = cv2.medianBlur(flat, style.median_size)
-    lab = cv2.cvtColor(flat.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
-    lightness = lab[..., 0]
-    lines = xdog_lines(lightness / _LIGHTNESS_RANGE, style)
-    lab[..., 0] = soft_quantize(lightness, style.levels, style.quantize_sharpness)
-    lab[..., 1:] *= style.saturation
-    toned = np.clip(cv2.cvtColor(lab, cv2.COLOR_LAB2RGB), 0.0, 1.0)
-    inked = toned * (1.0 - style.ink_strength * lines)[..., None]
+    flat = flat.astype(np.float32) / 255.0
+    toned = apply_tone_steps(flat, style.tone_steps())
+    inked = draw_ink_lines(toned, style.ink_lines(), lightness=cielab_lightness(flat))
     return np.clip(np.rint(inked * 255.0), 0, 255).astype(np.uint8)

@@ -8,8 +8,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 
 from engine.ink_lines import InkLinesParams
+from engine.tone_steps import ToneStepsParams
 
-__all__ = ["TeacherStyle", "TEACHER_STYLES", "get_style"]
+__all__ = ["TeacherStyle", "TEACHER_STYLES", "get_style", "bootstrap_arguments"]
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,8 @@ class TeacherStyle:
     # A median filter after L0 removes the isolated specks L0 keeps on fine texture (grass, foliage); 0: off.
     median_size: int = 3
     # Soft luminance quantization (Winnemoller et al. 2006): `levels` bins over lightness 0..100, each step a tanh
-    # of this sharpness (per lightness unit): soft steps flicker less than a hard posterize when a pixel drifts.
+    # of this sharpness (per lightness unit): soft steps flicker less than a hard posterize when a pixel drifts;
+    # 0: no steps.
     levels: int = 10
     quantize_sharpness: float = 0.35
     saturation: float = 1.3  # chroma gain in CIELAB after flattening
@@ -48,10 +50,19 @@ class TeacherStyle:
         return InkLinesParams(sigma=self.ink_sigma, k=self.ink_k, p=self.ink_p, epsilon=self.ink_epsilon,
                               phi=self.ink_phi, line_width=self.line_width, strength=self.ink_strength)
 
+    def tone_steps(self) -> ToneStepsParams:
+        """The style's tone steps and chroma lift as the engine's operator takes them."""
+        return ToneStepsParams(levels=self.levels, sharpness=self.quantize_sharpness, saturation=self.saturation)
+
     def without_ink(self) -> TeacherStyle:
         """The same look before its ink lines (``<name>_noink``): the targets of a student whose ink the engine
         draws."""
         return replace(self, name=f"{self.name}_noink", ink_strength=0.0)
+
+    def flat_only(self) -> TeacherStyle:
+        """The same look before its tone steps, chroma lift and ink lines (``<name>_flat``): only the flattening, the
+        targets of a student that leaves the rest to the engine."""
+        return replace(self, name=f"{self.name}_flat", levels=0, saturation=1.0, ink_strength=0.0)
 
 
 #: The shipped styles. `cel` is the default look.
@@ -94,3 +105,14 @@ def get_style(name: str) -> TeacherStyle:
         return TEACHER_STYLES[name]
     except KeyError:
         raise ValueError(f"unknown teacher style {name!r}; choose from {sorted(TEACHER_STYLES)}") from None
+
+
+def bootstrap_arguments(targets: str) -> str:
+    """The ``bootstrap-distill`` arguments that build the targets folder `targets` (a style's name, or the name of
+    its ink-free or flattened variant)."""
+    for name, style in TEACHER_STYLES.items():
+        if targets == style.without_ink().name:
+            return f"--style {name} --without-ink"
+        if targets == style.flat_only().name:
+            return f"--style {name} --flat-only"
+    return f"--style {targets}"

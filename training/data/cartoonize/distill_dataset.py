@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
+from ...teacher import bootstrap_arguments
 from .affine import random_affine_matrices, warp_affine
 from .dataset import list_images, read_rgb_cached, to_tensor
 from .distill_layout import DistillLayout
@@ -64,7 +65,7 @@ class DistillDataset(Dataset):
         self.style, self.crop_size, self.real_pair_prob, self.seed = style, crop_size, real_pair_prob, seed
         if not self.layout.has_targets(style):
             raise FileNotFoundError(f"{self.layout.root / style / 'manifest.json'} is missing: run `python -m "
-                                    f"training bootstrap-distill --style {style}` first")
+                                    f"training bootstrap-distill {bootstrap_arguments(style)}` first")
         if stable_targets and not self.layout.has_stable_targets(style):
             raise FileNotFoundError(f"{self.layout.stable_root(style) / 'stable.json'} is missing: run `python -m "
                                     f"training bootstrap-distill --style {style} --stable` first")
@@ -86,8 +87,9 @@ class DistillDataset(Dataset):
     def _target(self, image: Path, *, stable: bool = False) -> np.ndarray:
         path = (self.layout.stable_target_path if stable else self.layout.target_path)(self.style, image)
         if not path.is_file():
+            stable_flag = " --stable" if stable else ""
             raise FileNotFoundError(f"no teacher target {path} for {image}: re-run `python -m training "
-                                    f"bootstrap-distill --style {self.style}{' --stable' if stable else ''}`")
+                                    f"bootstrap-distill {bootstrap_arguments(self.style)}{stable_flag}`")
         return read_rgb_cached(path)
 
     def _crop_window(self, height: int, width: int, rng: random.Random) -> tuple[slice, slice, bool]:

@@ -124,17 +124,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--without-ink", action="store_true",
                         help="build each style's targets before its ink lines (folder <style>_noink): the targets of "
                              "recipes trained with --ink-in-engine, whose lines the engine draws")
+    parser.add_argument("--flat-only", action="store_true",
+                        help="build each style's flattened frames only, before its tone steps, chroma lift and ink "
+                             "(folder <style>_flat): the targets of recipes trained with --tones-in-engine")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
-    if args.without_ink and args.stable:
-        parser.error("--stable is not available with --without-ink (no recipe trains on stable targets without ink)")
+    if args.without_ink and args.flat_only:
+        parser.error("--without-ink and --flat-only build different targets: choose one")
+    if (args.without_ink or args.flat_only) and args.stable:
+        parser.error("--stable is not available with --without-ink or --flat-only (no recipe trains on stable "
+                     "targets without ink)")
     if not (args.data / "photos" / "train").is_dir():
         parser.error(f"{args.data} holds no photos/train folder: run `python -m training bootstrap` first")
     layout = DistillLayout(args.data)
     computed = build_flows(layout, progress=not args.no_progress)
     log.info("flows: %d computed now", computed)
     for name in args.style:
-        style = get_style(name).without_ink() if args.without_ink else get_style(name)
+        style = get_style(name)
+        if args.flat_only:
+            style = style.flat_only()
+        elif args.without_ink:
+            style = style.without_ink()
         manifest = build_targets(layout, style, progress=not args.no_progress)
         log.info("teacher %s: %s (%d computed now)", style.name, manifest["counts"], manifest["computed_this_run"])
         if args.stable:
