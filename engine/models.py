@@ -14,7 +14,7 @@ import json
 import logging
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -191,39 +191,22 @@ def _io_names(data: Mapping[str, Any], card_path: Path, plural: str, singular: s
     return name, tuple(names)
 
 
-def _ink_lines(section: Any, card_path: Path) -> InkLinesParams:
-    """The card's ``postprocess.ink_lines`` (:class:`engine.ink_lines.InkLinesParams`, every field required)."""
+def _filter_params(post: dict, step: str, params_type: type, card_path: Path) -> Any:
+    """A post-filter's parameters from the card's ``postprocess.<step>`` object: every field of the frozen dataclass
+    `params_type` required (an ``int`` field takes integers only, a ``float`` field any number), then checked by its
+    ``validate()``."""
+    section = post[step]
+    names = [spec.name for spec in fields(params_type)]
     if not isinstance(section, dict):
-        raise ModelError(f"{card_path}: postprocess.ink_lines must be an object with sigma, k, p, epsilon, phi, "
-                         "line_width and strength")
-    number = (int, float)
-    params = InkLinesParams(
-        sigma=float(_field(section, "sigma", number, card_path)), k=float(_field(section, "k", number, card_path)),
-        p=float(_field(section, "p", number, card_path)),
-        epsilon=float(_field(section, "epsilon", number, card_path)),
-        phi=float(_field(section, "phi", number, card_path)),
-        line_width=_field(section, "line_width", int, card_path),
-        strength=float(_field(section, "strength", number, card_path)))
+        raise ModelError(f"{card_path}: postprocess.{step} must be an object with {', '.join(names[:-1])} and "
+                         f"{names[-1]}")
+    values = {spec.name: _field(section, spec.name, int, card_path) if spec.type == "int"
+              else float(_field(section, spec.name, (int, float), card_path)) for spec in fields(params_type)}
+    params = params_type(**values)
     try:
         params.validate()
     except ValueError as error:
-        raise ModelError(f"{card_path}: postprocess.ink_lines: {error}") from None
-    return params
-
-
-def _tone_steps(section: Any, card_path: Path) -> ToneStepsParams:
-    """The card's ``postprocess.tone_steps`` (:class:`engine.tone_steps.ToneStepsParams`, every field required)."""
-    if not isinstance(section, dict):
-        raise ModelError(f"{card_path}: postprocess.tone_steps must be an object with levels, sharpness and "
-                         "saturation")
-    number = (int, float)
-    params = ToneStepsParams(levels=_field(section, "levels", int, card_path),
-                             sharpness=float(_field(section, "sharpness", number, card_path)),
-                             saturation=float(_field(section, "saturation", number, card_path)))
-    try:
-        params.validate()
-    except ValueError as error:
-        raise ModelError(f"{card_path}: postprocess.tone_steps: {error}") from None
+        raise ModelError(f"{card_path}: postprocess.{step}: {error}") from None
     return params
 
 
@@ -306,9 +289,9 @@ def _parse_card(data: Any, card_path: Path, onnx_path: Path) -> ModelCard:
                                  f"in (0, 1], got sigma_spatial={sigma_spatial}, sigma_color={sigma_color}")
             flatten = RegionFlattenParams(sigma_spatial=float(sigma_spatial), sigma_color=float(sigma_color))
         if "tone_steps" in post:
-            tones = _tone_steps(post["tone_steps"], card_path)
+            tones = _filter_params(post, "tone_steps", ToneStepsParams, card_path)
         if "ink_lines" in post:
-            ink = _ink_lines(post["ink_lines"], card_path)
+            ink = _filter_params(post, "ink_lines", InkLinesParams, card_path)
 
     input_name, input_names = _io_names(data, card_path, "input_names", "input_name")
     output_name, output_names = _io_names(data, card_path, "output_names", "output_name")
