@@ -69,6 +69,9 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
                         help="distillation recipes: learn the style's flattened frames only (bootstrap-distill "
                              "--flat-only); the exported card has the engine draw the style's tone steps, chroma "
                              "lift and lines")
+    parser.add_argument("--temporal-on-finish", action="store_true", default=None,
+                        help="with --tones-in-engine: the temporal term compares the outputs after a differentiable "
+                             "copy of the engine's tone steps and lines")
     parser.add_argument("--input-noise", type=float, default=None, metavar="SIGMA",
                         help="distillation recipes: largest std (0-1 units) of the Gaussian noise added to each "
                              "input frame on its own (the targets stay clean)")
@@ -156,7 +159,8 @@ def _run_train(args: argparse.Namespace) -> None:
         for field, value in (("init_steps", args.init_steps), ("gan_steps", args.gan_steps), ("steps", args.steps),
                              ("batch_size", args.batch_size), ("crop_size", args.crop_size),
                              ("stable_targets", args.stable_targets), ("input_noise", args.input_noise),
-                             ("ink_in_engine", args.ink_in_engine), ("tones_in_engine", args.tones_in_engine))
+                             ("ink_in_engine", args.ink_in_engine), ("tones_in_engine", args.tones_in_engine),
+                             ("temporal_on_finish", args.temporal_on_finish))
         if value is not None
     }
     weights = {name: value for name, value in (("temporal", args.temporal_weight), ("gradient", args.gradient_weight))
@@ -175,8 +179,11 @@ def _run_train(args: argparse.Namespace) -> None:
     except TypeError:  # an override the recipe has no field for
         raise SystemExit(f"python -m training train: error: recipe {args.recipe} takes none of "
                          f"{', '.join('--' + name.replace('_', '-') for name in overrides)} "
-                         "(distillation recipes take --steps, --stable-targets, --input-noise, --ink-in-engine and "
-                         "--tones-in-engine; the GAN recipes --init-steps / --gan-steps)") from None
+                         "(distillation recipes take --steps, --stable-targets, --input-noise, --ink-in-engine, "
+                         "--tones-in-engine and --temporal-on-finish; the GAN recipes --init-steps / "
+                         "--gan-steps)") from None
+    except ValueError as error:  # overrides that do not go together, e.g. --temporal-on-finish alone
+        raise SystemExit(f"python -m training train: error: {error}") from None
     step = train(recipe, data_root=args.data, out_dir=args.out, device=args.device, max_minutes=args.max_minutes,
                  stop_at_step=args.stop_at_step, init_from=args.init_from)
     print(f"{recipe.name}: step {step} of {recipe.total_steps}; run folder {args.out}")

@@ -292,12 +292,14 @@ def test_a_run_can_start_from_an_exported_model_through_the_cli(distill_data, tm
                        str(tmp_path / "pmc"), "--gradient-weight", "2"])
 
 
-@pytest.mark.parametrize("build_flag, train_flag, targets, recipe_field, engine_steps, targets_text", [
-    ("--without-ink", "--ink-in-engine", "comic_noink", "ink_in_engine", ["ink_lines"], "without ink lines"),
-    ("--flat-only", "--tones-in-engine", "comic_flat", "tones_in_engine", ["tone_steps", "ink_lines"],
+@pytest.mark.parametrize("build_flag, train_flags, targets, recipe_field, engine_steps, targets_text", [
+    ("--without-ink", ["--ink-in-engine"], "comic_noink", "ink_in_engine", ["ink_lines"], "without ink lines"),
+    ("--flat-only", ["--tones-in-engine"], "comic_flat", "tones_in_engine", ["tone_steps", "ink_lines"],
      "flattened frames"),
+    ("--flat-only", ["--tones-in-engine", "--temporal-on-finish"], "comic_flat", "temporal_on_finish",
+     ["tone_steps", "ink_lines"], "flattened frames"),
 ])
-def test_a_student_can_leave_the_teachers_finish_to_the_engine(distill_data, tmp_path, build_flag, train_flag,
+def test_a_student_can_leave_the_teachers_finish_to_the_engine(distill_data, tmp_path, build_flag, train_flags,
                                                                targets, recipe_field, engine_steps, targets_text):
     """--without-ink / --flat-only build the style's targets before its lines / before its tone steps and lines; a
     recipe trained with --ink-in-engine / --tones-in-engine regresses them, and its card has the engine draw the
@@ -308,7 +310,7 @@ def test_a_student_can_leave_the_teachers_finish_to_the_engine(distill_data, tmp
     data = tmp_path / "data"
     shutil.copytree(distill_data, data)
     argv = ["train", "--recipe", "comic_lite", "--scale", "smoke", "--data", str(data), "--device", "cpu",
-            "--out", str(tmp_path / "run"), train_flag]
+            "--out", str(tmp_path / "run"), *train_flags]
     with pytest.raises(FileNotFoundError, match=f"bootstrap-distill --style comic {build_flag}"):
         training_main(argv)
     assert bootstrap_distill(["--data", str(data), "--style", "comic", build_flag, "--no-progress"]) == 0

@@ -17,6 +17,7 @@ from ..nets.generator import CartoonGenerator, GeneratorConfig
 from ..nets.vgg import VGG19Features
 from ..recipes.distill import DistillRecipe
 from ..teacher import get_style
+from ..teacher.differentiable_finish import DifferentiableFinish
 from .base import TrainingMethod, optimizer_step
 
 __all__ = ["DistillMethod", "REGION_FLATTEN"]
@@ -32,7 +33,7 @@ class DistillMethod(TrainingMethod):
 
     recipe: DistillRecipe
     fixed_fields = ("name", "style", "generator", "weights", "crop_size", "batch_size", "stable_targets",
-                    "input_noise", "ink_in_engine", "tones_in_engine")
+                    "input_noise", "ink_in_engine", "tones_in_engine", "temporal_on_finish")
 
     def __init__(self, recipe: DistillRecipe, dist, device: torch.device) -> None:
         super().__init__(recipe, dist, device)
@@ -42,6 +43,7 @@ class DistillMethod(TrainingMethod):
         self.temporal = FlowWarpLoss(loss_weight=recipe.weights.temporal)
         self.motion = MotionConsistencyLoss(loss_weight=recipe.weights.motion, queries=recipe.motion_queries)
         self.vgg = VGG19Features(layers=recipe.motion_layers).to(device) if recipe.weights.motion > 0 else None
+        self.finish = DifferentiableFinish(get_style(recipe.style)) if recipe.temporal_on_finish else None
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=recipe.lr, betas=recipe.betas)
         self.modules = {"generator": self.generator}
         self.optimizers = {"opt_g": self.opt_g}
@@ -65,10 +67,11 @@ class DistillMethod(TrainingMethod):
         targets = torch.cat([batch["target"], batch["target_next"]])
         outputs = self.g_model(photos)
         first, second = outputs.chunk(2)
+        seen_by_user = (self.finish(first), self.finish(second)) if self.finish is not None else (first, second)
         terms = {
             "pixel": weights.pixel * (outputs - targets).abs().mean(),
             "gradient": self.gradient(outputs, targets),
-            "temporal": self.temporal(first, second, batch["flow"], batch["valid"]),
+            "temporal": self.temporal(*seen_by_user, batch["flow"], batch["valid"]),
         }
         if self.vgg is not None:
             pairs = len(first) if self.recipe.motion_pairs is None else min(self.recipe.motion_pairs, len(first))

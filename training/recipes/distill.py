@@ -61,6 +61,10 @@ class DistillRecipe:
     # frames only (bootstrap-distill --flat-only), a smooth map, and the engine places the steps it cannot; implies
     # the ink in the engine. docs/TRAINING.md, "Tone steps drawn by the engine"
     tones_in_engine: bool = False
+    # With tones_in_engine: the temporal term compares the pair's outputs after a differentiable copy of the engine's
+    # finish (training/teacher/differentiable_finish.py), where the steps and lines amplify small changes, instead
+    # of the network's flat outputs: docs/TRAINING.md, "Training through the finish"
+    temporal_on_finish: bool = False
     motion_queries: int = 64  # PMC query positions per layer per step
     motion_layers: tuple[str, ...] = ("relu2_1", "relu3_1")  # shallow layers: the deeper ones cost most on a CPU
     # Pairs of each batch that PMC sees (None: all). Its VGG pass costs more than the full generator's step on a
@@ -70,6 +74,11 @@ class DistillRecipe:
     log_every: int = 10
     seed: int = 0
     notes: str = field(default="", compare=False)  # free text recorded in the model card
+
+    def __post_init__(self) -> None:
+        if self.temporal_on_finish and not self.tones_in_engine:
+            raise ValueError(f"distillation recipe {self.name!r}: temporal_on_finish needs tones_in_engine (only then "
+                             "does the engine finish the output)")
 
     @property
     def target_style(self) -> str:
