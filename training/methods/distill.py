@@ -122,6 +122,8 @@ class DistillMethod(TrainingMethod):
                 "style": style.as_dict(),
                 "targets": targets,
                 "losses": "L1 + gradient L1 to the teacher's targets, flow-warped short-term temporal L1 on real "
-                          "consecutive and affine pairs, PMC on VGG19 relu2_1 / relu3_1",
+                          "consecutive and affine pairs" +
+                          (" (after a differentiable copy of the engine's finish)" if recipe.get("temporal_on_finish")
+                           else "") + ", PMC on VGG19 relu2_1 / relu3_1",
             },
         }
