@@ -18,6 +18,7 @@ from .tone_steps import cielab_lightness
 
 __all__ = ["InkLinesParams", "ink_darkness", "draw_ink_lines"]
 
+
 @dataclass(frozen=True)
 class InkLinesParams:
     """The XDoG line operator's parameters (lightness in [0, 1], lengths in pixels of the frame)."""

@@ -20,8 +20,8 @@ from typing import Any
 
 from .errors import ModelError
 from .ink_lines import InkLinesParams
-from .tone_steps import ToneStepsParams
 from .reference_alignment import REFERENCE_ALIGNMENTS
+from .tone_steps import ToneStepsParams
 
 __all__ = [
     "ModelCard",

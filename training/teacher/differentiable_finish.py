@@ -15,11 +15,11 @@ from kornia.color import lab_to_rgb, rgb_to_lab
 from kornia.filters import gaussian_blur2d
 from torch import nn
 
+from engine.tone_steps import LIGHTNESS_RANGE
+
 from .style import TeacherStyle
 
 __all__ = ["DifferentiableFinish"]
-
-_LIGHTNESS_RANGE = 100.0
 
 
 def _blur(lightness: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -52,11 +52,11 @@ class DifferentiableFinish(nn.Module):
         lab = rgb_to_lab(rgb)
         lightness = lab[:, :1]
         if self.tones.levels > 0:
-            step = _LIGHTNESS_RANGE / self.tones.levels
+            step = LIGHTNESS_RANGE / self.tones.levels
             nearest = torch.round(lightness.detach() / step) * step
             toned_lightness = nearest + 0.5 * step * torch.tanh(self.tones.sharpness * (lightness - nearest))
         else:
             toned_lightness = lightness
         toned = lab_to_rgb(torch.cat([toned_lightness, lab[:, 1:] * self.tones.saturation], dim=1)).clamp(0.0, 1.0)
-        inked = toned * (1.0 - self.ink.strength * self.lines(lightness / _LIGHTNESS_RANGE))
+        inked = toned * (1.0 - self.ink.strength * self.lines(lightness / LIGHTNESS_RANGE))
         return inked * 2.0 - 1.0
