@@ -18,7 +18,7 @@ from .region_flatten import flatten_regions
 from .runtime import DEVICES, ModelSession, check_precision, get_session
 from .temporal import TemporalStabilizer
 from .tiling import run_padded, run_tiled
-from .tone_steps import apply_tone_steps, cielab_lightness
+from .tone_steps import tone_steps_and_lightness
 
 __all__ = ["Cartoonizer"]
 
@@ -163,9 +163,9 @@ class Cartoonizer:
         card = self.card
         if card.region_flatten is not None:
             cartoon = flatten_regions(cartoon, card.region_flatten.sigma_spatial, card.region_flatten.sigma_color)
-        lightness = cielab_lightness(cartoon) if card.ink_lines is not None else None
+        lightness = None
         if card.tone_steps is not None:
-            cartoon = apply_tone_steps(cartoon, card.tone_steps)
+            cartoon, lightness = tone_steps_and_lightness(cartoon, card.tone_steps)
         if card.ink_lines is not None:
             cartoon = draw_ink_lines(cartoon, card.ink_lines, lightness=lightness)
         return cartoon

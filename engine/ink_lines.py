@@ -47,10 +47,10 @@ def ink_darkness(lightness: np.ndarray, params: InkLinesParams) -> np.ndarray:
     narrow = cv2.GaussianBlur(lightness, (0, 0), params.sigma)
     wide = cv2.GaussianBlur(lightness, (0, 0), params.sigma * params.k)
     sharpened = (1.0 + params.p) * narrow - params.p * wide
-    # XDoG's soft threshold: 1 (paper white) above epsilon, falling as 1 + tanh below it; the line is what falls.
-    below = sharpened < params.epsilon
-    lines = np.where(below, -np.tanh(params.phi * (sharpened - params.epsilon)), 0.0)
-    lines = np.clip(lines, 0.0, 1.0).astype(np.float32)
+    # XDoG's soft threshold: 1 (paper white) above epsilon, falling as 1 + tanh below it; the line is what falls,
+    # -tanh of the excess, which the clip zeroes above epsilon.
+    lines = np.tanh(np.float32(-params.phi) * (sharpened - np.float32(params.epsilon)))
+    lines = np.clip(lines, 0.0, 1.0, out=lines)
     if params.line_width > 1:
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (params.line_width, params.line_width))
         lines = cv2.dilate(lines, kernel)

@@ -16,7 +16,8 @@ from engine.frames import from_network, to_network
 from engine.ink_lines import draw_ink_lines
 from engine.models import load_card
 from engine.region_flatten import flatten_regions
-from engine.tone_steps import ToneStepsParams, apply_tone_steps, cielab_lightness, soft_quantize
+from engine.tone_steps import (ToneStepsParams, apply_tone_steps, cielab_lightness, soft_quantize,
+                               tone_steps_and_lightness)
 from training.teacher import bootstrap_arguments, cartoon_abstraction, get_style
 
 from .helpers import pattern, write_model
@@ -54,6 +55,14 @@ def test_no_steps_and_no_lift_leave_the_image() -> None:
     image = pattern(4, 24, 32).astype(np.float32) / 255.0
     unchanged = apply_tone_steps(image, ToneStepsParams(levels=0, sharpness=1.0, saturation=1.0))
     np.testing.assert_allclose(unchanged, image, atol=1 / 255)  # OpenCV's CIELAB round trip: within a level
+
+
+def test_one_conversion_gives_the_steps_and_the_lightness_before_them() -> None:
+    image = pattern(5, 24, 32).astype(np.float32) / 255.0
+    toned, lightness = tone_steps_and_lightness(image, COMIC.tone_steps())
+    np.testing.assert_array_equal(toned, apply_tone_steps(image, COMIC.tone_steps()))
+    np.testing.assert_array_equal(lightness, cielab_lightness(image))  # the lines' lightness: before the steps
+    assert not np.allclose(lightness, cielab_lightness(toned), atol=0.01)
 
 
 def test_the_engine_finishes_the_teachers_flat_frame_as_the_teacher_does() -> None:

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from engine.ink_lines import draw_ink_lines
-from engine.tone_steps import apply_tone_steps, cielab_lightness
+from engine.tone_steps import tone_steps_and_lightness
 
 from .style import TeacherStyle
 
@@ -46,6 +46,6 @@ def cartoon_abstraction(rgb: np.ndarray, style: TeacherStyle) -> np.ndarray:
     if style.median_size > 1:
         flat = cv2.medianBlur(flat, style.median_size)
     flat = flat.astype(np.float32) / 255.0
-    toned = apply_tone_steps(flat, style.tone_steps())
-    inked = draw_ink_lines(toned, style.ink_lines(), lightness=cielab_lightness(flat))
+    toned, lightness = tone_steps_and_lightness(flat, style.tone_steps())
+    inked = draw_ink_lines(toned, style.ink_lines(), lightness=lightness)
     return np.clip(np.rint(inked * 255.0), 0, 255).astype(np.uint8)
