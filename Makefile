@@ -69,6 +69,7 @@ bootstrap-colorize: setup data-debs
 ## The teacher styles' targets and the training clips' flows (data/cartoonize/distill; resumable), after `bootstrap`.
 bootstrap-distill: setup
 	$(PY) -m training bootstrap-distill --data data/cartoonize
+	$(PY) -m training bootstrap-distill --data data/cartoonize --style comic --flat-only
 
 ## The CPU runs that produced the shipped cartoonizers (engine/weights/{cel,cel_lite,comic,comic_lite}.json record
 ## them and their export commands): one core each; the full runs took ~50 minutes side by side, then each was
@@ -94,17 +95,29 @@ define bolder_cel
 		--crop-size 144 --gradient-weight 3 --temporal-weight 2 --init-from runs/$(1)-ft2/generator.safetensors \
 		--out runs/$(1)-ft3
 endef
+# comic and comic_lite then learn the comic teacher's flattened frame only, their cards having the engine draw its
+# tone steps, chroma lift and ink (session 28, 44 and 37 minutes side by side), and a last run trains them through that
+# finish at 3x the temporal weight (session 29, 35 and 15 minutes side by side; docs/TRAINING.md, "Training through
+# the finish"). $(call engine_finish,RECIPE,STEPS): runs/RECIPE-ft2 -> runs/RECIPE-flat -> runs/RECIPE-fin6 (exported)
+define engine_finish
+	$(STYLE_TRAIN) --recipe $(1) --steps $(2) --crop-size 144 --gradient-weight 3 --temporal-weight 2 \
+		--tones-in-engine --init-from runs/$(1)-ft2/generator.safetensors --out runs/$(1)-flat
+	$(STYLE_TRAIN) --recipe $(1) --steps 500 --crop-size 144 --gradient-weight 3 --temporal-weight 6 \
+		--tones-in-engine --temporal-on-finish --init-from runs/$(1)-flat/generator.safetensors --out runs/$(1)-fin6
+endef
 train-styles: setup
 	$(STYLE_TRAIN) --recipe cel --steps 2000 --out runs/cel
 	$(call fine_tune,cel)
 	$(call bolder_cel,cel)
 	$(STYLE_TRAIN) --recipe comic --steps 2000 --out runs/comic
 	$(call fine_tune,comic)
+	$(call engine_finish,comic,600)
 	$(STYLE_TRAIN) --recipe cel_lite --steps 900 $(LITE_FIRST_RUN) --out runs/cel_lite
 	$(call fine_tune,cel_lite)
 	$(call bolder_cel,cel_lite)
 	$(STYLE_TRAIN) --recipe comic_lite --steps 900 $(LITE_FIRST_RUN) --out runs/comic_lite
 	$(call fine_tune,comic_lite)
+	$(call engine_finish,comic_lite,1000)
 
 ## The CPU recipe of pmc (the first default model, now benchmarks/cartoonize/models/pmc.json) and its baseline.
 train-cpu: setup

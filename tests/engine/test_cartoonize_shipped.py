@@ -11,6 +11,9 @@ import pytest
 from benchmarks.cartoonize.look import flatness
 from engine import Cartoonizer, open_frames
 from engine.models import DEFAULT_MODELS, WEIGHTS_DIR, load_card
+from engine.region_flatten import flatten_regions
+from training.metrics.psnr import psnr_uint8
+from training.teacher import cartoon_abstraction, get_style
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "cockatoo.mp4"
 #: shipped model -> the teacher style it was distilled from (its card's training.config.style)
@@ -63,7 +66,26 @@ def test_shipped_model_flattens_its_regions_after_the_network(name: str) -> None
     toon = Cartoonizer(name, device="cpu")
     assert toon.card.region_flatten is not None
     network = toon.network_rgb(frame)
-    flattened = toon.cartoonize_rgb(frame)
+    flattened = flatten_regions(network, toon.card.region_flatten.sigma_spatial, toon.card.region_flatten.sigma_color)
     as_uint8 = lambda rgb01: np.rint(rgb01 * 255).astype(np.uint8)  # noqa: E731
     assert flatness(as_uint8(flattened)) > flatness(as_uint8(network)) + 0.01  # measured +0.02 to +0.03 here
     assert np.abs(flattened - network).mean() < 0.02  # a finishing step, not another look
+
+
+#: shipped models whose network learned the teacher's flattened frame only and whose card has the engine draw the
+#: teacher's tone steps, chroma lift and ink lines (trained with --tones-in-engine --temporal-on-finish)
+ENGINE_FINISHED = ("comic", "comic_lite")
+
+
+@pytest.mark.parametrize("name", [pytest.param(name, marks=_if_shipped(name)) for name in ENGINE_FINISHED])
+def test_the_engine_finish_brings_a_flat_network_to_its_teacher(name: str) -> None:
+    """On a real frame the card's finish (tone steps and ink after the flattening) turns the network's flat output
+    into its teacher's look: well nearer the teacher than the network alone."""
+    frame = _first_sample_frame()
+    toon = Cartoonizer(name, device="cpu")
+    assert toon.card.tone_steps is not None and toon.card.ink_lines is not None
+    teacher = cartoon_abstraction(frame, get_style(STYLES[name]))
+    as_uint8 = lambda rgb01: np.rint(rgb01 * 255).astype(np.uint8)  # noqa: E731
+    network = psnr_uint8(as_uint8(toon.network_rgb(frame)), teacher)
+    finished = psnr_uint8(as_uint8(toon.cartoonize_rgb(frame)), teacher)
+    assert finished > network + 1.0, (finished, network)
