@@ -4,9 +4,9 @@ Lightness is soft-quantized into tone steps (Winnemoller, Olsen, Gooch 2006) and
 teacher applies this stage to its flattened frame; a distilled model whose card names ``postprocess.tone_steps``
 leaves it to the engine: its network learned the teacher's flattened frame only (a smooth map a small network
 regresses well), and the engine places the tone steps exactly where the network's lightness crosses them, instead
-of the network blurring a steep step it cannot place. Measured in session 28 and not used by the shipped models: the
-look comes nearer the teacher, but the steps amplify the network's small frame-to-frame changes into flicker
-(docs/TRAINING.md, "Tone steps drawn by the engine").
+of the network blurring a steep step it cannot place. The steps amplify the network's small frame-to-frame changes
+into flicker, so such a network is trained through them (``train --temporal-on-finish``): the shipped `comic` and
+`comic_lite` (docs/TRAINING.md, "Tone steps drawn by the engine" and "Training through the finish").
 """
 
 from __future__ import annotations
