@@ -6,13 +6,15 @@ from pathlib import Path
 import numpy as np
 
 from engine import Cartoonizer
+from engine.models import ModelCard
 
 from .data.cartoonize.dataset import list_images, read_rgb_cached
 from .data.cartoonize.distill_layout import DistillLayout
 from .data.cartoonize.folders import is_clip_still
 from .metrics.psnr import psnr_uint8
+from .teacher import get_style
 
-__all__ = ["score_against_teacher"]
+__all__ = ["network_targets", "score_against_teacher"]
 
 
 def _psnr8(cartoon: np.ndarray, target: np.ndarray) -> float:
@@ -20,28 +22,50 @@ def _psnr8(cartoon: np.ndarray, target: np.ndarray) -> float:
     return psnr_uint8(np.rint(cartoon * 255.0).astype(np.uint8), target)
 
 
+def network_targets(card: ModelCard, style: str) -> str:
+    """The targets the network itself regressed: the style's flattened frames where the card has the engine draw the
+    tone steps (``--tones-in-engine``), its frames without ink where the engine draws only the lines
+    (``--ink-in-engine``), else the style's own."""
+    if card.tone_steps is not None:
+        return get_style(style).flat_only().name
+    if card.ink_lines is not None:
+        return get_style(style).without_ink().name
+    return style
+
+
 def score_against_teacher(model: Path, data_root: Path, style: str) -> dict[str, float | int | str]:
     """Mean PSNR (dB, 8-bit RGB) of an exported model against the teacher's target over the held-out photos
     (photos/test) of a bootstrap folder, run by the engine as users get it (fp32, whole frames, the card's
     post-filters): `psnr_to_teacher_db`; where the card names a post-filter (region flattening, tone steps, ink lines),
-    `psnr_to_teacher_db_network` is the network's output before them. The set says how many of the photos are
-    stills of the held-out clips: a model chosen on this score saw those clips' look."""
+    `psnr_to_teacher_db_network` is the network's output before them. Where the network learned other targets than
+    the finished frame (:func:`network_targets`) and they were built for these photos,
+    `psnr_to_own_targets_db_network` scores the network against those (`psnr_own_targets` names them): how well it
+    learned what it was given. The set says how many of the photos are stills of the held-out clips: a model chosen
+    on this score saw those clips' look."""
     layout = DistillLayout(Path(data_root))
     photos = list_images(layout.source / "photos" / "test")
     stills = sum(map(is_clip_still, photos))
     cartoonizer = Cartoonizer(model, device="cpu", precision="fp32", tile_size=0)
     card = cartoonizer.card
     filtered = any(step is not None for step in (card.region_flatten, card.tone_steps, card.ink_lines))
-    scores, network_scores = [], []
-    for photo in photos:
+    own_targets = network_targets(card, style)
+    own_paths = [layout.target_path(own_targets, photo) for photo in photos]
+    score_own = own_targets != style and all(path.is_file() for path in own_paths)
+    scores, network_scores, own_scores = [], [], []
+    for photo, own_path in zip(photos, own_paths):
         target = read_rgb_cached(layout.target_path(style, photo))
         network = cartoonizer.network_rgb(read_rgb_cached(photo))
         scores.append(_psnr8(cartoonizer.post_filters(network), target))
         if filtered:
             network_scores.append(_psnr8(network, target))
+        if score_own:
+            own_scores.append(_psnr8(network, read_rgb_cached(own_path)))
     metrics: dict[str, float | int | str] = {"psnr_to_teacher_db": round(float(np.mean(scores)), 2)}
     if filtered:
         metrics["psnr_to_teacher_db_network"] = round(float(np.mean(network_scores)), 2)
+    if score_own:
+        metrics["psnr_to_own_targets_db_network"] = round(float(np.mean(own_scores)), 2)
+        metrics["psnr_own_targets"] = own_targets
     return {**metrics, "psnr_to_teacher_images": len(scores),
             "psnr_to_teacher_set": f"{layout.source.name}/photos/test (held out from training; {stills} of them "
                                    "stills of the held-out clips, which the distillation benchmark also plays)"}

@@ -329,3 +329,7 @@ def test_a_student_can_leave_the_teachers_finish_to_the_engine(distill_data, tmp
     assert card.tone_steps == (get_style("comic").tone_steps() if "tone_steps" in engine_steps else None)
     assert targets_text in result.card["distilled_from"]["targets"]
     assert result.card["metrics"]["psnr_to_teacher_db"] != result.card["metrics"]["psnr_to_teacher_db_network"]
+    # the network is also scored against what it learned, the targets without the engine's part of the finish
+    assert result.card["metrics"]["psnr_own_targets"] == targets
+    assert result.card["metrics"]["psnr_to_own_targets_db_network"] > result.card["metrics"][
+        "psnr_to_teacher_db_network"] + 1.0
