@@ -16,7 +16,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
 
 from .errors import ModelError
 from .ink_lines import InkLinesParams
@@ -197,11 +197,12 @@ def _filter_params(post: dict, step: str, params_type: type, card_path: Path) ->
     ``validate()``."""
     section = post[step]
     names = [spec.name for spec in fields(params_type)]
+    types = get_type_hints(params_type)  # the fields' annotations are strings (postponed evaluation)
     if not isinstance(section, dict):
         raise ModelError(f"{card_path}: postprocess.{step} must be an object with {', '.join(names[:-1])} and "
                          f"{names[-1]}")
-    values = {spec.name: _field(section, spec.name, int, card_path) if spec.type == "int"
-              else float(_field(section, spec.name, (int, float), card_path)) for spec in fields(params_type)}
+    values = {name: _field(section, name, int, card_path) if types[name] is int
+              else float(_field(section, name, (int, float), card_path)) for name in names}
     params = params_type(**values)
     try:
         params.validate()

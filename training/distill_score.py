@@ -23,14 +23,10 @@ def _psnr8(cartoon: np.ndarray, target: np.ndarray) -> float:
 
 
 def network_targets(card: ModelCard, style: str) -> str:
-    """The targets the network itself regressed: the style's flattened frames where the card has the engine draw the
-    tone steps (``--tones-in-engine``), its frames without ink where the engine draws only the lines
-    (``--ink-in-engine``), else the style's own."""
-    if card.tone_steps is not None:
-        return get_style(style).flat_only().name
-    if card.ink_lines is not None:
-        return get_style(style).without_ink().name
-    return style
+    """The targets the network itself regressed, read from what the card has the engine draw
+    (:meth:`~training.teacher.TeacherStyle.student_targets`)."""
+    return get_style(style).student_targets(tones_in_engine=card.tone_steps is not None,
+                                            ink_in_engine=card.ink_lines is not None).name
 
 
 def score_against_teacher(model: Path, data_root: Path, style: str) -> dict[str, float | int | str]:

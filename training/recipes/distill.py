@@ -84,9 +84,8 @@ class DistillRecipe:
     def target_style(self) -> str:
         """The name of the targets the student regresses (the style's, its flattened frames', or its ink-free
         twin's)."""
-        if self.tones_in_engine:
-            return get_style(self.style).flat_only().name
-        return get_style(self.style).without_ink().name if self.ink_in_engine else self.style
+        return get_style(self.style).student_targets(tones_in_engine=self.tones_in_engine,
+                                                     ink_in_engine=self.ink_in_engine).name
 
     @property
     def total_steps(self) -> int:

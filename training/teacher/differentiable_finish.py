@@ -38,9 +38,8 @@ class DifferentiableFinish(nn.Module):
         """[N, 1, H, W] ink darkness in [0, 1] of lightness in [0, 1] (the engine's `ink_darkness`)."""
         ink = self.ink
         sharpened = (1.0 + ink.p) * _blur(lightness, ink.sigma) - ink.p * _blur(lightness, ink.sigma * ink.k)
-        below = sharpened < ink.epsilon
-        lines = torch.where(below, -torch.tanh(ink.phi * (sharpened - ink.epsilon)), torch.zeros_like(sharpened))
-        lines = lines.clamp(0.0, 1.0)
+        # -tanh of the excess over epsilon: the clamp zeroes it above epsilon, as the engine's clip does
+        lines = (-torch.tanh(ink.phi * (sharpened - ink.epsilon))).clamp(0.0, 1.0)
         if ink.line_width > 1:
             # OpenCV's dilation by a width-w kernel anchored at its centre: the maximum over offsets -w//2 .. (w-1)//2
             before, after = ink.line_width // 2, (ink.line_width - 1) // 2

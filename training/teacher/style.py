@@ -64,6 +64,13 @@ class TeacherStyle:
         targets of a student that leaves the rest to the engine."""
         return replace(self, name=f"{self.name}_flat", levels=0, saturation=1.0, ink_strength=0.0)
 
+    def student_targets(self, *, tones_in_engine: bool, ink_in_engine: bool) -> TeacherStyle:
+        """The variant a student regresses: :meth:`flat_only` when the engine draws the tone steps (and the lines),
+        :meth:`without_ink` when it draws only the lines, else the style itself."""
+        if tones_in_engine:
+            return self.flat_only()
+        return self.without_ink() if ink_in_engine else self
+
 
 #: The shipped styles. `cel` is the default look.
 TEACHER_STYLES: dict[str, TeacherStyle] = {

@@ -140,11 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     computed = build_flows(layout, progress=not args.no_progress)
     log.info("flows: %d computed now", computed)
     for name in args.style:
-        style = get_style(name)
-        if args.flat_only:
-            style = style.flat_only()
-        elif args.without_ink:
-            style = style.without_ink()
+        style = get_style(name).student_targets(tones_in_engine=args.flat_only, ink_in_engine=args.without_ink)
         manifest = build_targets(layout, style, progress=not args.no_progress)
         log.info("teacher %s: %s (%d computed now)", style.name, manifest["counts"], manifest["computed_this_run"])
         if args.stable:
