@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from .errors import SettingsError
-from .optical_flow import DIS_PRESETS, flows_disagree, motion_boundary_mask, sample_positions
+from .optical_flow import DIS_PRESETS, create_dis, flows_disagree, motion_boundary_mask, sample_positions
 
 __all__ = ["TemporalStabilizer", "histogram_distance", "reliability_mask"]
 
@@ -69,7 +69,7 @@ class TemporalStabilizer:
 
     Args:
         strength: 0 (off) .. 1 (keep as much of the warped previous output as the mask allows).
-        preset: DIS preset: ``"ultrafast"``, ``"fast"`` or ``"medium"``.
+        preset: DIS preset (:data:`engine.optical_flow.DIS_PRESETS`), e.g. ``"fast"``.
         cut_threshold: histogram distance (0..1) above which two frames are a shot cut.
         photometric_tolerance: mean absolute input difference (0..1) at which the weight reaches 0.
         flow_max_side: flow is computed on frames downscaled so their longer side is at most this.
@@ -85,7 +85,7 @@ class TemporalStabilizer:
         self.cut_threshold = float(cut_threshold)
         self.photometric_tolerance = float(photometric_tolerance)
         self.flow_max_side = int(flow_max_side)
-        self._dis = cv2.DISOpticalFlow_create(DIS_PRESETS[preset])
+        self._dis = create_dis(preset)
         self.cuts = 0
         self.reset()
 
