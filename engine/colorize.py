@@ -400,7 +400,7 @@ class Colorizer:
                     shown = out if shown is None else shown
                 else:
                     backward, backward_trust = spill.colour(j)
-                    shown = blend(out, backward, trust, backward_trust, (j - first) / (last - first))
+                    shown = blend(out, backward, trust, backward_trust, (j - first) / (last - first), gray)
                 if j >= wanted.first:
                     yield j, shown
 

@@ -4,6 +4,7 @@ Between two keyframes A < B the colorizer runs two chains (engine/colorize.py): 
 frame by frame) and backward from B. Each frame's output is a per-pixel blend of the two, weighted by
 
     w = (1 - motion_time)**TIME_POWER * coverage_share**COVERAGE_POWER * (reliability * covered + FLOOR)
+        * exp(-stray_edges / STRAY_SCALE)
 
 for each side. The terms:
 
@@ -24,15 +25,21 @@ for each side. The terms:
   covered share of the frame. Line-art flow cannot see motion on blank paper, so a camera that zooms out of a
   keyframe's view leaves the reliability high where the content is new; the homography, fitted on the lines, does
   see it, and a chain whose keyframe shows only half of the frame is trusted much less everywhere.
+- ``stray_edges``: the chain's own output read against the frame's line art. In a drawing, colour regions end at
+  lines; a chain that carried a colour to the wrong place paints a colour edge where the frame has none. The
+  colour gradient (Sobel) away from the lines (LINE_BAND pixels around them excluded), pooled by a Gaussian of
+  STRAY_SIGMA pixels, is near zero for a right chain and large where it went wrong, whatever its tracked trust
+  says. Shading drawn without a line gives both chains the same edges, so it does not tip the choice.
 
 A shot cut stops a chain's trust (weight 0: the cut frame and everything after it on that side take the other
 side's colour); where both sides are cut off, the blend falls back to the time weights. The weights are smoothed
 (Gaussian, BLEND_SIGMA network pixels) so no seam follows a mask's edge.
 
 Measured (benchmarks/colorize/BETWEEN_REPORT.md, ten held-out sequences, keyframes 40 frames apart, mean over the
-sequences): +1.73 dB over the one-sided chain at the midpoint, +0.62 dB or more over the DIS-warped nearer keyframe
-at every position, but up to 0.29 dB under the one-sided chain at positions 7-10; the variants tried are in
-docs/TRAINING.md, "Two-sided colouring".
+sequences): +2.66 dB over the one-sided chain at the midpoint, +1.67 dB on average over positions 1-39, at least
++2.54 dB over the DIS-warped nearer keyframe at every position, and never more than 0.01 dB under the one-sided
+chain (position 7). The stray-edge term and its settings were chosen on cached chains of twelve training sequences;
+the variants tried are in docs/TRAINING.md, "Two-sided colouring" and "Sharper references".
 """
 
 from __future__ import annotations
@@ -45,7 +52,8 @@ import numpy as np
 from .optical_flow import dis_flow, occlusion_mask, sample_positions, warp_by_flow
 from .reference_alignment import LINEART_BLUR_SIGMA
 
-__all__ = ["ChainTrust", "start_trust", "follow", "cut_off", "motion_time", "blend_weight", "blend"]
+__all__ = ["ChainTrust", "start_trust", "follow", "cut_off", "motion_time", "stray_edges", "blend_weight",
+           "blend"]
 
 #: exponent of the time weight (1 - motion_time)**p
 TIME_POWER = 4.0
@@ -69,6 +77,14 @@ INK_LEVEL = 160
 MAX_FIT_POINTS = 2000
 #: RANSAC reprojection threshold of the homography fit (pixels)
 RANSAC_THRESHOLD = 2.0
+#: gray level below which a line-art pixel is part of a line (its anti-aliased rim included) for the stray edges
+LINE_LEVEL = 200
+#: half side (pixels) of the band around the lines where colour edges belong
+LINE_BAND = 2
+#: Gaussian sigma (working pixels) over which stray colour edges are pooled
+STRAY_SIGMA = 8.0
+#: pooled stray-edge strength (Sobel magnitude of colours in [0, 1]) that divides a side's weight by e
+STRAY_SCALE = 0.1
 
 
 @dataclass(frozen=True)
@@ -159,27 +175,45 @@ def motion_time(forward: ChainTrust, backward: ChainTrust, tau: float) -> np.nda
     return np.where(total > STILL_PATH, forward.change / np.maximum(total, 1e-6), tau).astype(np.float32)
 
 
-def blend_weight(trust: ChainTrust, time_from_keyframe: np.ndarray | float) -> np.ndarray:
+def stray_edges(rgb: np.ndarray, lineart: np.ndarray) -> np.ndarray:
+    """float32 ``(h, w)``: the colour edges of ``rgb`` (uint8 ``(h, w, 3)``) away from the lines of ``lineart``
+    (uint8 gray ``(h, w)``), pooled (module docstring)."""
+    colour = rgb.astype(np.float32) / 255.0
+    dx = cv2.Sobel(colour, cv2.CV_32F, 1, 0, ksize=3)
+    dy = cv2.Sobel(colour, cv2.CV_32F, 0, 1, ksize=3)
+    magnitude = np.sqrt((dx * dx + dy * dy).sum(axis=2))
+    side = 2 * LINE_BAND + 1
+    near_line = cv2.dilate((lineart < LINE_LEVEL).astype(np.uint8), np.ones((side, side), np.uint8)) > 0
+    magnitude[near_line] = 0.0
+    return cv2.GaussianBlur(magnitude, (0, 0), STRAY_SIGMA)
+
+
+def blend_weight(trust: ChainTrust, time_from_keyframe: np.ndarray | float, stray: np.ndarray | float = 0.0
+                 ) -> np.ndarray:
     """float32 ``(h, w)``: one side's blend weight (module docstring) given the pixels' motion time from this
-    side's keyframe (in [0, 1])."""
+    side's keyframe (in [0, 1]) and the side's :func:`stray_edges`."""
     if trust.cut:
         return np.zeros_like(trust.reliability)
     covered = trust.covered()
     time = (1.0 - np.asarray(time_from_keyframe, np.float32)) ** TIME_POWER
     share = float(covered.mean()) ** COVERAGE_POWER
-    return (time * share * (trust.reliability * covered + FLOOR)).astype(np.float32)
+    agreement = np.exp(-np.asarray(stray, np.float32) / STRAY_SCALE)
+    return (time * share * (trust.reliability * covered + FLOOR) * agreement).astype(np.float32)
 
 
 def blend(forward: np.ndarray, backward: np.ndarray, forward_trust: ChainTrust, backward_trust: ChainTrust,
-          tau: float) -> np.ndarray:
+          tau: float, lineart: np.ndarray) -> np.ndarray:
     """The two chains' outputs (uint8 RGB ``(H, W, 3)``, any size) blended per pixel.
 
-    ``tau`` is the frame's distance to the forward chain's keyframe over the keyframes' distance; the trusts are at
-    the working size and their weights are resized to the outputs'.
+    ``tau`` is the frame's distance to the forward chain's keyframe over the keyframes' distance; ``lineart`` the
+    frame's (uint8 gray ``(H, W)``). The trusts are at the working size: the outputs are read there for their stray
+    edges, and the weights are resized to the outputs' size.
     """
+    working = forward_trust.reliability.shape
+    strays = [stray_edges(*(_at_size(image, working) for image in (output, lineart))) for output in (forward, backward)]
     time_forward = motion_time(forward_trust, backward_trust, tau)
-    w_forward = blend_weight(forward_trust, time_forward)
-    w_backward = blend_weight(backward_trust, 1.0 - time_forward)
+    w_forward = blend_weight(forward_trust, time_forward, strays[0])
+    w_backward = blend_weight(backward_trust, 1.0 - time_forward, strays[1])
     if not (w_forward.any() or w_backward.any()):
         w_forward = np.full_like(w_forward, (1.0 - tau) ** TIME_POWER)
         w_backward = np.full_like(w_backward, tau ** TIME_POWER)
@@ -191,3 +225,9 @@ def blend(forward: np.ndarray, backward: np.ndarray, forward_trust: ChainTrust, 
         share = cv2.resize(share, (width, height), interpolation=cv2.INTER_LINEAR)
     mixed = share[..., None] * forward.astype(np.float32) + (1.0 - share[..., None]) * backward.astype(np.float32)
     return np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
+
+
+def _at_size(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    if image.shape[:2] == size:
+        return image
+    return cv2.resize(image, (size[1], size[0]), interpolation=cv2.INTER_AREA)

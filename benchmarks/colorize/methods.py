@@ -22,11 +22,12 @@ from pathlib import Path
 import numpy as np
 
 from engine import Colorizer, Reference
-from engine.reference_alignment import LINEART_BLUR_SIGMA, align_reference
+from engine.optical_flow import dis_flow, warp_by_flow
+from engine.reference_alignment import LINEART_BLUR_SIGMA, SHARP_FLOW_PRESET, WARP_INTERPOLATION, align_reference
 from training.metrics.flow import estimate_flow, sample_bilinear
 
-__all__ = ["Method", "BASELINE_KEYS", "copy_method", "warp_method", "aligned_warp_method", "model_method",
-           "chain_method"]
+__all__ = ["Method", "BASELINE_KEYS", "copy_method", "warp_method", "sharp_warp_method", "aligned_warp_method",
+           "model_method", "chain_method"]
 
 #: keys of the model-free rows (copy_method, warp_method, aligned_warp_method)
 BASELINE_KEYS = ("copy", "warp", "warp_aligned")
@@ -58,6 +59,17 @@ def warp_method(preset: str = "medium") -> Method:
         return np.clip(np.rint(sample_bilinear(colour, flow)), 0, 255).astype(np.uint8)
 
     return Method("warp", f"reference colour warped by DIS flow ({preset}) between the line arts", predict=predict)
+
+
+def sharp_warp_method() -> Method:
+    """The keyframe as the engine's fine alignment warps it (without the agreement rule): DIS refined at full
+    resolution between the unblurred line arts, Lanczos resampling. Not one of issue 25's baselines; it shows what
+    the network adds over its own sharpest input."""
+    def predict(line: np.ndarray, colour: np.ndarray, target: np.ndarray) -> np.ndarray:
+        return warp_by_flow(colour, dis_flow(target, line, SHARP_FLOW_PRESET), WARP_INTERPOLATION)
+
+    return Method("warp_sharp", f"reference colour warped by DIS ({SHARP_FLOW_PRESET}) between the unblurred line arts, "
+                                f"{WARP_INTERPOLATION} resampling (the engine's fine alignment alone)", predict=predict)
 
 
 def aligned_warp_method() -> Method:

@@ -11,7 +11,7 @@ import pytest
 
 from engine import Colorizer
 from engine.cli import main
-from engine.two_sided import ChainTrust, blend, cut_off, follow, motion_time, start_trust
+from engine.two_sided import ChainTrust, blend, cut_off, follow, motion_time, start_trust, stray_edges
 
 from .colorize_fixtures import clip, write_frames
 
@@ -146,15 +146,39 @@ def test_trust_follows_a_pan_and_sees_the_new_strip() -> None:
 
 def test_blend_takes_the_trusted_side_and_none_from_a_cut_one() -> None:
     forward, backward = np.full((8, 8, 3), 200, np.uint8), np.full((8, 8, 3), 40, np.uint8)
+    paper = np.full((8, 8), 255, np.uint8)
     fresh = start_trust((8, 8))
-    np.testing.assert_array_equal(blend(forward, backward, fresh, cut_off(fresh), 0.9), forward)
-    np.testing.assert_array_equal(blend(forward, backward, cut_off(fresh), fresh, 0.1), backward)
-    both_cut = blend(forward, backward, cut_off(fresh), cut_off(fresh), 0.5)
+    np.testing.assert_array_equal(blend(forward, backward, fresh, cut_off(fresh), 0.9, paper), forward)
+    np.testing.assert_array_equal(blend(forward, backward, cut_off(fresh), fresh, 0.1, paper), backward)
+    both_cut = blend(forward, backward, cut_off(fresh), cut_off(fresh), 0.5, paper)
     np.testing.assert_array_equal(both_cut, np.full_like(forward, 120))  # the time weights alone
-    near_forward = blend(forward, backward, fresh, fresh, 0.1)
+    near_forward = blend(forward, backward, fresh, fresh, 0.1, paper)
     assert int(near_forward[0, 0, 0]) > 195
     doubted = ChainTrust(np.zeros((8, 8), np.float32), np.eye(3), np.zeros((8, 8), np.float32))
-    assert int(blend(forward, backward, doubted, fresh, 0.4)[0, 0, 0]) < 60
+    assert int(blend(forward, backward, doubted, fresh, 0.4, paper)[0, 0, 0]) < 60
+
+
+def test_blend_leaves_a_chain_where_it_paints_colour_edges_the_drawing_does_not_have() -> None:
+    # The frame is a square drawn in lines. Both chains are fully trusted and the frame is nearer the forward
+    # keyframe, but the forward chain's colour has stripes across the square and the paper that the drawing does not
+    # have (colours carried to the wrong place); the backward chain's colour changes only at the drawn lines. There
+    # the blend takes the backward chain; far from the stripes the time weights decide, as before.
+    lineart = np.full((48, 64), 255, np.uint8)
+    cv2.rectangle(lineart, (12, 12), (36, 36), 0, 1)
+    right = np.full((48, 64, 3), 230, np.uint8)
+    right[13:36, 13:36] = (200, 40, 40)
+    wrong = right + 12  # a uniform tint: no edge, so only the time weights tell the chains apart there
+    for x in range(20, 40, 6):
+        wrong[:, x:x + 3] = (40, 40, 200)
+    fresh = start_trust((48, 64))
+    assert stray_edges(right, lineart).max() < 0.01 and stray_edges(wrong, lineart)[:, 24:36].min() > 0.5
+    shown = blend(wrong, right, fresh, fresh, 0.3, lineart).astype(int)
+    stripes = (slice(None), slice(20, 40))
+    # without the stray edges the time weights alone would keep 97 % of the wrong colour there (measured: 0.01 levels from the right colour)
+    assert np.abs(shown[stripes] - right[stripes]).mean() < 0.1 * np.abs(wrong[stripes].astype(int)
+                                                                          - right[stripes]).mean()
+    far = (slice(None), slice(58, 64))
+    assert np.abs(shown[far] - wrong[far]).mean() < 1.5  # the sides differ by 12 levels there
 
 
 def test_motion_time_counts_change_not_frames() -> None:
@@ -164,5 +188,6 @@ def test_motion_time_counts_change_not_frames() -> None:
     moved_later = ChainTrust(np.ones((4, 4), np.float32), np.eye(3), np.full((4, 4), 300.0, np.float32))
     np.testing.assert_allclose(motion_time(forward, moved_later, 0.9), 0.0)
     np.testing.assert_allclose(motion_time(forward, start_trust((4, 4)), 0.9), 0.9)
-    near_first = blend(np.full((4, 4, 3), 200, np.uint8), np.full((4, 4, 3), 40, np.uint8), forward, moved_later, 0.9)
+    near_first = blend(np.full((4, 4, 3), 200, np.uint8), np.full((4, 4, 3), 40, np.uint8), forward, moved_later, 0.9,
+                       np.full((4, 4), 255, np.uint8))
     assert int(near_first.min()) >= 199
