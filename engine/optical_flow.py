@@ -16,8 +16,8 @@ from typing import Literal
 import cv2
 import numpy as np
 
-__all__ = ["DIS_PRESETS", "INTERPOLATIONS", "create_dis", "dis_flow", "sample_positions", "warp_by_flow", "occlusion_mask",
-           "flows_disagree", "motion_boundary_mask"]
+__all__ = ["DIS_PRESETS", "INTERPOLATIONS", "create_dis", "dis_flow", "sample_positions", "warp_by_flow",
+           "occlusion_mask", "flows_disagree", "motion_boundary_mask"]
 
 #: DIS presets by name, fastest first: OpenCV's preset and the finest pyramid level its flow is refined down to
 #: (0 = full resolution). OpenCV's medium stops at half resolution; "fine" is medium refined at full resolution,

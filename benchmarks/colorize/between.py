@@ -203,10 +203,10 @@ def write_report(results: BetweenResults, out: Path, *, command: str, started: s
             f"`{row}` {results.seconds[row] / len(sequences):.1f} s" for row in sorted(results.seconds)),
         "", "Rows: `one_sided` = the engine's default chain (nearest keyframe + previous output); `two_sided` = "
         "`Colorizer(two_sided=True)` (forward and backward chains blended per pixel, engine/two_sided.py); `copy` / "
-        "`warp` = the nearer keyframe's colour as it is / warped by DIS flow (medium) between the line arts (the issue's "
-        "baselines); in the one-keyframe table `warp_sharp` = the keyframe as the engine's fine alignment warps it "
-        "(DIS refined at full resolution between the unblurred line arts, Lanczos resampling), not a target "
-        "baseline: it shows what the network adds over its own sharpest input.", "",
+        "`warp` = the nearer keyframe's colour as it is / warped by DIS flow (medium) between the line arts (the "
+        "issue's baselines); in the one-keyframe table `warp_sharp` = the keyframe as the engine's fine alignment "
+        "warps it (DIS refined at full resolution between the unblurred line arts, Lanczos resampling), not a "
+        "target baseline: it shows what the network adds over its own sharpest input.", "",
         "## Targets (issue 25)", "", "| target | measured | status |", "|---|---|---|",
     ]
     targets = _targets(results)

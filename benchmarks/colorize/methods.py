@@ -68,8 +68,9 @@ def sharp_warp_method() -> Method:
     def predict(line: np.ndarray, colour: np.ndarray, target: np.ndarray) -> np.ndarray:
         return warp_by_flow(colour, dis_flow(target, line, SHARP_FLOW_PRESET), WARP_INTERPOLATION)
 
-    return Method("warp_sharp", f"reference colour warped by DIS ({SHARP_FLOW_PRESET}) between the unblurred line arts, "
-                                f"{WARP_INTERPOLATION} resampling (the engine's fine alignment alone)", predict=predict)
+    label = (f"reference colour warped by DIS ({SHARP_FLOW_PRESET}) between the unblurred line arts, "
+             f"{WARP_INTERPOLATION} resampling (the engine's fine alignment alone)")
+    return Method("warp_sharp", label, predict=predict)
 
 
 def aligned_warp_method() -> Method:
