@@ -36,9 +36,9 @@ side's colour); where both sides are cut off, the blend falls back to the time w
 (Gaussian, BLEND_SIGMA network pixels) so no seam follows a mask's edge.
 
 Measured (benchmarks/colorize/BETWEEN_REPORT.md, ten held-out sequences, keyframes 40 frames apart, mean over the
-sequences): +2.66 dB over the one-sided chain at the midpoint, +1.67 dB on average over positions 1-39, at least
-+2.54 dB over the DIS-warped nearer keyframe at every position, and never more than 0.01 dB under the one-sided
-chain (position 7). The stray-edge term and its settings were chosen on cached chains of twelve training sequences;
+sequences): +2.78 dB over the one-sided chain at the midpoint, +1.71 dB on average over positions 1-39, at least
++2.56 dB over the DIS-warped nearer keyframe at every position, and never under the one-sided chain (equal at
+position 1, at least +0.08 dB elsewhere). The stray-edge term and its settings were chosen on cached chains of twelve training sequences;
 the variants tried are in docs/TRAINING.md, "Two-sided colouring" and "Sharper references".
 """
 
