@@ -53,9 +53,9 @@ SHARP_FLOW_PRESET = "fine"
 #: edges of a flat-coloured drawing sharp; bilinear sampling averages both sides of an edge at every sub-pixel
 #: position, and the chain, which warps its previous output every frame, compounds that blur.
 #: Measured with the shipped ``lcmftn`` on the ten held-out sequences (the chain from one keyframe, mean PSNR at gaps
-#: 1 / 5 / 10 / 20 / 40, agreement 3 px): medium flow, bilinear 45.58 / 37.32 / 32.79 / 27.04 / 18.81 dB; fine flow, bilinear
-#: 45.95 / 37.69 / 33.30 / 27.34 / 18.86; medium flow, Lanczos 47.25 / 38.83 / 33.91 / 27.81 / 19.08; fine flow,
-#: Lanczos 47.50 / 39.28 / 34.54 / 28.19 / 19.16 (docs/TRAINING.md, "Sharper references").
+#: 1 / 5 / 10 / 20 / 40, agreement 3 px): medium flow, bilinear 45.58 / 37.32 / 32.79 / 27.04 / 18.81 dB; fine flow,
+#: bilinear 45.95 / 37.69 / 33.30 / 27.34 / 18.86; medium flow, Lanczos 47.25 / 38.83 / 33.91 / 27.81 / 19.08; fine
+#: flow, Lanczos 47.50 / 39.28 / 34.54 / 28.19 / 19.16 (docs/TRAINING.md, "Sharper references").
 WARP_INTERPOLATION = "lanczos"
 
 

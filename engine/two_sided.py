@@ -38,8 +38,9 @@ side's colour); where both sides are cut off, the blend falls back to the time w
 Measured (benchmarks/colorize/BETWEEN_REPORT.md, ten held-out sequences, keyframes 40 frames apart, mean over the
 sequences): +2.78 dB over the one-sided chain at the midpoint, +1.71 dB on average over positions 1-39, at least
 +2.56 dB over the DIS-warped nearer keyframe at every position, and never under the one-sided chain (equal at
-position 1, at least +0.08 dB elsewhere). The stray-edge term and its settings were chosen on cached chains of twelve training sequences;
-the variants tried are in docs/TRAINING.md, "Two-sided colouring" and "Sharper references".
+position 1, at least +0.08 dB elsewhere). The stray-edge term and its settings were chosen on cached chains of
+twelve training sequences; the variants tried are in docs/TRAINING.md, "Two-sided colouring" and "Sharper
+references".
 """
 
 from __future__ import annotations
@@ -52,8 +53,8 @@ import numpy as np
 from .optical_flow import dis_flow, occlusion_mask, sample_positions, warp_by_flow
 from .reference_alignment import LINEART_BLUR_SIGMA
 
-__all__ = ["ChainTrust", "start_trust", "follow", "cut_off", "motion_time", "stray_edges", "blend_weight",
-           "blend"]
+__all__ = ["ChainTrust", "start_trust", "follow", "cut_off", "motion_time", "line_band", "stray_edges",
+           "blend_weight", "blend"]
 
 #: exponent of the time weight (1 - motion_time)**p
 TIME_POWER = 4.0
@@ -175,21 +176,25 @@ def motion_time(forward: ChainTrust, backward: ChainTrust, tau: float) -> np.nda
     return np.where(total > STILL_PATH, forward.change / np.maximum(total, 1e-6), tau).astype(np.float32)
 
 
-def stray_edges(rgb: np.ndarray, lineart: np.ndarray) -> np.ndarray:
-    """float32 ``(h, w)``: the colour edges of ``rgb`` (uint8 ``(h, w, 3)``) away from the lines of ``lineart``
-    (uint8 gray ``(h, w)``), pooled (module docstring)."""
+def line_band(lineart: np.ndarray) -> np.ndarray:
+    """bool ``(h, w)``: the lines of ``lineart`` (uint8 gray ``(h, w)``) and LINE_BAND pixels around them, where
+    colour edges belong."""
+    side = 2 * LINE_BAND + 1
+    return cv2.dilate((lineart < LINE_LEVEL).astype(np.uint8), np.ones((side, side), np.uint8)) > 0
+
+
+def stray_edges(rgb: np.ndarray, band: np.ndarray) -> np.ndarray:
+    """float32 ``(h, w)``: the colour edges of ``rgb`` (uint8 ``(h, w, 3)``) outside the frame's :func:`line_band`
+    ``band``, pooled (module docstring)."""
     colour = rgb.astype(np.float32) / 255.0
     dx = cv2.Sobel(colour, cv2.CV_32F, 1, 0, ksize=3)
     dy = cv2.Sobel(colour, cv2.CV_32F, 0, 1, ksize=3)
     magnitude = np.sqrt((dx * dx + dy * dy).sum(axis=2))
-    side = 2 * LINE_BAND + 1
-    near_line = cv2.dilate((lineart < LINE_LEVEL).astype(np.uint8), np.ones((side, side), np.uint8)) > 0
-    magnitude[near_line] = 0.0
+    magnitude[band] = 0.0
     return cv2.GaussianBlur(magnitude, (0, 0), STRAY_SIGMA)
 
 
-def blend_weight(trust: ChainTrust, time_from_keyframe: np.ndarray | float, stray: np.ndarray | float = 0.0
-                 ) -> np.ndarray:
+def blend_weight(trust: ChainTrust, time_from_keyframe: np.ndarray | float, stray: np.ndarray) -> np.ndarray:
     """float32 ``(h, w)``: one side's blend weight (module docstring) given the pixels' motion time from this
     side's keyframe (in [0, 1]) and the side's :func:`stray_edges`."""
     if trust.cut:
@@ -210,10 +215,10 @@ def blend(forward: np.ndarray, backward: np.ndarray, forward_trust: ChainTrust, 
     edges, and the weights are resized to the outputs' size.
     """
     working = forward_trust.reliability.shape
-    strays = [stray_edges(*(_at_size(image, working) for image in (output, lineart))) for output in (forward, backward)]
+    band = line_band(_at_size(lineart, working))
     time_forward = motion_time(forward_trust, backward_trust, tau)
-    w_forward = blend_weight(forward_trust, time_forward, strays[0])
-    w_backward = blend_weight(backward_trust, 1.0 - time_forward, strays[1])
+    w_forward = blend_weight(forward_trust, time_forward, stray_edges(_at_size(forward, working), band))
+    w_backward = blend_weight(backward_trust, 1.0 - time_forward, stray_edges(_at_size(backward, working), band))
     if not (w_forward.any() or w_backward.any()):
         w_forward = np.full_like(w_forward, (1.0 - tau) ** TIME_POWER)
         w_backward = np.full_like(w_backward, tau ** TIME_POWER)

@@ -11,7 +11,8 @@ import pytest
 
 from engine import Colorizer
 from engine.cli import main
-from engine.two_sided import ChainTrust, blend, cut_off, follow, motion_time, start_trust, stray_edges
+from engine.two_sided import (ChainTrust, blend, cut_off, follow, line_band, motion_time, start_trust,
+                               stray_edges)
 
 from .colorize_fixtures import clip, write_frames
 
@@ -171,7 +172,8 @@ def test_blend_leaves_a_chain_where_it_paints_colour_edges_the_drawing_does_not_
     for x in range(20, 40, 6):
         wrong[:, x:x + 3] = (40, 40, 200)
     fresh = start_trust((48, 64))
-    assert stray_edges(right, lineart).max() < 0.01 and stray_edges(wrong, lineart)[:, 24:36].min() > 0.5
+    band = line_band(lineart)
+    assert stray_edges(right, band).max() < 0.01 and stray_edges(wrong, band)[:, 24:36].min() > 0.5
     shown = blend(wrong, right, fresh, fresh, 0.3, lineart).astype(int)
     stripes = (slice(None), slice(20, 40))
     # without the stray edges the time weights alone would keep 97 % of the wrong colour there (measured: 0.01
