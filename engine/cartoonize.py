@@ -6,6 +6,7 @@ import logging
 import os
 from collections.abc import Iterable, Iterator, Sequence
 
+import cv2
 import numpy as np
 
 from .errors import SettingsError
@@ -178,9 +179,7 @@ class Cartoonizer:
     def process(self, frame: np.ndarray) -> np.ndarray:
         """Cartoonize the next frame of the clip; returns uint8 RGB (RGBA if the input had alpha), same H x W."""
         split = to_rgb8(frame, self.frame_index)
-        cartoon = self.cartoonize_rgb(split.rgb)
-        cartoon *= 255.0
-        out8 = np.rint(cartoon, out=cartoon).astype(np.uint8)
+        out8 = cv2.convertScaleAbs(self.cartoonize_rgb(split.rgb), alpha=255.0)  # rint(x * 255) in one pass, x >= 0
         if self.stabilizer is not None:
             out8 = self.stabilizer(split.rgb, out8)
         if self.strength < 1.0:

@@ -32,7 +32,7 @@ def flatten_regions(image: np.ndarray, sigma_spatial: float, sigma_color: float)
         raise ValueError(f"flatten_regions needs sigma_spatial > 0 and sigma_color > 0, got {sigma_spatial}, "
                          f"{sigma_color}")
     image = np.ascontiguousarray(image, dtype=np.float32)
-    guide = np.rint(image * 255.0).astype(np.uint8)
+    guide = cv2.convertScaleAbs(image, alpha=255.0)  # np.rint(image * 255) in one pass (image >= 0)
     out = cv2.ximgproc.dtFilter(guide, image, float(sigma_spatial), float(sigma_color) * 255.0,
                                 mode=cv2.ximgproc.DTF_RF, numIters=_PASSES)
     return np.clip(out, 0.0, 1.0, out=out)

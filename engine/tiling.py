@@ -2,8 +2,9 @@
 
 Arrays here are float32 ``(C, H, W)``. A tile's weight is a separable ramp: zero over the outer quarter of the
 overlap at every border shared with another tile (those pixels see the tile edge within the network's receptive
-field), then a linear ramp up to 1; borders on the image edge keep weight 1. The weighted sum is divided by the
-summed weights, so each pixel's weights sum to exactly 1 and tiles blend without seams.
+field), then a linear ramp up to 1; borders on the image edge keep weight 1. Each tile's weight is divided by the
+summed weights of all tiles over its pixels (once per frame size, :func:`blend_plan`), so each pixel's weights sum
+to 1 and tiles blend without seams.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 __all__ = ["Tile", "pad_to_multiple", "tile_starts", "balanced_tile", "plan_tiles", "tile_weight", "run_padded",
-           "run_tiled"]
+           "blend_plan", "run_tiled"]
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +119,26 @@ def tile_weight(t: Tile, height: int, width: int, overlap: int) -> np.ndarray:
     return wy[:, None] * wx[None, :]
 
 
+@lru_cache(maxsize=2)  # one frame size per job in practice; a 4K plan holds ~50 MB of weights
+def blend_plan(height: int, width: int, tile: int, overlap: int, multiple: int) -> tuple[tuple[Tile, np.ndarray], ...]:
+    """The tiles of a ``height`` x ``width`` frame, each with its feather weight divided by the summed weights of
+    every tile over its pixels (read-only ``(h, w)`` float32; they add up to 1 at every pixel). Computed once per
+    frame size: a clip's frames share it, so the division is not paid per frame."""
+    tiles = plan_tiles(height, width, tile, overlap, multiple)
+    weights = [tile_weight(t, height, width, overlap) for t in tiles]
+    total = np.zeros((height, width), dtype=np.float32)
+    for t, weight in zip(tiles, weights):
+        total[t.y0:t.y1, t.x0:t.x1] += weight
+    if float(total.min()) <= 0.0:  # cannot happen with tile > 2 * overlap; guard against silent black pixels
+        raise ValueError("tiling left pixels without weight; increase the tile size")
+    plan = []
+    for t, weight in zip(tiles, weights):
+        weight /= total[t.y0:t.y1, t.x0:t.x1]
+        weight.flags.writeable = False
+        plan.append((t, weight))
+    return tuple(plan)
+
+
 def run_tiled(chw: np.ndarray, net: NetFn, *, multiple: int, tile: int, overlap: int) -> np.ndarray:
     """Run ``net`` on ``(C, H, W)`` tile by tile and blend: ``(C', H, W)``.
 
@@ -127,19 +149,13 @@ def run_tiled(chw: np.ndarray, net: NetFn, *, multiple: int, tile: int, overlap:
         return run_padded(chw, net, multiple)
     if tile <= 2 * overlap:
         raise ValueError(f"tile size {tile} must be larger than twice the overlap {overlap}")
-    tiles = plan_tiles(h, w, tile, overlap, multiple)
-    log.debug("%dx%d frame in %d tiles of %d (overlap %d)", w, h, len(tiles), tile, overlap)
+    plan = blend_plan(h, w, tile, overlap, multiple)
+    log.debug("%dx%d frame in %d tiles of %d (overlap %d)", w, h, len(plan), tile, overlap)
     acc: np.ndarray | None = None
-    wsum = np.zeros((h, w), dtype=np.float32)
-    for t in tiles:
+    for t, weight in plan:
         out = run_padded(chw[:, t.y0:t.y1, t.x0:t.x1], net, multiple)
         if acc is None:
             acc = np.zeros((out.shape[0], h, w), dtype=np.float32)
-        wt = tile_weight(t, h, w, overlap)
-        acc[:, t.y0:t.y1, t.x0:t.x1] += out * wt
-        wsum[t.y0:t.y1, t.x0:t.x1] += wt
+        acc[:, t.y0:t.y1, t.x0:t.x1] += out * weight
     assert acc is not None
-    if float(wsum.min()) <= 0.0:  # cannot happen with tile > 2 * overlap; guard against silent black pixels
-        raise ValueError("tiling left pixels without weight; increase the tile size")
-    acc /= wsum[None]
     return acc

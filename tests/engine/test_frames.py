@@ -76,3 +76,10 @@ def test_network_conversion_roundtrip() -> None:
     assert x.shape == (3, 1, 1) and x.dtype == np.float32
     np.testing.assert_allclose(x[:, 0, 0], [-1.0, 128 / 127.5 - 1, 1.0], atol=1e-6)
     np.testing.assert_allclose(from_network(x)[0, 0] * 255, [0, 128, 255], atol=1e-3)
+
+
+def test_from_network_returns_one_interleaved_buffer_clipped() -> None:
+    chw = np.random.default_rng(0).uniform(-1.5, 1.5, (3, 5, 7)).astype(np.float32)
+    hwc = from_network(chw)
+    assert hwc.shape == (5, 7, 3) and hwc.flags.c_contiguous  # the post-filters take it without another copy
+    np.testing.assert_array_equal(hwc, np.clip((chw.transpose(1, 2, 0) + 1.0) * 0.5, 0.0, 1.0))

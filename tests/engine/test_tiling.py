@@ -7,7 +7,8 @@ import pytest
 
 from engine.models import resolve_model
 from engine.runtime import get_session
-from engine.tiling import pad_to_multiple, plan_tiles, run_padded, run_tiled, tile_starts, tile_weight
+from engine.tiling import (blend_plan, pad_to_multiple, plan_tiles, run_padded, run_tiled, tile_starts,
+                           tile_weight)
 
 
 @pytest.mark.parametrize("h, w", [(1, 1), (3, 5), (8, 8), (9, 17)])
@@ -28,17 +29,16 @@ def test_tile_starts_cover_with_overlap_and_alignment() -> None:
 
 
 @pytest.mark.parametrize("h, w, tile, overlap", [(70, 90, 32, 8), (101, 67, 40, 12), (64, 300, 64, 16)])
-def test_weights_sum_to_one_everywhere(h: int, w: int, tile: int, overlap: int) -> None:
-    tiles = plan_tiles(h, w, tile, overlap, 4)
-    assert len(tiles) > 1
+def test_blend_weights_sum_to_one_everywhere(h: int, w: int, tile: int, overlap: int) -> None:
+    plan = blend_plan(h, w, tile, overlap, 4)
+    assert len(plan) > 1
+    assert [t for t, _ in plan] == plan_tiles(h, w, tile, overlap, 4)
     total = np.zeros((h, w), np.float32)
-    for t in tiles:
-        total[t.y0:t.y1, t.x0:t.x1] += tile_weight(t, h, w, overlap)
-    assert total.min() > 0  # every pixel covered with positive weight
-    norm = np.zeros((h, w), np.float32)
-    for t in tiles:
-        norm[t.y0:t.y1, t.x0:t.x1] += tile_weight(t, h, w, overlap) / total[t.y0:t.y1, t.x0:t.x1]
-    np.testing.assert_allclose(norm, 1.0, atol=1e-6)
+    for t, weight in plan:
+        assert weight.shape == (t.y1 - t.y0, t.x1 - t.x0) and weight.min() >= 0.0
+        assert not weight.flags.writeable  # shared by every frame of the size: nobody may scale it in place
+        total[t.y0:t.y1, t.x0:t.x1] += weight
+    np.testing.assert_allclose(total, 1.0, atol=1e-6)
 
 
 def test_feather_is_a_linear_ramp_with_zero_margin() -> None:
