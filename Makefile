@@ -86,14 +86,21 @@ define fine_tune
 		--init-from runs/$(1)-ft/generator.safetensors --out runs/$(1)-ft2
 endef
 LITE_FIRST_RUN := --crop-size 144 --gradient-weight 3 --temporal-weight 2
-# cel and cel_lite take a third fine-tune on the current cel preset (session 25: flatter, more colourful); their
-# earlier runs were made on the first cel preset (L0 0.015, median 3, x1.3, ink sigma 0.8); the cards' init record
-# names the style only, not its parameters. Two threads, one run after the other: cel_lite 19 minutes, cel 43.
+# cel and cel_lite take a third fine-tune on the session-25 cel preset (flatter, more colourful; chroma x1.7, which a
+# rebuild from here replaces by x2.2); their earlier runs were made on the first cel preset (L0 0.015, median 3, x1.3,
+# ink sigma 0.8); the cards' init record names the style only, not its parameters. Two threads, one run after the other: cel_lite 19 minutes, cel 43.
 # $(call bolder_cel,RECIPE): runs/RECIPE-ft2 -> runs/RECIPE-ft3 (exported)
 define bolder_cel
 	OMP_NUM_THREADS=2 $(PY) -m training train --scale cpu --data data/cartoonize --recipe $(1) --steps 1000 \
 		--crop-size 144 --gradient-weight 3 --temporal-weight 2 --init-from runs/$(1)-ft2/generator.safetensors \
 		--out runs/$(1)-ft3
+endef
+# Then a fourth fine-tune on the preset's x2.2 chroma (x1.7 before; session 31, docs/TRAINING.md, "A more colourful
+# cel"): one thread each side by side, cel 600 steps (25 minutes), cel_lite 800 (14).
+# $(call vivid_cel,RECIPE,STEPS): runs/RECIPE-ft3 -> runs/RECIPE-ft4 (exported)
+define vivid_cel
+	$(STYLE_TRAIN) --recipe $(1) --steps $(2) --crop-size 144 --gradient-weight 3 --temporal-weight 2 \
+		--init-from runs/$(1)-ft3/generator.safetensors --out runs/$(1)-ft4
 endef
 # comic and comic_lite then learn the comic teacher's flattened frame only, their cards having the engine draw its
 # tone steps, chroma lift and ink (session 28, 44 and 37 minutes side by side), and a last run trains them through that
@@ -109,12 +116,14 @@ train-styles: setup
 	$(STYLE_TRAIN) --recipe cel --steps 2000 --out runs/cel
 	$(call fine_tune,cel)
 	$(call bolder_cel,cel)
+	$(call vivid_cel,cel,600)
 	$(STYLE_TRAIN) --recipe comic --steps 2000 --out runs/comic
 	$(call fine_tune,comic)
 	$(call engine_finish,comic,600)
 	$(STYLE_TRAIN) --recipe cel_lite --steps 900 $(LITE_FIRST_RUN) --out runs/cel_lite
 	$(call fine_tune,cel_lite)
 	$(call bolder_cel,cel_lite)
+	$(call vivid_cel,cel_lite,800)
 	$(STYLE_TRAIN) --recipe comic_lite --steps 900 $(LITE_FIRST_RUN) --out runs/comic_lite
 	$(call fine_tune,comic_lite)
 	$(call engine_finish,comic_lite,1000)

@@ -46,8 +46,10 @@ def test_teacher_flattens_regions_and_inks_the_edge(name):
     out = cartoon_abstraction(image, get_style(name))
     assert out.shape == image.shape and out.dtype == np.uint8
     left, right = out[8:56, 4:24].astype(float), out[8:56, 40:60].astype(float)
-    # The noise inside each half is flattened away ...
-    assert left.std() < 0.5 * image[8:56, 4:24].std() and right.std() < 0.5 * image[8:56, 40:60].std()
+    # The noise inside each half is flattened away (spread over the pixels of each channel: the half's uniform tint,
+    # which the style's chroma gain enlarges, is not noise) ...
+    for flat, noisy in ((left, image[8:56, 4:24]), (right, image[8:56, 40:60])):
+        assert flat.reshape(-1, 3).std(axis=0).max() < 0.5 * noisy.reshape(-1, 3).std(axis=0).min()
     # ... and the border between them gets a line darker than both sides.
     edge = out[8:56, 28:36].astype(float).mean(axis=2).min(axis=1)
     assert np.all(edge < left.mean() - 10)

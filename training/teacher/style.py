@@ -76,16 +76,18 @@ class TeacherStyle:
 TEACHER_STYLES: dict[str, TeacherStyle] = {
     style.name: style
     for style in (
-        # Flattening, median and chroma of session 24's bold probe with the original 10 soft tone levels: flatter
-        # and more colourful than the first cel preset (L0 0.015, median 3, x1.3, ink sigma 0.8), while its soft
-        # steps stay learnable (docs/TRAINING.md, "A bolder cel (session 25)").
+        # Flattening and median of session 24's bold probe with the original 10 soft tone levels: flatter than the
+        # first cel preset (L0 0.015, median 3, x1.3, ink sigma 0.8), while its soft steps stay learnable
+        # (docs/TRAINING.md, "A bolder cel (session 25)"). Chroma x2.2 (x1.7 until session 31): the students learn
+        # a chroma lift as well as their teacher draws it, where they draw its tone steps and ink fainter
+        # (docs/TRAINING.md, "A more colourful cel (session 31)").
         TeacherStyle(
             name="cel",
             description="clean flat cel look: broad flat colour regions in soft tone steps, vivid colour, "
                         "thin dark outlines",
             l0_lambda=0.03,
             median_size=5,
-            saturation=1.7,
+            saturation=2.2,
             ink_sigma=1.0,
         ),
         TeacherStyle(
