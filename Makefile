@@ -88,7 +88,8 @@ endef
 LITE_FIRST_RUN := --crop-size 144 --gradient-weight 3 --temporal-weight 2
 # cel and cel_lite take a third fine-tune on the session-25 cel preset (flatter, more colourful; chroma x1.7, which a
 # rebuild from here replaces by x2.2); their earlier runs were made on the first cel preset (L0 0.015, median 3, x1.3,
-# ink sigma 0.8); the cards' init record names the style only, not its parameters. Two threads, one run after the other: cel_lite 19 minutes, cel 43.
+# ink sigma 0.8); the cards' init record names the style only, not its parameters. Two threads, one run after the
+# other: cel_lite 19 minutes, cel 43.
 # $(call bolder_cel,RECIPE): runs/RECIPE-ft2 -> runs/RECIPE-ft3 (exported)
 define bolder_cel
 	OMP_NUM_THREADS=2 $(PY) -m training train --scale cpu --data data/cartoonize --recipe $(1) --steps 1000 \
