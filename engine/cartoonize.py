@@ -6,11 +6,10 @@ import logging
 import os
 from collections.abc import Iterable, Iterator, Sequence
 
-import cv2
 import numpy as np
 
 from .errors import SettingsError
-from .frames import attach_alpha, from_network, to_network, to_rgb8
+from .frames import attach_alpha, from_network, to_network, to_rgb8, unit_to_uint8
 from .guided_filter import guided_filter
 from .ink_lines import draw_ink_lines
 from .memory_budget import network_bytes_per_pixel, tile_for_budget
@@ -179,7 +178,7 @@ class Cartoonizer:
     def process(self, frame: np.ndarray) -> np.ndarray:
         """Cartoonize the next frame of the clip; returns uint8 RGB (RGBA if the input had alpha), same H x W."""
         split = to_rgb8(frame, self.frame_index)
-        out8 = cv2.convertScaleAbs(self.cartoonize_rgb(split.rgb), alpha=255.0)  # rint(x * 255) in one pass, x >= 0
+        out8 = unit_to_uint8(self.cartoonize_rgb(split.rgb))
         if self.stabilizer is not None:
             out8 = self.stabilizer(split.rgb, out8)
         if self.strength < 1.0:

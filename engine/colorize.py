@@ -41,7 +41,7 @@ import numpy as np
 from .colour_chain import chain_start, nearest_keyframe
 from .errors import InputError, SettingsError
 from .frame_range import FrameRange
-from .frames import from_network, to_network, to_rgb8
+from .frames import from_network, resize_image, to_network, to_rgb8, unit_to_uint8
 from .lineart import DEFAULT_CUT_THRESHOLD, DEFAULT_HOLD_TOLERANCE, is_held_drawing, is_shot_cut, to_lineart_gray
 from .models import ModelCard, resolve_model
 from .reference_alignment import align_reference, align_reference_coarse_and_fine
@@ -50,7 +50,7 @@ from .sequence import FrameSequence
 from .tiling import pad_to_multiple
 from .two_sided import ChainTrust, blend, cut_off, follow, start_trust
 
-__all__ = ["Reference", "Colorizer", "resize_image"]
+__all__ = ["Reference", "Colorizer"]
 
 log = logging.getLogger(__name__)
 
@@ -81,14 +81,6 @@ class _Ref:
 
     gray: np.ndarray
     rgb: np.ndarray
-
-
-def resize_image(img: np.ndarray, h: int, w: int) -> np.ndarray:
-    """``img`` at ``h`` x ``w``: area averaging to shrink, bicubic to enlarge."""
-    if img.shape[:2] == (h, w):
-        return img
-    shrink = h * w < img.shape[0] * img.shape[1]
-    return cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
 
 
 def _sketch_to_network(gray: np.ndarray) -> np.ndarray:
@@ -239,7 +231,7 @@ class Colorizer:
         colour = from_network(out[0, :, :nh, :nw])
         if (nh, nw) != (h, w):
             colour = _restore_full_size(colour, sketch_small, gray)
-        return np.rint(colour * 255.0).astype(np.uint8)
+        return unit_to_uint8(colour)
 
     # ------------------------------------------------------------------------------------------------ sequences
 
@@ -400,7 +392,7 @@ class Colorizer:
                     shown = out if shown is None else shown
                 else:
                     backward, backward_trust = spill.colour(j)
-                    shown = blend(out, backward, trust, backward_trust, (j - first) / (last - first), gray)
+                    shown = blend(out, backward, trust, backward_trust, (j - first) / (last - first), gray_small)
                 if j >= wanted.first:
                     yield j, shown
 

@@ -50,6 +50,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .frames import resize_image
 from .optical_flow import dis_flow, occlusion_mask, sample_positions, warp_by_flow
 from .reference_alignment import LINEART_BLUR_SIGMA
 
@@ -207,18 +208,19 @@ def blend_weight(trust: ChainTrust, time_from_keyframe: np.ndarray | float, stra
 
 
 def blend(forward: np.ndarray, backward: np.ndarray, forward_trust: ChainTrust, backward_trust: ChainTrust,
-          tau: float, lineart: np.ndarray) -> np.ndarray:
+          tau: float, lineart_small: np.ndarray) -> np.ndarray:
     """The two chains' outputs (uint8 RGB ``(H, W, 3)``, any size) blended per pixel.
 
-    ``tau`` is the frame's distance to the forward chain's keyframe over the keyframes' distance; ``lineart`` the
-    frame's (uint8 gray ``(H, W)``). The trusts are at the working size: the outputs are read there for their stray
-    edges, and the weights are resized to the outputs' size.
+    ``tau`` is the frame's distance to the forward chain's keyframe over the keyframes' distance. The trusts are at
+    the working size (no larger than the outputs), and so is ``lineart_small``, the frame's line art (uint8 gray
+    ``(h, w)``, as the chain followed it): the outputs are read there for their stray edges, and the weights are
+    resized to the outputs' size.
     """
     working = forward_trust.reliability.shape
-    band = line_band(_at_size(lineart, working))
+    band = line_band(lineart_small)
     time_forward = motion_time(forward_trust, backward_trust, tau)
-    w_forward = blend_weight(forward_trust, time_forward, stray_edges(_at_size(forward, working), band))
-    w_backward = blend_weight(backward_trust, 1.0 - time_forward, stray_edges(_at_size(backward, working), band))
+    w_forward = blend_weight(forward_trust, time_forward, stray_edges(resize_image(forward, *working), band))
+    w_backward = blend_weight(backward_trust, 1.0 - time_forward, stray_edges(resize_image(backward, *working), band))
     if not (w_forward.any() or w_backward.any()):
         w_forward = np.full_like(w_forward, (1.0 - tau) ** TIME_POWER)
         w_backward = np.full_like(w_backward, tau ** TIME_POWER)
@@ -231,8 +233,3 @@ def blend(forward: np.ndarray, backward: np.ndarray, forward_trust: ChainTrust, 
     mixed = share[..., None] * forward.astype(np.float32) + (1.0 - share[..., None]) * backward.astype(np.float32)
     return np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
 
-
-def _at_size(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    if image.shape[:2] == size:
-        return image
-    return cv2.resize(image, (size[1], size[0]), interpolation=cv2.INTER_AREA)

@@ -48,7 +48,7 @@ from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, 
                                       quantize_static)
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
-from engine.frames import from_network
+from engine.frames import from_network, unit_to_uint8
 from engine.models import INT8_SUFFIX, ModelCard, file_sha256, load_card, verify_model_file
 from engine.runtime import session_options
 
@@ -212,7 +212,7 @@ def _session(path: Path) -> ort.InferenceSession:
 
 def _as_uint8(out: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """The first output item as the engine's uint8 RGB, without the padding."""
-    return np.rint(from_network(out[0, :, :size[0], :size[1]]) * 255.0).astype(np.uint8)
+    return unit_to_uint8(from_network(out[0, :, :size[0], :size[1]]))
 
 
 def _score(card: ModelCard, fp32: ort.InferenceSession, int8: ort.InferenceSession, held_out: Iterable[Sample]

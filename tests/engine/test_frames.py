@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from engine.errors import InputError
-from engine.frames import attach_alpha, from_network, to_network, to_rgb8
+from engine.frames import attach_alpha, from_network, to_network, to_rgb8, unit_to_uint8
 
 
 def test_rgb_uint8_passes_through_unchanged() -> None:
@@ -83,3 +83,13 @@ def test_from_network_returns_one_interleaved_buffer_clipped() -> None:
     hwc = from_network(chw)
     assert hwc.shape == (5, 7, 3) and hwc.flags.c_contiguous  # the post-filters take it without another copy
     np.testing.assert_array_equal(hwc, np.clip((chw.transpose(1, 2, 0) + 1.0) * 0.5, 0.0, 1.0))
+
+
+def test_unit_to_uint8_rounds_like_rint() -> None:
+    rng = np.random.default_rng(2)
+    halves = ((np.arange(255) + 0.5) / 255.0).astype(np.float32).reshape(15, 17)  # exact .5 steps: half to even
+    for x in (rng.random((6, 9, 3), dtype=np.float32), rng.random((6, 9), dtype=np.float32), halves,
+              np.float32([[0.0, 1.0]])):
+        out = unit_to_uint8(x)
+        assert out.shape == x.shape
+        np.testing.assert_array_equal(out, np.rint(x * 255.0).astype(np.uint8))
