@@ -59,6 +59,9 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
                         help="distillation recipes: override the flow-warped temporal loss weight")
     parser.add_argument("--gradient-weight", type=float, default=None,
                         help="distillation recipes: override the image-gradient L1 weight (flat regions, lines)")
+    parser.add_argument("--finish-weight", type=float, default=None,
+                        help="with --tones-in-engine: weight of the L1 between output and target both after a "
+                             "differentiable copy of the engine's tone steps and lines (default 0: off)")
     parser.add_argument("--stable-targets", action="store_true", default=None,
                         help="distillation recipes: real clip pairs regress the stabilised teacher targets "
                              "(bootstrap-distill --stable)")
@@ -163,7 +166,8 @@ def _run_train(args: argparse.Namespace) -> None:
                              ("temporal_on_finish", args.temporal_on_finish))
         if value is not None
     }
-    weights = {name: value for name, value in (("temporal", args.temporal_weight), ("gradient", args.gradient_weight))
+    weights = {name: value for name, value in (("temporal", args.temporal_weight), ("gradient", args.gradient_weight),
+                                                     ("finish", args.finish_weight))
                if value is not None}
     if weights:
         from dataclasses import replace

@@ -1,6 +1,9 @@
-"""The differentiable copy of the engine's finish (tone steps, chroma lift, ink) that `--temporal-on-finish` trains
-through: it draws what the engine draws, gradients reach the flat input, and it needs a tones-in-engine recipe."""
+"""The differentiable copy of the engine's finish (tone steps, chroma lift, ink) that `--temporal-on-finish` and
+`--finish-weight` train through: it draws what the engine draws, gradients reach the flat input, and it needs a
+tones-in-engine recipe."""
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -36,7 +39,11 @@ def test_gradients_reach_the_flat_input_most_near_steps_and_lines() -> None:
     assert flat.grad is not None and torch.isfinite(flat.grad).all() and flat.grad.abs().sum() > 0
 
 
-def test_temporal_on_finish_needs_the_tones_in_the_engine() -> None:
+def test_training_through_the_finish_needs_the_tones_in_the_engine() -> None:
     with pytest.raises(ValueError, match="needs tones_in_engine"):
         get_recipe("comic_lite", "smoke", temporal_on_finish=True)
     assert get_recipe("comic_lite", "smoke", temporal_on_finish=True, tones_in_engine=True).temporal_on_finish
+    finish_weight = replace(get_recipe("comic_lite", "smoke").weights, finish=1.0)
+    with pytest.raises(ValueError, match="finish loss weight needs tones_in_engine"):
+        get_recipe("comic_lite", "smoke", weights=finish_weight)
+    assert get_recipe("comic_lite", "smoke", weights=finish_weight, tones_in_engine=True).weights.finish == 1.0

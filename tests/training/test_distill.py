@@ -300,6 +300,8 @@ def test_a_run_can_start_from_an_exported_model_through_the_cli(distill_data, tm
      "flattened frames"),
     ("--flat-only", ["--tones-in-engine", "--temporal-on-finish"], "comic_flat", "temporal_on_finish",
      ["tone_steps", "ink_lines"], "flattened frames"),
+    ("--flat-only", ["--tones-in-engine", "--finish-weight", "0.5"], "comic_flat", "weights.finish",
+     ["tone_steps", "ink_lines"], "flattened frames"),
 ])
 def test_a_student_can_leave_the_teachers_finish_to_the_engine(distill_data, tmp_path, build_flag, train_flags,
                                                                targets, recipe_field, engine_steps, targets_text):
@@ -323,13 +325,18 @@ def test_a_student_can_leave_the_teachers_finish_to_the_engine(distill_data, tmp
     assert (plain - inked).max() > 50  # the same frame, its heavy lines left out
     assert training_main(argv) == 0
     _, meta = load_generator_state(tmp_path / "run" / GENERATOR_NAME)
-    assert meta["recipe"][recipe_field] is True
+    setting = meta["recipe"]
+    for key in recipe_field.split("."):
+        setting = setting[key]
+    assert setting == (0.5 if recipe_field == "weights.finish" else True)
     result = export_cartoonizer(tmp_path / "run" / GENERATOR_NAME, tmp_path / "comic_lite.onnx", score_data=data)
     assert list(result.card["postprocess"]) == ["region_flatten", *engine_steps]
     card = load_card(result.onnx_path)
     assert card.ink_lines == get_style("comic").ink_lines()
     assert card.tone_steps == (get_style("comic").tone_steps() if "tone_steps" in engine_steps else None)
     assert targets_text in result.card["distilled_from"]["targets"]
+    finish_term = "L1 after a differentiable copy of the engine's finish"
+    assert (finish_term in result.card["distilled_from"]["losses"]) == (recipe_field == "weights.finish")
     assert result.card["metrics"]["psnr_to_teacher_db"] != result.card["metrics"]["psnr_to_teacher_db_network"]
     # the network is also scored against what it learned, the targets without the engine's part of the finish
     assert result.card["metrics"]["psnr_own_targets"] == targets

@@ -43,7 +43,8 @@ class DistillMethod(TrainingMethod):
         self.temporal = FlowWarpLoss(loss_weight=recipe.weights.temporal)
         self.motion = MotionConsistencyLoss(loss_weight=recipe.weights.motion, queries=recipe.motion_queries)
         self.vgg = VGG19Features(layers=recipe.motion_layers).to(device) if recipe.weights.motion > 0 else None
-        self.finish = DifferentiableFinish(get_style(recipe.style)) if recipe.temporal_on_finish else None
+        uses_finish = recipe.temporal_on_finish or recipe.weights.finish > 0
+        self.finish = DifferentiableFinish(get_style(recipe.style)) if uses_finish else None
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=recipe.lr, betas=recipe.betas)
         self.modules = {"generator": self.generator}
         self.optimizers = {"opt_g": self.opt_g}
@@ -66,16 +67,21 @@ class DistillMethod(TrainingMethod):
         photos = torch.cat([batch["photo"], batch["photo_next"]])
         targets = torch.cat([batch["target"], batch["target_next"]])
         outputs = self.g_model(photos)
-        first, second = outputs.chunk(2)
-        seen_by_user = (self.finish(first), self.finish(second)) if self.finish is not None else (first, second)
+        finished = self.finish(outputs) if self.finish is not None else None
+        temporal_pair = (finished if self.recipe.temporal_on_finish else outputs).chunk(2)
         terms = {
             "pixel": weights.pixel * (outputs - targets).abs().mean(),
             "gradient": self.gradient(outputs, targets),
-            "temporal": self.temporal(*seen_by_user, batch["flow"], batch["valid"]),
+            "temporal": self.temporal(*temporal_pair, batch["flow"], batch["valid"]),
         }
+        if weights.finish > 0:
+            with torch.no_grad():
+                finished_targets = self.finish(targets)
+            terms["finish"] = weights.finish * (finished - finished_targets).abs().mean()
         if self.vgg is not None:
-            pairs = len(first) if self.recipe.motion_pairs is None else min(self.recipe.motion_pairs, len(first))
-            seen = torch.cat([torch.arange(pairs), len(first) + torch.arange(pairs)])
+            batch_size = len(photos) // 2
+            pairs = batch_size if self.recipe.motion_pairs is None else min(self.recipe.motion_pairs, batch_size)
+            seen = torch.cat([torch.arange(pairs), batch_size + torch.arange(pairs)])
             with torch.no_grad():
                 photo_features = self.vgg(photos[seen])
             output_features = self.vgg(outputs[seen])
@@ -96,6 +102,7 @@ class DistillMethod(TrainingMethod):
     @classmethod
     def card_fields(cls, recipe: dict[str, Any], generator: nn.Module) -> dict[str, Any]:
         style = get_style(recipe["style"])
+        finish_weight = recipe.get("weights", {}).get("finish", 0.0)
         postprocess: dict[str, Any] = {"region_flatten": dict(REGION_FLATTEN)}
         if recipe.get("tones_in_engine"):
             postprocess["tone_steps"] = asdict(style.tone_steps())
@@ -121,7 +128,9 @@ class DistillMethod(TrainingMethod):
                            "ink lines (per frame)",
                 "style": style.as_dict(),
                 "targets": targets,
-                "losses": "L1 + gradient L1 to the teacher's targets, flow-warped short-term temporal L1 on real "
+                "losses": "L1 + gradient L1 to the teacher's targets" +
+                          (", L1 after a differentiable copy of the engine's finish" if finish_weight > 0 else "") +
+                          ", flow-warped short-term temporal L1 on real "
                           "consecutive and affine pairs" +
                           (" (after a differentiable copy of the engine's finish)" if recipe.get("temporal_on_finish")
                            else "") + ", PMC on VGG19 relu2_1 / relu3_1",

@@ -27,6 +27,11 @@ class DistillWeights:
     gradient: float = 1.0  # L1 between output and target image gradients: keeps lines and region borders sharp
     temporal: float = 0.5  # flow-warped short-term loss between the pair's outputs (valid pixels only)
     motion: float = 0.05  # PMC (Liu et al. 2022) on VGG19 features of the pair; 0 disables it (and the VGG)
+    # L1 between the outputs and the targets both after a differentiable copy of the engine's finish (needs
+    # tones_in_engine): charges a pixel on the wrong side of a tone step or a line threshold as the user sees it,
+    # where the flat pixel term charges it by its small lightness error (docs/TRAINING.md, "The pixel term through
+    # the finish"); 0: off
+    finish: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,9 @@ class DistillRecipe:
         if self.temporal_on_finish and not self.tones_in_engine:
             raise ValueError(f"distillation recipe {self.name!r}: temporal_on_finish needs tones_in_engine (only then "
                              "does the engine finish the output)")
+        if self.weights.finish > 0 and not self.tones_in_engine:
+            raise ValueError(f"distillation recipe {self.name!r}: a finish loss weight needs tones_in_engine (only "
+                             "then does the engine finish the output)")
 
     @property
     def target_style(self) -> str:
