@@ -91,7 +91,8 @@ def _add_export(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--data-manifest", type=Path, default=Path("data/cartoonize/manifest.json"))
     parser.add_argument("--data", type=Path, default=Path("data/cartoonize"),
                         help="distillation recipes: the folder whose held-out photos score the model against its "
-                             "teacher (PSNR, in the card); skipped if absent")
+                             "teacher (PSNR, in the card); skipped with a warning if the style's targets are "
+                             "not built there")
 
 
 def _add_train_colorize(commands: argparse._SubParsersAction) -> None:
@@ -149,8 +150,8 @@ def _add_postfilter(commands: argparse._SubParsersAction) -> None:
                                  "flattening in its card and re-score it against its teacher (ONNX files unchanged)")
     parser.add_argument("model", type=Path, help="the model's .onnx file (its card beside it is rewritten)")
     parser.add_argument("--data", type=Path, default=Path("data/cartoonize"),
-                        help="the folder whose held-out photos score the model against its teacher; skipped if "
-                             "absent")
+                        help="the folder whose held-out photos score the model against its teacher; skipped with "
+                             "a warning if the style's targets are not built there")
 
 
 def _run_train(args: argparse.Namespace) -> None:

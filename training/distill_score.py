@@ -1,6 +1,7 @@
 """How close a distilled model comes to its teacher on held-out photos (the figure its model card states)."""
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,20 @@ from .data.cartoonize.folders import is_clip_still
 from .metrics.psnr import psnr_uint8
 from .teacher import get_style
 
-__all__ = ["network_targets", "score_against_teacher"]
+__all__ = ["can_score", "network_targets", "score_against_teacher"]
+
+log = logging.getLogger(__name__)
+
+
+def can_score(model: Path, data_root: Path, style: str) -> bool:
+    """Whether `data_root` holds the style's finished teacher targets to score `model` against; when it does not, a
+    warning names the folder and the command that builds it (the card is then written without the score)."""
+    if DistillLayout(Path(data_root)).has_targets(style):
+        return True
+    log.warning("%s: not scored against its teacher: %s has no finished '%s' targets (build them with `python -m "
+                "training bootstrap-distill --data %s --style %s`)", Path(model).name, data_root, style, data_root,
+                style)
+    return False
 
 
 def _psnr8(cartoon: np.ndarray, target: np.ndarray) -> float:

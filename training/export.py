@@ -13,8 +13,7 @@ import torch
 from engine.models import file_sha256
 
 from .checkpoint import load_generator_state
-from .data.cartoonize.distill_layout import DistillLayout
-from .distill_score import score_against_teacher
+from .distill_score import can_score, score_against_teacher
 from .manifest_summary import card_sources
 from .methods import method_for_name
 from .teacher import get_style
@@ -142,7 +141,7 @@ def export_cartoonizer(
         card["distilled_from"] = facts["distilled_from"]
     card_path = out_path.with_suffix(".json")
     card_path.write_text(json.dumps(card, indent=2) + "\n")
-    if style and score_data is not None and DistillLayout(Path(score_data)).has_targets(style):
+    if style and score_data is not None and can_score(out_path, Path(score_data), style):
         # scored through the engine from the card just written, so the figure includes its post-filters
         card["metrics"] = {**card["metrics"], **score_against_teacher(out_path, Path(score_data), style),
                            **(metrics or {})}

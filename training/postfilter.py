@@ -12,8 +12,7 @@ from pathlib import Path
 
 from engine.models import load_card
 
-from .data.cartoonize.distill_layout import DistillLayout
-from .distill_score import score_against_teacher
+from .distill_score import can_score, score_against_teacher
 from .methods.distill import REGION_FLATTEN
 
 __all__ = ["PostfilterResult", "set_region_flatten"]
@@ -44,7 +43,7 @@ def set_region_flatten(model: Path, *, data: Path | None, command: str) -> Postf
     card["postprocess"] = {**(card.get("postprocess") or {}), "region_flatten": dict(REGION_FLATTEN)}
     card["postprocess_command"] = command
     card_path.write_text(json.dumps(card, indent=2) + "\n")
-    if data is not None and DistillLayout(Path(data)).has_targets(style):
+    if data is not None and can_score(Path(model), Path(data), style):
         card["metrics"] = {**card.get("metrics", {}), **score_against_teacher(Path(model), Path(data), style)}
         card_path.write_text(json.dumps(card, indent=2) + "\n")
     return PostfilterResult(card_path=card_path, card=card)

@@ -3,6 +3,7 @@ temporal and gradient losses, training, and export."""
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -200,7 +201,7 @@ def test_dataset_names_the_missing_build(cartoon_data):
         DistillDataset(cartoon_data, style="cel")
 
 
-def test_smoke_distillation_trains_logs_every_term_and_exports(distill_data, tmp_path):
+def test_smoke_distillation_trains_logs_every_term_and_exports(distill_data, tmp_path, caplog):
     recipe = get_recipe("cel_lite", "smoke")
     assert train(recipe, data_root=distill_data, out_dir=tmp_path, device="cpu") == recipe.steps
     records = [json.loads(line) for line in (tmp_path / "losses.jsonl").read_text().splitlines()]
@@ -220,6 +221,12 @@ def test_smoke_distillation_trains_logs_every_term_and_exports(distill_data, tmp
     assert scored["metrics"]["psnr_to_teacher_images"] == 6 and scored["metrics"]["psnr_to_teacher_db"] > 5
     assert scored["metrics"]["psnr_to_teacher_db_network"] > 5  # the same photos before the post-filter
     assert result.parity_max_abs_diff < 1e-4
+    with caplog.at_level(logging.WARNING, logger="training.distill_score"):
+        unscored = export_cartoonizer(tmp_path / GENERATOR_NAME, tmp_path / "unscored.onnx",
+                                      score_data=tmp_path / "no_targets").card
+    assert not any(key.startswith("psnr") for key in unscored["metrics"])
+    assert "unscored.onnx: not scored against its teacher" in caplog.text
+    assert f"bootstrap-distill --data {tmp_path / 'no_targets'} --style cel" in caplog.text
 
     # a card exported before the post-filter existed gets it, and its score, without touching the ONNX file
     old_card = {**card, "postprocess": None}
