@@ -72,6 +72,9 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
                         help="distillation recipes: learn the style's flattened frames only (bootstrap-distill "
                              "--flat-only); the exported card has the engine draw the style's tone steps, chroma "
                              "lift and lines")
+    parser.add_argument("--chroma-in-engine", action="store_true", default=None,
+                        help="distillation recipes: learn the style's frames without the chroma lift "
+                             "(bootstrap-distill --unlifted); the exported card has the engine lift the chroma")
     parser.add_argument("--temporal-on-finish", action="store_true", default=None,
                         help="with --tones-in-engine: the temporal term compares the outputs after a differentiable "
                              "copy of the engine's tone steps and lines")
@@ -164,7 +167,8 @@ def _run_train(args: argparse.Namespace) -> None:
                              ("batch_size", args.batch_size), ("crop_size", args.crop_size),
                              ("stable_targets", args.stable_targets), ("input_noise", args.input_noise),
                              ("ink_in_engine", args.ink_in_engine), ("tones_in_engine", args.tones_in_engine),
-                             ("temporal_on_finish", args.temporal_on_finish))
+                             ("temporal_on_finish", args.temporal_on_finish),
+                             ("chroma_in_engine", args.chroma_in_engine))
         if value is not None
     }
     weights = {name: value for name, value in (("temporal", args.temporal_weight), ("gradient", args.gradient_weight),
@@ -185,7 +189,8 @@ def _run_train(args: argparse.Namespace) -> None:
         raise SystemExit(f"python -m training train: error: recipe {args.recipe} takes none of "
                          f"{', '.join('--' + name.replace('_', '-') for name in overrides)} "
                          "(distillation recipes take --steps, --stable-targets, --input-noise, --ink-in-engine, "
-                         "--tones-in-engine and --temporal-on-finish; the GAN recipes --init-steps / "
+                         "--tones-in-engine, --temporal-on-finish and --chroma-in-engine; the GAN recipes "
+                         "--init-steps / "
                          "--gan-steps)") from None
     except ValueError as error:  # overrides that do not go together, e.g. --temporal-on-finish alone
         raise SystemExit(f"python -m training train: error: {error}") from None

@@ -39,8 +39,10 @@ def _psnr8(cartoon: np.ndarray, target: np.ndarray) -> float:
 def network_targets(card: ModelCard, style: str) -> str:
     """The targets the network itself regressed, read from what the card has the engine draw
     (:meth:`~training.teacher.TeacherStyle.student_targets`)."""
-    return get_style(style).student_targets(tones_in_engine=card.tone_steps is not None,
-                                            ink_in_engine=card.ink_lines is not None).name
+    steps = card.tone_steps
+    return get_style(style).student_targets(tones_in_engine=steps is not None and steps.levels > 0,
+                                            ink_in_engine=card.ink_lines is not None,
+                                            chroma_in_engine=steps is not None and steps.levels == 0).name
 
 
 def score_against_teacher(model: Path, data_root: Path, style: str) -> dict[str, float | int | str]:

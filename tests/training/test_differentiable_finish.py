@@ -43,6 +43,7 @@ def test_training_through_the_finish_needs_the_tones_in_the_engine() -> None:
     with pytest.raises(ValueError, match="needs tones_in_engine"):
         get_recipe("comic_lite", "smoke", temporal_on_finish=True)
     assert get_recipe("comic_lite", "smoke", temporal_on_finish=True, tones_in_engine=True).temporal_on_finish
+    assert get_recipe("cel", "smoke", temporal_on_finish=True, chroma_in_engine=True).temporal_on_finish
     finish_weight = replace(get_recipe("comic_lite", "smoke").weights, finish=1.0)
     with pytest.raises(ValueError, match="finish loss weight needs tones_in_engine"):
         get_recipe("comic_lite", "smoke", weights=finish_weight)

@@ -301,6 +301,12 @@ def test_a_run_can_start_from_an_exported_model_through_the_cli(distill_data, tm
                        str(tmp_path / "pmc"), "--gradient-weight", "2"])
 
 
+def test_the_chroma_lift_alone_is_left_to_the_engine_only_by_a_student_that_draws_its_own_steps():
+    with pytest.raises(ValueError, match="chroma_in_engine is for a student that draws the steps"):
+        get_recipe("cel", "smoke", chroma_in_engine=True, tones_in_engine=True)
+    assert get_recipe("cel", "smoke", chroma_in_engine=True).target_style == "cel_unlifted"
+
+
 @pytest.mark.parametrize("build_flag, train_flags, targets, recipe_field, engine_steps, targets_text", [
     ("--without-ink", ["--ink-in-engine"], "comic_noink", "ink_in_engine", ["ink_lines"], "without ink lines"),
     ("--flat-only", ["--tones-in-engine"], "comic_flat", "tones_in_engine", ["tone_steps", "ink_lines"],
@@ -309,12 +315,15 @@ def test_a_run_can_start_from_an_exported_model_through_the_cli(distill_data, tm
      ["tone_steps", "ink_lines"], "flattened frames"),
     ("--flat-only", ["--tones-in-engine", "--finish-weight", "0.5"], "comic_flat", "weights.finish",
      ["tone_steps", "ink_lines"], "flattened frames"),
+    ("--unlifted", ["--chroma-in-engine"], "comic_unlifted", "chroma_in_engine", ["tone_steps"],
+     "without the chroma lift"),
 ])
 def test_a_student_can_leave_the_teachers_finish_to_the_engine(distill_data, tmp_path, build_flag, train_flags,
                                                                targets, recipe_field, engine_steps, targets_text):
-    """--without-ink / --flat-only build the style's targets before its lines / before its tone steps and lines; a
-    recipe trained with --ink-in-engine / --tones-in-engine regresses them, and its card has the engine draw the
-    style's own lines (and tone steps), scored against the whole teacher."""
+    """--without-ink / --flat-only / --unlifted build the style's targets before its lines / before its tone steps
+    and lines / without its chroma lift; a recipe trained with --ink-in-engine / --tones-in-engine /
+    --chroma-in-engine regresses them, and its card has the engine draw the style's own lines (and tone steps) or
+    lift its chroma, scored against the whole teacher."""
     from training.cli import main as training_main
     from training.data.cartoonize.distill_targets import main as bootstrap_distill
 
@@ -329,7 +338,7 @@ def test_a_student_can_leave_the_teachers_finish_to_the_engine(distill_data, tmp
     photo = sorted((layout.source / "photos" / "train").iterdir())[0]
     inked = read_rgb(layout.target_path("comic", photo)).astype(int)
     plain = read_rgb(layout.target_path(targets, photo)).astype(int)
-    assert (plain - inked).max() > 50  # the same frame, its heavy lines left out
+    assert (plain - inked).max() > 50  # the same frame, its heavy lines (or its chroma lift) left out
     assert training_main(argv) == 0
     _, meta = load_generator_state(tmp_path / "run" / GENERATOR_NAME)
     setting = meta["recipe"]
@@ -339,8 +348,10 @@ def test_a_student_can_leave_the_teachers_finish_to_the_engine(distill_data, tmp
     result = export_cartoonizer(tmp_path / "run" / GENERATOR_NAME, tmp_path / "comic_lite.onnx", score_data=data)
     assert list(result.card["postprocess"]) == ["region_flatten", *engine_steps]
     card = load_card(result.onnx_path)
-    assert card.ink_lines == get_style("comic").ink_lines()
-    assert card.tone_steps == (get_style("comic").tone_steps() if "tone_steps" in engine_steps else None)
+    style = get_style("comic")
+    assert card.ink_lines == (style.ink_lines() if "ink_lines" in engine_steps else None)
+    expected_steps = style.tone_steps() if "ink_lines" in engine_steps else replace(style.tone_steps(), levels=0)
+    assert card.tone_steps == (expected_steps if "tone_steps" in engine_steps else None)
     assert targets_text in result.card["distilled_from"]["targets"]
     finish_term = "L1 after a differentiable copy of the engine's finish"
     assert (finish_term in result.card["distilled_from"]["losses"]) == (recipe_field == "weights.finish")

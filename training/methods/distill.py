@@ -4,7 +4,7 @@ loss on the pair's outputs and, optionally, PMC on their VGG19 features. No adve
 from __future__ import annotations
 
 import math
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ class DistillMethod(TrainingMethod):
 
     recipe: DistillRecipe
     fixed_fields = ("name", "style", "generator", "weights", "crop_size", "batch_size", "stable_targets",
-                    "input_noise", "ink_in_engine", "tones_in_engine", "temporal_on_finish")
+                    "input_noise", "ink_in_engine", "tones_in_engine", "temporal_on_finish", "chroma_in_engine")
 
     def __init__(self, recipe: DistillRecipe, dist, device: torch.device) -> None:
         super().__init__(recipe, dist, device)
@@ -44,7 +44,10 @@ class DistillMethod(TrainingMethod):
         self.motion = MotionConsistencyLoss(loss_weight=recipe.weights.motion, queries=recipe.motion_queries)
         self.vgg = VGG19Features(layers=recipe.motion_layers).to(device) if recipe.weights.motion > 0 else None
         uses_finish = recipe.temporal_on_finish or recipe.weights.finish > 0
-        self.finish = DifferentiableFinish(get_style(recipe.style)) if uses_finish else None
+        style = get_style(recipe.style)
+        if recipe.chroma_in_engine:  # the engine's finish is the chroma lift alone
+            style = replace(style, levels=0, ink_strength=0.0)
+        self.finish = DifferentiableFinish(style) if uses_finish else None
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=recipe.lr, betas=recipe.betas)
         self.modules = {"generator": self.generator}
         self.optimizers = {"opt_g": self.opt_g}
@@ -108,6 +111,10 @@ class DistillMethod(TrainingMethod):
             postprocess["tone_steps"] = asdict(style.tone_steps())
             targets = ("the style's flattened frames (L0 smoothing and median only); the engine draws the style's "
                        "tone steps, chroma lift (postprocess.tone_steps) and XDoG lines (postprocess.ink_lines)")
+        elif recipe.get("chroma_in_engine"):
+            postprocess["tone_steps"] = asdict(replace(style.tone_steps(), levels=0))
+            targets = ("the style's frames without the chroma lift, tone steps and ink lines included; the engine "
+                       "lifts the chroma (postprocess.tone_steps without steps)")
         elif recipe.get("ink_in_engine"):
             targets = ("the style's frames without ink lines; the engine draws the style's XDoG lines on the output "
                        "(postprocess.ink_lines)")

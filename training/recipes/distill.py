@@ -66,10 +66,15 @@ class DistillRecipe:
     # frames only (bootstrap-distill --flat-only), a smooth map, and the engine places the steps it cannot; implies
     # the ink in the engine. docs/TRAINING.md, "Tone steps drawn by the engine"
     tones_in_engine: bool = False
-    # With tones_in_engine: the temporal term compares the pair's outputs after a differentiable copy of the engine's
-    # finish (training/teacher/differentiable_finish.py), where the steps and lines amplify small changes, instead
-    # of the network's flat outputs: docs/TRAINING.md, "Training through the finish"
+    # With tones_in_engine (or chroma_in_engine): the temporal term compares the pair's outputs after a
+    # differentiable copy of the engine's finish (training/teacher/differentiable_finish.py), where the steps and lines
+    # (or the chroma gain) amplify small changes, instead of the network's own outputs: docs/TRAINING.md, "Training
+    # through the finish"
     temporal_on_finish: bool = False
+    # The engine lifts the style's chroma (card postprocess.tone_steps with no steps); the student regresses the
+    # style's frames without the lift (bootstrap-distill --unlifted) and draws the steps and lines itself:
+    # docs/TRAINING.md, "The chroma lift left to the engine"
+    chroma_in_engine: bool = False
     motion_queries: int = 64  # PMC query positions per layer per step
     motion_layers: tuple[str, ...] = ("relu2_1", "relu3_1")  # shallow layers: the deeper ones cost most on a CPU
     # Pairs of each batch that PMC sees (None: all). Its VGG pass costs more than the full generator's step on a
@@ -81,19 +86,23 @@ class DistillRecipe:
     notes: str = field(default="", compare=False)  # free text recorded in the model card
 
     def __post_init__(self) -> None:
-        if self.temporal_on_finish and not self.tones_in_engine:
-            raise ValueError(f"distillation recipe {self.name!r}: temporal_on_finish needs tones_in_engine (only then "
-                             "does the engine finish the output)")
+        if self.temporal_on_finish and not (self.tones_in_engine or self.chroma_in_engine):
+            raise ValueError(f"distillation recipe {self.name!r}: temporal_on_finish needs tones_in_engine or "
+                             "chroma_in_engine (only then does the engine finish the output)")
+        if self.chroma_in_engine and (self.tones_in_engine or self.ink_in_engine):
+            raise ValueError(f"distillation recipe {self.name!r}: chroma_in_engine is for a student that draws the "
+                             "steps and lines itself; tones_in_engine already leaves the chroma lift to the engine")
         if self.weights.finish > 0 and not self.tones_in_engine:
             raise ValueError(f"distillation recipe {self.name!r}: a finish loss weight needs tones_in_engine (only "
                              "then does the engine finish the output)")
 
     @property
     def target_style(self) -> str:
-        """The name of the targets the student regresses (the style's, its flattened frames', or its ink-free
-        twin's)."""
+        """The name of the targets the student regresses (the style's, its flattened frames', its ink-free or its
+        unlifted twin's)."""
         return get_style(self.style).student_targets(tones_in_engine=self.tones_in_engine,
-                                                     ink_in_engine=self.ink_in_engine).name
+                                                     ink_in_engine=self.ink_in_engine,
+                                                     chroma_in_engine=self.chroma_in_engine).name
 
     @property
     def total_steps(self) -> int:

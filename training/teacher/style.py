@@ -64,12 +64,21 @@ class TeacherStyle:
         targets of a student that leaves the rest to the engine."""
         return replace(self, name=f"{self.name}_flat", levels=0, saturation=1.0, ink_strength=0.0)
 
-    def student_targets(self, *, tones_in_engine: bool, ink_in_engine: bool) -> TeacherStyle:
+    def unlifted(self) -> TeacherStyle:
+        """The same look without its chroma lift (``<name>_unlifted``): the targets of a student that draws the steps
+        and lines itself and leaves the chroma gain to the engine (the lift commutes with the ink to ~51 dB)."""
+        return replace(self, name=f"{self.name}_unlifted", saturation=1.0)
+
+    def student_targets(self, *, tones_in_engine: bool, ink_in_engine: bool,
+                        chroma_in_engine: bool = False) -> TeacherStyle:
         """The variant a student regresses: :meth:`flat_only` when the engine draws the tone steps (and the lines),
-        :meth:`without_ink` when it draws only the lines, else the style itself."""
+        :meth:`without_ink` when it draws only the lines, :meth:`unlifted` when it only lifts the chroma, else the
+        style itself."""
         if tones_in_engine:
             return self.flat_only()
-        return self.without_ink() if ink_in_engine else self
+        if ink_in_engine:
+            return self.without_ink()
+        return self.unlifted() if chroma_in_engine else self
 
 
 #: The shipped styles. `cel` is the default look.
@@ -118,10 +127,12 @@ def get_style(name: str) -> TeacherStyle:
 
 def bootstrap_arguments(targets: str) -> str:
     """The ``bootstrap-distill`` arguments that build the targets folder `targets` (a style's name, or the name of
-    its ink-free or flattened variant)."""
+    its ink-free, flattened or unlifted variant)."""
     for name, style in TEACHER_STYLES.items():
         if targets == style.without_ink().name:
             return f"--style {name} --without-ink"
         if targets == style.flat_only().name:
             return f"--style {name} --flat-only"
+        if targets == style.unlifted().name:
+            return f"--style {name} --unlifted"
     return f"--style {targets}"

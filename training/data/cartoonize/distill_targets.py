@@ -127,20 +127,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--flat-only", action="store_true",
                         help="build each style's flattened frames only, before its tone steps, chroma lift and ink "
                              "(folder <style>_flat): the targets of recipes trained with --tones-in-engine")
+    parser.add_argument("--unlifted", action="store_true",
+                        help="build each style's targets without its chroma lift (folder <style>_unlifted): the "
+                             "targets of recipes trained with --chroma-in-engine")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
-    if args.without_ink and args.flat_only:
-        parser.error("--without-ink and --flat-only build different targets: choose one")
-    if (args.without_ink or args.flat_only) and args.stable:
-        parser.error("--stable is not available with --without-ink or --flat-only (no recipe trains on stable "
-                     "targets without ink)")
+    if args.without_ink + args.flat_only + args.unlifted > 1:
+        parser.error("--without-ink, --flat-only and --unlifted build different targets: choose one")
+    if (args.without_ink or args.flat_only or args.unlifted) and args.stable:
+        parser.error("--stable is not available with --without-ink, --flat-only or --unlifted (no recipe trains on "
+                     "stable targets of a variant)")
     if not (args.data / "photos" / "train").is_dir():
         parser.error(f"{args.data} holds no photos/train folder: run `python -m training bootstrap` first")
     layout = DistillLayout(args.data)
     computed = build_flows(layout, progress=not args.no_progress)
     log.info("flows: %d computed now", computed)
     for name in args.style:
-        style = get_style(name).student_targets(tones_in_engine=args.flat_only, ink_in_engine=args.without_ink)
+        style = get_style(name).student_targets(tones_in_engine=args.flat_only, ink_in_engine=args.without_ink,
+                                                chroma_in_engine=args.unlifted)
         manifest = build_targets(layout, style, progress=not args.no_progress)
         log.info("teacher %s: %s (%d computed now)", style.name, manifest["counts"], manifest["computed_this_run"])
         if args.stable:
