@@ -76,8 +76,9 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
                         help="distillation recipes: learn the style's frames without the chroma lift "
                              "(bootstrap-distill --unlifted); the exported card has the engine lift the chroma")
     parser.add_argument("--temporal-on-finish", action="store_true", default=None,
-                        help="with --tones-in-engine: the temporal term compares the outputs after a differentiable "
-                             "copy of the engine's tone steps and lines")
+                        help="with --tones-in-engine or --chroma-in-engine: the temporal term compares the outputs "
+                             "after a differentiable copy of the engine's finish (tone steps and lines, or the chroma "
+                             "lift)")
     parser.add_argument("--input-noise", type=float, default=None, metavar="SIGMA",
                         help="distillation recipes: largest std (0-1 units) of the Gaussian noise added to each "
                              "input frame on its own (the targets stay clean)")

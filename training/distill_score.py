@@ -14,6 +14,7 @@ from .data.cartoonize.distill_layout import DistillLayout
 from .data.cartoonize.folders import is_clip_still
 from .metrics.psnr import psnr_uint8
 from .teacher import get_style
+from .teacher.style import bootstrap_arguments
 
 __all__ = ["can_score", "network_targets", "score_against_teacher"]
 
@@ -26,8 +27,8 @@ def can_score(model: Path, data_root: Path, style: str) -> bool:
     if DistillLayout(Path(data_root)).has_targets(style):
         return True
     log.warning("%s: not scored against its teacher: %s has no finished '%s' targets (build them with `python -m "
-                "training bootstrap-distill --data %s --style %s`)", Path(model).name, data_root, style, data_root,
-                style)
+                "training bootstrap-distill --data %s %s`)", Path(model).name, data_root, style, data_root,
+                bootstrap_arguments(style))
     return False
 
 

@@ -4,7 +4,7 @@ loss on the pair's outputs and, optionally, PMC on their VGG19 features. No adve
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +45,8 @@ class DistillMethod(TrainingMethod):
         self.vgg = VGG19Features(layers=recipe.motion_layers).to(device) if recipe.weights.motion > 0 else None
         uses_finish = recipe.temporal_on_finish or recipe.weights.finish > 0
         style = get_style(recipe.style)
-        if recipe.chroma_in_engine:  # the engine's finish is the chroma lift alone
-            style = replace(style, levels=0, ink_strength=0.0)
+        if recipe.chroma_in_engine:
+            style = style.chroma_lift_only()
         self.finish = DifferentiableFinish(style) if uses_finish else None
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=recipe.lr, betas=recipe.betas)
         self.modules = {"generator": self.generator}
@@ -112,7 +112,7 @@ class DistillMethod(TrainingMethod):
             targets = ("the style's flattened frames (L0 smoothing and median only); the engine draws the style's "
                        "tone steps, chroma lift (postprocess.tone_steps) and XDoG lines (postprocess.ink_lines)")
         elif recipe.get("chroma_in_engine"):
-            postprocess["tone_steps"] = asdict(replace(style.tone_steps(), levels=0))
+            postprocess["tone_steps"] = asdict(style.chroma_lift_only().tone_steps())
             targets = ("the style's frames without the chroma lift, tone steps and ink lines included; the engine "
                        "lifts the chroma (postprocess.tone_steps without steps)")
         elif recipe.get("ink_in_engine"):

@@ -91,7 +91,7 @@ class DistillRecipe:
                              "chroma_in_engine (only then does the engine finish the output)")
         if self.chroma_in_engine and (self.tones_in_engine or self.ink_in_engine):
             raise ValueError(f"distillation recipe {self.name!r}: chroma_in_engine is for a student that draws the "
-                             "steps and lines itself; tones_in_engine already leaves the chroma lift to the engine")
+                             "steps and lines itself; tones_in_engine or ink_in_engine leave those to the engine")
         if self.weights.finish > 0 and not self.tones_in_engine:
             raise ValueError(f"distillation recipe {self.name!r}: a finish loss weight needs tones_in_engine (only "
                              "then does the engine finish the output)")

@@ -57,5 +57,6 @@ class DifferentiableFinish(nn.Module):
         else:
             toned_lightness = lightness
         toned = lab_to_rgb(torch.cat([toned_lightness, lab[:, 1:] * self.tones.saturation], dim=1)).clamp(0.0, 1.0)
-        inked = toned * (1.0 - self.ink.strength * self.lines(lightness / LIGHTNESS_RANGE))
-        return inked * 2.0 - 1.0
+        if self.ink.strength > 0:
+            toned = toned * (1.0 - self.ink.strength * self.lines(lightness / LIGHTNESS_RANGE))
+        return toned * 2.0 - 1.0

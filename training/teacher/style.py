@@ -69,6 +69,10 @@ class TeacherStyle:
         and lines itself and leaves the chroma gain to the engine (the lift commutes with the ink to ~51 dB)."""
         return replace(self, name=f"{self.name}_unlifted", saturation=1.0)
 
+    def chroma_lift_only(self) -> TeacherStyle:
+        """The part of the look the engine draws for a :meth:`unlifted` student: the chroma lift, no steps, no ink."""
+        return replace(self, name=f"{self.name}_chroma", levels=0, ink_strength=0.0)
+
     def student_targets(self, *, tones_in_engine: bool, ink_in_engine: bool,
                         chroma_in_engine: bool = False) -> TeacherStyle:
         """The variant a student regresses: :meth:`flat_only` when the engine draws the tone steps (and the lines),
