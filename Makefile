@@ -70,6 +70,7 @@ bootstrap-colorize: setup data-debs
 bootstrap-distill: setup
 	$(PY) -m training bootstrap-distill --data data/cartoonize
 	$(PY) -m training bootstrap-distill --data data/cartoonize --style comic --flat-only
+	$(PY) -m training bootstrap-distill --data data/cartoonize --style cel --unlifted
 
 ## The CPU runs that produced the shipped cartoonizers (engine/weights/{cel,cel_lite,comic,comic_lite}.json record
 ## them and their export commands): one core each; the full runs took ~50 minutes side by side, then each was
@@ -103,6 +104,23 @@ define vivid_cel
 	$(STYLE_TRAIN) --recipe $(1) --steps $(2) --crop-size 144 --gradient-weight 3 --temporal-weight 2 \
 		--init-from runs/$(1)-ft3/generator.safetensors --out runs/$(1)-ft4
 endef
+# cel then leaves its chroma lift to the engine (sessions 32-33; docs/TRAINING.md, "The chroma lift left to the
+# engine"): it regresses the cel teacher's frames built without the lift (bootstrap-distill --unlifted), its card has
+# the engine lift the chroma, and the temporal term sees that lift from the second run on, at a rising weight. Two
+# threads for the first three runs (13, 9 and 19 minutes), one for the last (13, beside another run).
+# $(call unlifted_cel): runs/cel-ft4 -> runs/cel-unlifted -> -fin -> -fin4 -> runs/cel-unlifted-fin6 (exported)
+CEL_UNLIFTED := $(PY) -m training train --scale cpu --data data/cartoonize --recipe cel --crop-size 144 \
+	--gradient-weight 3 --chroma-in-engine
+define unlifted_cel
+	OMP_NUM_THREADS=2 $(CEL_UNLIFTED) --steps 600 --temporal-weight 2 \
+		--init-from runs/cel-ft4/generator.safetensors --out runs/cel-unlifted
+	OMP_NUM_THREADS=2 $(CEL_UNLIFTED) --steps 400 --temporal-weight 2 --temporal-on-finish \
+		--init-from runs/cel-unlifted/generator.safetensors --out runs/cel-unlifted-fin
+	OMP_NUM_THREADS=2 $(CEL_UNLIFTED) --steps 300 --temporal-weight 4 --temporal-on-finish \
+		--init-from runs/cel-unlifted-fin/generator.safetensors --out runs/cel-unlifted-fin4
+	OMP_NUM_THREADS=1 $(CEL_UNLIFTED) --steps 300 --temporal-weight 6 --temporal-on-finish \
+		--init-from runs/cel-unlifted-fin4/generator.safetensors --out runs/cel-unlifted-fin6
+endef
 # comic and comic_lite then learn the comic teacher's flattened frame only, their cards having the engine draw its
 # tone steps, chroma lift and ink (session 28, 44 and 37 minutes side by side), and a last run trains them through that
 # finish at 3x the temporal weight (session 29, 35 and 15 minutes side by side; docs/TRAINING.md, "Training through
@@ -118,6 +136,7 @@ train-styles: setup
 	$(call fine_tune,cel)
 	$(call bolder_cel,cel)
 	$(call vivid_cel,cel,600)
+	$(call unlifted_cel)
 	$(STYLE_TRAIN) --recipe comic --steps 2000 --out runs/comic
 	$(call fine_tune,comic)
 	$(call engine_finish,comic,600)

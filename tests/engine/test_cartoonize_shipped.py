@@ -92,3 +92,21 @@ def test_the_engine_finish_brings_a_flat_network_to_its_teacher(name: str) -> No
     network = psnr_uint8(_as_uint8(toon.network_rgb(frame)), teacher)
     finished = psnr_uint8(_as_uint8(toon.cartoonize_rgb(frame)), teacher)
     assert finished > network + 1.0, (finished, network)
+
+
+#: shipped models whose network draws its teacher's tone steps and lines but not its chroma lift and whose card has
+#: the engine lift the chroma (tone steps with no steps; trained with --chroma-in-engine)
+ENGINE_LIFTED = ("cel",)
+
+
+@pytest.mark.parametrize("name", [pytest.param(name, marks=_if_shipped(name)) for name in ENGINE_LIFTED])
+def test_the_engine_chroma_lift_brings_an_unlifted_network_to_its_teacher(name: str) -> None:
+    """On a real frame the card's chroma lift (no tone steps, no ink) turns the network's paler output into its
+    teacher's vivid look: nearer the teacher than the network alone."""
+    frame = _first_sample_frame()
+    toon = Cartoonizer(name, device="cpu")
+    assert toon.card.tone_steps is not None and toon.card.tone_steps.levels == 0 and toon.card.ink_lines is None
+    teacher = cartoon_abstraction(frame, get_style(STYLES[name]))
+    network = psnr_uint8(_as_uint8(toon.network_rgb(frame)), teacher)
+    finished = psnr_uint8(_as_uint8(toon.cartoonize_rgb(frame)), teacher)
+    assert finished > network + 1.0, (finished, network)
