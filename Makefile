@@ -91,7 +91,7 @@ LITE_FIRST_RUN := --crop-size 144 --gradient-weight 3 --temporal-weight 2
 # rebuild from here replaces by x2.2); their earlier runs were made on the first cel preset (L0 0.015, median 3, x1.3,
 # ink sigma 0.8); the cards' init record names the style only, not its parameters. Two threads, one run after the
 # other: cel_lite 19 minutes, cel 43.
-# $(call bolder_cel,RECIPE): runs/RECIPE-ft2 -> runs/RECIPE-ft3 (exported)
+# $(call bolder_cel,RECIPE): runs/RECIPE-ft2 -> runs/RECIPE-ft3
 define bolder_cel
 	OMP_NUM_THREADS=2 $(PY) -m training train --scale cpu --data data/cartoonize --recipe $(1) --steps 1000 \
 		--crop-size 144 --gradient-weight 3 --temporal-weight 2 --init-from runs/$(1)-ft2/generator.safetensors \
@@ -99,27 +99,29 @@ define bolder_cel
 endef
 # Then a fourth fine-tune on the preset's x2.2 chroma (x1.7 before; session 31, docs/TRAINING.md, "A more colourful
 # cel"): one thread each side by side, cel 600 steps (25 minutes), cel_lite 800 (14).
-# $(call vivid_cel,RECIPE,STEPS): runs/RECIPE-ft3 -> runs/RECIPE-ft4 (exported)
+# $(call vivid_cel,RECIPE,STEPS): runs/RECIPE-ft3 -> runs/RECIPE-ft4
 define vivid_cel
 	$(STYLE_TRAIN) --recipe $(1) --steps $(2) --crop-size 144 --gradient-weight 3 --temporal-weight 2 \
 		--init-from runs/$(1)-ft3/generator.safetensors --out runs/$(1)-ft4
 endef
-# cel then leaves its chroma lift to the engine (sessions 32-33; docs/TRAINING.md, "The chroma lift left to the
-# engine"): it regresses the cel teacher's frames built without the lift (bootstrap-distill --unlifted), its card has
-# the engine lift the chroma, and the temporal term sees that lift from the second run on, at a rising weight. Two
-# threads for the first three runs (13, 9 and 19 minutes), one for the last (13, beside another run).
-# $(call unlifted_cel): runs/cel-ft4 -> runs/cel-unlifted -> -fin -> -fin4 -> runs/cel-unlifted-fin6 (exported)
-CEL_UNLIFTED := $(PY) -m training train --scale cpu --data data/cartoonize --recipe cel --crop-size 144 \
-	--gradient-weight 3 --chroma-in-engine
+# cel and cel_lite then leave their chroma lift to the engine (sessions 32-33; docs/TRAINING.md, "The chroma lift
+# left to the engine"): they regress the cel teacher's frames built without the lift (bootstrap-distill --unlifted),
+# their cards have the engine lift the chroma, and the temporal term sees that lift from the second run on, at a
+# rising weight. Two threads, one run after the other, except the last of cel (one thread, beside another run): cel
+# 13, 9, 19 and 13 minutes; cel_lite 6, 4, 3 and 3, then a fifth run at temporal weight 14 (one thread, 6 minutes).
+# $(call unlifted_cel,RECIPE,THREADS): runs/RECIPE-ft4 -> runs/RECIPE-unlifted -> -fin -> -fin4 -> -fin6 (cel:
+# exported), the last run on THREADS threads
+CEL_UNLIFTED := $(PY) -m training train --scale cpu --data data/cartoonize --crop-size 144 --gradient-weight 3 \
+	--chroma-in-engine
 define unlifted_cel
-	OMP_NUM_THREADS=2 $(CEL_UNLIFTED) --steps 600 --temporal-weight 2 \
-		--init-from runs/cel-ft4/generator.safetensors --out runs/cel-unlifted
-	OMP_NUM_THREADS=2 $(CEL_UNLIFTED) --steps 400 --temporal-weight 2 --temporal-on-finish \
-		--init-from runs/cel-unlifted/generator.safetensors --out runs/cel-unlifted-fin
-	OMP_NUM_THREADS=2 $(CEL_UNLIFTED) --steps 300 --temporal-weight 4 --temporal-on-finish \
-		--init-from runs/cel-unlifted-fin/generator.safetensors --out runs/cel-unlifted-fin4
-	OMP_NUM_THREADS=1 $(CEL_UNLIFTED) --steps 300 --temporal-weight 6 --temporal-on-finish \
-		--init-from runs/cel-unlifted-fin4/generator.safetensors --out runs/cel-unlifted-fin6
+	OMP_NUM_THREADS=2 $(CEL_UNLIFTED) --recipe $(1) --steps 600 --temporal-weight 2 \
+		--init-from runs/$(1)-ft4/generator.safetensors --out runs/$(1)-unlifted
+	OMP_NUM_THREADS=2 $(CEL_UNLIFTED) --recipe $(1) --steps 400 --temporal-weight 2 --temporal-on-finish \
+		--init-from runs/$(1)-unlifted/generator.safetensors --out runs/$(1)-unlifted-fin
+	OMP_NUM_THREADS=2 $(CEL_UNLIFTED) --recipe $(1) --steps 300 --temporal-weight 4 --temporal-on-finish \
+		--init-from runs/$(1)-unlifted-fin/generator.safetensors --out runs/$(1)-unlifted-fin4
+	OMP_NUM_THREADS=$(2) $(CEL_UNLIFTED) --recipe $(1) --steps 300 --temporal-weight 6 --temporal-on-finish \
+		--init-from runs/$(1)-unlifted-fin4/generator.safetensors --out runs/$(1)-unlifted-fin6
 endef
 # comic and comic_lite then learn the comic teacher's flattened frame only, their cards having the engine draw its
 # tone steps, chroma lift and ink (session 28, 44 and 37 minutes side by side), and a last run trains them through that
@@ -136,7 +138,7 @@ train-styles: setup
 	$(call fine_tune,cel)
 	$(call bolder_cel,cel)
 	$(call vivid_cel,cel,600)
-	$(call unlifted_cel)
+	$(call unlifted_cel,cel,1)
 	$(STYLE_TRAIN) --recipe comic --steps 2000 --out runs/comic
 	$(call fine_tune,comic)
 	$(call engine_finish,comic,600)
@@ -144,6 +146,9 @@ train-styles: setup
 	$(call fine_tune,cel_lite)
 	$(call bolder_cel,cel_lite)
 	$(call vivid_cel,cel_lite,800)
+	$(call unlifted_cel,cel_lite,2)
+	OMP_NUM_THREADS=1 $(CEL_UNLIFTED) --recipe cel_lite --steps 300 --temporal-weight 14 --temporal-on-finish \
+		--init-from runs/cel_lite-unlifted-fin6/generator.safetensors --out runs/cel_lite-unlifted-fin14
 	$(STYLE_TRAIN) --recipe comic_lite --steps 900 $(LITE_FIRST_RUN) --out runs/comic_lite
 	$(call fine_tune,comic_lite)
 	$(call engine_finish,comic_lite,1000)

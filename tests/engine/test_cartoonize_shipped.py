@@ -96,7 +96,7 @@ def test_the_engine_finish_brings_a_flat_network_to_its_teacher(name: str) -> No
 
 #: shipped models whose network draws its teacher's tone steps and lines but not its chroma lift and whose card has
 #: the engine lift the chroma (tone steps with no steps; trained with --chroma-in-engine)
-ENGINE_LIFTED = ("cel",)
+ENGINE_LIFTED = ("cel", "cel_lite")
 
 
 @pytest.mark.parametrize("name", [pytest.param(name, marks=_if_shipped(name)) for name in ENGINE_LIFTED])
