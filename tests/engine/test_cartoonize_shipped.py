@@ -76,6 +76,16 @@ def test_shipped_model_flattens_its_regions_after_the_network(name: str) -> None
     assert np.abs(flattened - network).mean() < 0.02  # a finishing step, not another look
 
 
+def _teacher_psnr_before_and_after_the_finish(toon: Cartoonizer, style: str) -> tuple[float, float]:
+    """PSNR (dB) to the teacher on the sample clip's first frame of the network's output alone and after the card's
+    post-filters."""
+    frame = _first_sample_frame()
+    teacher = cartoon_abstraction(frame, get_style(style))
+    network = psnr_uint8(_as_uint8(toon.network_rgb(frame)), teacher)
+    finished = psnr_uint8(_as_uint8(toon.cartoonize_rgb(frame)), teacher)
+    return network, finished
+
+
 #: shipped models whose network learned the teacher's flattened frame only and whose card has the engine draw the
 #: teacher's tone steps, chroma lift and ink lines (trained with --tones-in-engine --temporal-on-finish)
 ENGINE_FINISHED = ("comic", "comic_lite")
@@ -85,12 +95,9 @@ ENGINE_FINISHED = ("comic", "comic_lite")
 def test_the_engine_finish_brings_a_flat_network_to_its_teacher(name: str) -> None:
     """On a real frame the card's finish (tone steps and ink after the flattening) turns the network's flat output
     into its teacher's look: well nearer the teacher than the network alone."""
-    frame = _first_sample_frame()
     toon = Cartoonizer(name, device="cpu")
     assert toon.card.tone_steps is not None and toon.card.ink_lines is not None
-    teacher = cartoon_abstraction(frame, get_style(STYLES[name]))
-    network = psnr_uint8(_as_uint8(toon.network_rgb(frame)), teacher)
-    finished = psnr_uint8(_as_uint8(toon.cartoonize_rgb(frame)), teacher)
+    network, finished = _teacher_psnr_before_and_after_the_finish(toon, STYLES[name])
     assert finished > network + 1.0, (finished, network)
 
 
@@ -103,10 +110,7 @@ ENGINE_LIFTED = ("cel", "cel_lite")
 def test_the_engine_chroma_lift_brings_an_unlifted_network_to_its_teacher(name: str) -> None:
     """On a real frame the card's chroma lift (no tone steps, no ink) turns the network's paler output into its
     teacher's vivid look: nearer the teacher than the network alone."""
-    frame = _first_sample_frame()
     toon = Cartoonizer(name, device="cpu")
     assert toon.card.tone_steps is not None and toon.card.tone_steps.levels == 0 and toon.card.ink_lines is None
-    teacher = cartoon_abstraction(frame, get_style(STYLES[name]))
-    network = psnr_uint8(_as_uint8(toon.network_rgb(frame)), teacher)
-    finished = psnr_uint8(_as_uint8(toon.cartoonize_rgb(frame)), teacher)
+    network, finished = _teacher_psnr_before_and_after_the_finish(toon, STYLES[name])
     assert finished > network + 1.0, (finished, network)
