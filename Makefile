@@ -133,14 +133,15 @@ define engine_finish
 	$(STYLE_TRAIN) --recipe $(1) --steps 500 --crop-size 144 --gradient-weight 3 --temporal-weight 6 \
 		--tones-in-engine --temporal-on-finish --init-from runs/$(1)-flat/generator.safetensors --out runs/$(1)-fin6
 endef
-# comic_lite then takes two runs that also charge the finished frame (an L1 after a differentiable copy of the
-# engine's finish, weight 1) at temporal weight 8 (session 32 probe, shipped in session 34; docs/TRAINING.md, "The pixel
-# term through the finish"): 400 then 600 steps, one thread, 8 and 12 minutes.
-# $(call finish_term,RECIPE,STEPS,FROM,TO): runs/FROM -> runs/TO
+# The comic pair then takes two runs that also charge the finished frame (an L1 after a differentiable copy of the
+# engine's finish, weight 1) at a higher temporal weight (session 32 probes, shipped in session 34; docs/TRAINING.md,
+# "The pixel term through the finish"): comic 400 + 400 steps at temporal weight 10 (17 minutes on one thread, then 9
+# on two), comic_lite 400 + 600 at 8 (8 + 12 minutes on one thread).
+# $(call finish_term,RECIPE,STEPS,TEMPORAL,FROM,TO): runs/FROM -> runs/TO
 define finish_term
-	$(STYLE_TRAIN) --recipe $(1) --steps $(2) --crop-size 144 --gradient-weight 3 --temporal-weight 8 \
-		--finish-weight 1 --tones-in-engine --temporal-on-finish --init-from runs/$(3)/generator.safetensors \
-		--out runs/$(4)
+	$(STYLE_TRAIN) --recipe $(1) --steps $(2) --crop-size 144 --gradient-weight 3 --temporal-weight $(3) \
+		--finish-weight 1 --tones-in-engine --temporal-on-finish --init-from runs/$(4)/generator.safetensors \
+		--out runs/$(5)
 endef
 train-styles: setup
 	$(STYLE_TRAIN) --recipe cel --steps 2000 --out runs/cel
@@ -151,6 +152,8 @@ train-styles: setup
 	$(STYLE_TRAIN) --recipe comic --steps 2000 --out runs/comic
 	$(call fine_tune,comic)
 	$(call engine_finish,comic,600)
+	$(call finish_term,comic,400,10,comic-fin6,comic-px1t10)
+	$(call finish_term,comic,400,10,comic-px1t10,comic-px1t10b)
 	$(STYLE_TRAIN) --recipe cel_lite --steps 900 $(LITE_FIRST_RUN) --out runs/cel_lite
 	$(call fine_tune,cel_lite)
 	$(call bolder_cel,cel_lite)
@@ -161,8 +164,8 @@ train-styles: setup
 	$(STYLE_TRAIN) --recipe comic_lite --steps 900 $(LITE_FIRST_RUN) --out runs/comic_lite
 	$(call fine_tune,comic_lite)
 	$(call engine_finish,comic_lite,1000)
-	$(call finish_term,comic_lite,400,comic_lite-fin6,comic_lite-px1t8)
-	$(call finish_term,comic_lite,600,comic_lite-px1t8,comic_lite-px1t8b)
+	$(call finish_term,comic_lite,400,8,comic_lite-fin6,comic_lite-px1t8)
+	$(call finish_term,comic_lite,600,8,comic_lite-px1t8,comic_lite-px1t8b)
 
 ## The CPU recipe of pmc (the first default model, now benchmarks/cartoonize/models/pmc.json) and its baseline.
 train-cpu: setup
