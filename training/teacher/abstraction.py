@@ -19,7 +19,7 @@ from engine.tone_steps import tone_steps_and_lightness
 
 from .style import TeacherStyle
 
-__all__ = ["cartoon_abstraction"]
+__all__ = ["cartoon_abstraction", "flat_frame", "finish_flat_frame"]
 
 # OpenCV's l0Smooth solves in the Fourier domain, so the frame wraps around: a bright border meeting a dark one
 # shifts whole regions (measured: a 64 x 64 two-tone frame came out 60-120 levels too dark). Reflect-padding the
@@ -38,14 +38,22 @@ def _l0_smooth(rgb: np.ndarray, style: TeacherStyle) -> np.ndarray:
     return smooth[pad_y : pad_y + height, pad_x : pad_x + width]
 
 
-def cartoon_abstraction(rgb: np.ndarray, style: TeacherStyle) -> np.ndarray:
-    """uint8 RGB [H, W, 3] -> the style's cartoon of it, uint8 RGB of the same size."""
+def flat_frame(rgb: np.ndarray, style: TeacherStyle) -> np.ndarray:
+    """uint8 RGB [H, W, 3] -> the style's flattened frame (L0 smoothing, then the median), uint8 RGB, same size:
+    what a student that leaves the tone steps and ink to the engine learns."""
     if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f"the teacher takes uint8 RGB [H, W, 3], got {rgb.dtype} {rgb.shape}")
     flat = _l0_smooth(rgb, style)
-    if style.median_size > 1:
-        flat = cv2.medianBlur(flat, style.median_size)
-    flat = flat.astype(np.float32) / 255.0
-    toned, lightness = tone_steps_and_lightness(flat, style.tone_steps())
+    return cv2.medianBlur(flat, style.median_size) if style.median_size > 1 else flat
+
+
+def finish_flat_frame(flat: np.ndarray, style: TeacherStyle) -> np.ndarray:
+    """A flattened uint8 RGB frame -> the style's tone steps, chroma lift and ink lines drawn on it, uint8 RGB."""
+    toned, lightness = tone_steps_and_lightness(flat.astype(np.float32) / 255.0, style.tone_steps())
     inked = draw_ink_lines(toned, style.ink_lines(), lightness=lightness)
     return np.clip(np.rint(inked * 255.0), 0, 255).astype(np.uint8)
+
+
+def cartoon_abstraction(rgb: np.ndarray, style: TeacherStyle) -> np.ndarray:
+    """uint8 RGB [H, W, 3] -> the style's cartoon of it, uint8 RGB of the same size."""
+    return finish_flat_frame(flat_frame(rgb, style), style)

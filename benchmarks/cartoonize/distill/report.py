@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from benchmarks.markdown import markdown_table
+
 from .. import look
 from .measure import DistillResults
 from .rows import LITE_SUFFIX, Row, teacher_key
@@ -15,14 +17,6 @@ __all__ = ["FIGURES", "write_report"]
 #: The PNGs the report links, by role (written beside it).
 FIGURES = {"sheet": "distill_sheet.png", "flatness": "distill_flatness.png", "warping": "distill_warping.png",
            "speed": "distill_speed.png"}
-
-
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    """A Markdown table; a `|` inside a cell is escaped so that it does not split the cell."""
-    def line(cells: list[str]) -> str:
-        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
-
-    return [line(header), "|" + "---|" * len(header)] + [line(row) for row in rows] + [""]
 
 
 def _row_name(row: Row) -> str:
@@ -65,7 +59,7 @@ def _targets(results: DistillResults, targets: list[DistillTarget]) -> list[str]
            "on the mean over clips (per-clip values in the evidence).", ""]
     keys = list(dict.fromkeys(t.row for t in targets))
     status = {(t.row, t.check): t.status for t in targets}
-    out += _table(["row", *CHECKS], [[f"`{k}`", *[status.get((k, c), "-") for c in CHECKS]] for k in keys])
+    out += markdown_table(["row", *CHECKS], [[f"`{k}`", *[status.get((k, c), "-") for c in CHECKS]] for k in keys])
     counted = [t for t in targets if t.status != "N/A"]
     plain = [t for t in counted if not t.row.endswith("+stabiliser")]
     stab = [t for t in counted if t.row.endswith("+stabiliser")]
@@ -78,7 +72,7 @@ def _targets(results: DistillResults, targets: list[DistillTarget]) -> list[str]
     if weak:
         out += [f"Note: the teacher's own flatness gain is below {MIN_SMOOTH_GAIN:+.2f} for {', '.join(weak)}; a "
                 "student that matched its teacher exactly would fail the smooth-clip target there.", ""]
-    out += _table(["target", "measured", "status"], [[t.name, t.evidence, f"**{t.status}**"] for t in targets])
+    out += markdown_table(["target", "measured", "status"], [[t.name, t.evidence, f"**{t.status}**"] for t in targets])
     return out + [f"Contact sheet (the frame near each clip's middle, stabiliser off): ![sheet]({FIGURES['sheet']})",
                   ""]
 
@@ -98,7 +92,7 @@ def _look(results: DistillResults) -> list[str]:
         mean_gain = sum(results.flatness_gain(row.key, c) for c in clips) / len(clips)
         rows.append([_row_name(row), *cells, f"{mean_gain:+.3f}"])
     out += ["Flatness (gain over the source):", ""]
-    out += _table(["row", *[f"`{c}`" for c in clips], "mean gain"], rows)
+    out += markdown_table(["row", *[f"`{c}`" for c in clips], "mean gain"], rows)
     rows = []
     for row in results.rows:
         diffs = [f"{results.look[(row.key, c)].abs_difference:.4f}" for c in clips]
@@ -108,7 +102,7 @@ def _look(results: DistillResults) -> list[str]:
                      *["-" if p is None else f"{p:.2f}" for p in psnrs],
                      "-" if mean_psnr is None else f"{mean_psnr:.2f}"])
     out += ["Mean |out - source| and PSNR to the teacher (dB):", ""]
-    out += _table(["row", *[f"|out-src| `{c}`" for c in clips], "|out-src| mean",
+    out += markdown_table(["row", *[f"|out-src| `{c}`" for c in clips], "|out-src| mean",
                    *[f"PSNR `{c}`" for c in clips], "PSNR mean"], rows)
     return out + [f"![flatness gain]({FIGURES['flatness']})", ""]
 
@@ -128,12 +122,12 @@ def _temporal(results: DistillResults) -> list[str]:
         rows.append([_row_name(row), *[f"{results.e_short(row.key, c):.4f}" for c in clips], f"{e:.4f}",
                      f"{t.mean(row.key)[1]:.4f}", f"{e / source:.3f}",
                      f"{e / results.e_short(teacher):.3f}" if teacher else "-"])
-    out += _table(["row", *[f"E_short `{c}`" for c in clips], "E_short mean", "E_long mean", "/ source",
+    out += markdown_table(["row", *[f"E_short `{c}`" for c in clips], "E_short mean", "E_long mean", "/ source",
                    "/ teacher"], rows)
     info_rows = [[f"`{c}`", f"{int(i['frames'])} @ {int(i['width'])}x{int(i['height'])}",
                   f"{i['median_motion_px']:.2f}", f"{i['valid_short']:.3f}", str(int(i["low_valid_pairs"]))]
                  for c, i in t.clip_info.items()]
-    out += _table(["clip", "frames @ size", "median motion (px/frame)", "valid share short", "pairs < 10 % valid"],
+    out += markdown_table(["clip", "frames @ size", "median motion (px/frame)", "valid share short", "pairs < 10 % valid"],
                   info_rows)
     return out + [f"![E_short]({FIGURES['warping']})", ""]
 
@@ -157,7 +151,7 @@ def _speed(results: DistillResults) -> list[str]:
                      f"{e.teacher.seconds:.3f}" if e.teacher else "-",
                      f"{e.teacher.seconds / e.timing.seconds:.2f}x" if e.teacher else "-",
                      f"{full_s / e.timing.seconds:.2f}x" if full_s else "-"])
-    out += _table(["row", "size", "s/frame", "teacher s/frame", "teacher / model (speed-up)",
+    out += markdown_table(["row", "size", "s/frame", "teacher s/frame", "teacher / model (speed-up)",
                    "full / lite (speed-up)"], rows)
     return out + [f"![speed]({FIGURES['speed']})", ""]
 
