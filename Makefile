@@ -136,12 +136,13 @@ endef
 # The comic pair then takes two runs that also charge the finished frame (an L1 after a differentiable copy of the
 # engine's finish, weight 1) at a higher temporal weight (session 32 probes, shipped in session 34; docs/TRAINING.md,
 # "The pixel term through the finish"): comic 400 + 400 steps at temporal weight 10 (17 minutes on one thread, then 9
-# on two), comic_lite 400 + 600 at 8 (8 + 12 minutes on one thread).
-# $(call finish_term,RECIPE,STEPS,TEMPORAL,FROM,TO): runs/FROM -> runs/TO
+# on two), comic_lite 400 + 600 at 8 (8 + 12 minutes on one thread), then 400 more at finish weight 1.5, temporal
+# weight 9 (session 34's probe, shipped in session 35; 8 minutes on one thread).
+# $(call finish_term,RECIPE,STEPS,TEMPORAL,FROM,TO[,FINISH]): runs/FROM -> runs/TO (finish weight FINISH, default 1)
 define finish_term
 	$(STYLE_TRAIN) --recipe $(1) --steps $(2) --crop-size 144 --gradient-weight 3 --temporal-weight $(3) \
-		--finish-weight 1 --tones-in-engine --temporal-on-finish --init-from runs/$(4)/generator.safetensors \
-		--out runs/$(5)
+		--finish-weight $(or $(6),1) --tones-in-engine --temporal-on-finish \
+		--init-from runs/$(4)/generator.safetensors --out runs/$(5)
 endef
 train-styles: setup
 	$(STYLE_TRAIN) --recipe cel --steps 2000 --out runs/cel
@@ -166,6 +167,7 @@ train-styles: setup
 	$(call engine_finish,comic_lite,1000)
 	$(call finish_term,comic_lite,400,8,comic_lite-fin6,comic_lite-px1t8)
 	$(call finish_term,comic_lite,600,8,comic_lite-px1t8,comic_lite-px1t8b)
+	$(call finish_term,comic_lite,400,9,comic_lite-px1t8b,comic_lite-f15t9,1.5)
 
 ## The CPU recipe of pmc (the first default model, now benchmarks/cartoonize/models/pmc.json) and its baseline.
 train-cpu: setup

@@ -48,14 +48,14 @@ def _points(run: BoundRun, kind: str) -> list[tuple[View, ViewScore]]:
 def plot_bound(run: BoundRun, path: Path) -> Path:
     """Finished PSNR against flat PSNR for every view, the targets as horizontal lines."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for kind, marker, name in (("scale", "o-", "teacher at a fraction of the size"),
-                               ("window", "s-", "teacher on tiles with a margin of context")):
+    for kind, marker, name, unit in (("scale", "o-", "teacher at a fraction of the size", "x"),
+                                     ("window", "s-", "teacher on tiles with a margin of context", " px")):
         pts = _points(run, kind)
         if pts:
             ax.plot([s.mean_flat for _, s in pts], [s.mean_finished for _, s in pts], marker, label=name)
             for view, score in pts:
-                ax.annotate(f"{view.measure:g}", (score.mean_flat, score.mean_finished), textcoords="offset points",
-                            xytext=(4, -10), fontsize=8)
+                ax.annotate(f"{view.measure:g}{unit}", (score.mean_flat, score.mean_finished),
+                            textcoords="offset points", xytext=(4, -10), fontsize=8)
     for view, score in _points(run, "student"):
         ax.plot(score.mean_flat, score.mean_finished, "*", markersize=12, label=f"student {view.key}")
     for target in run.targets_db:
