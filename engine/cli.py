@@ -108,7 +108,7 @@ def _add_cartoonize_options(c: argparse.ArgumentParser) -> None:
                    help="blend with the source: 1 = full cartoon (default), 0 = source")
     c.add_argument("--temporal", action=argparse.BooleanOptionalAction, default=False,
                    help="temporal stabiliser: blend the previous output, warped by optical flow, where "
-                        "reliable (default: off)")
+                        "reliable and off the output's strong edges (default: off)")
     c.add_argument("--temporal-strength", type=_strength, default=0.6, metavar="F",
                    help="stabiliser blend strength in [0, 1] (default 0.6)")
     c.add_argument("--max-memory", type=_positive_int, default=None, metavar="MB",

@@ -9,9 +9,12 @@ frames (OpenCV DIS, on gray images), and blended into the current output where t
 * motion boundaries: ``|grad B_u|^2 + |grad B_v|^2 > 0.01 |B|^2 + 0.002`` are unreliable too (docs/METHODS.md,
   "Warping error");
 * photometric check: where the warped previous input differs from the current input, the flow is wrong there
-  (lighting change, fast motion), so the weight falls off linearly with that difference.
+  (lighting change, fast motion), so the weight falls off linearly with that difference;
+* edge guard: on the current output's own strong edges (a cartoon's ink lines, tone steps and region borders) the
+  weight falls to 0 as the local contrast rises from 32 to 96 levels: there a warped frame that is a little off
+  doubles or softens the edge, and the cartoon loses its crisp lines (docs/ARCHITECTURE.md, "Stabiliser").
 
-The blend weight is ``strength * mask`` (mask softened by a small blur). A shot cut (colour histogram distance
+The blend weight is ``strength * mask`` (the flow tests softened by a small blur, times the edge guard). A shot cut (colour histogram distance
 over ``cut_threshold``) or a change of frame size resets the state. The previous output kept for the next frame
 is the blended one, so the smoothing is recursive.
 """
@@ -27,7 +30,9 @@ import numpy as np
 from .errors import SettingsError
 from .optical_flow import DIS_PRESETS, create_dis, flows_disagree, motion_boundary_mask, sample_positions
 
-__all__ = ["TemporalStabilizer", "histogram_distance", "reliability_mask"]
+__all__ = [
+    "EDGE_CONTRAST", "TemporalStabilizer", "edge_keep", "histogram_distance", "reliability_mask",
+]
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +49,29 @@ def histogram_distance(a: np.ndarray, b: np.ndarray) -> float:
 
 #: pixels per band of rows the stabiliser works on at a time: its temporaries stay small on 4K frames
 _BAND_PIXELS = 2**19
+#: the edge guard's ramp: output contrast (levels, the Sobel gradient scaled so that a sharp step of d levels reads d)
+#: at which the blend weight starts to fall, and at which it is 0
+EDGE_CONTRAST = (32.0, 96.0)
+#: rows of context each band's edge guard reads above and below it (Sobel, then a 3 x 3 dilation): the banded values
+#: equal the whole frame's
+_EDGE_HALO = 2
 
 
 def _bands(height: int, width: int) -> list[slice]:
     rows = max(1, _BAND_PIXELS // max(1, width))
     return [slice(a, min(a + rows, height)) for a in range(0, height, rows)]
+
+
+def edge_keep(gray: np.ndarray, low: float, high: float, rows: slice | None = None) -> np.ndarray:
+    """float32 weight in [0, 1] for the frame's ``rows`` (default all) of a uint8 gray output: 1 where its contrast
+    (the larger Sobel gradient of the 3 x 3 neighbourhood) is below ``low`` levels, 0 above ``high``, linear between."""
+    rows = slice(0, gray.shape[0]) if rows is None else rows
+    top, bottom = max(0, rows.start - _EDGE_HALO), min(gray.shape[0], rows.stop + _EDGE_HALO)
+    window = gray[top:bottom].astype(np.float32)
+    contrast = cv2.magnitude(cv2.Sobel(window, cv2.CV_32F, 1, 0, scale=0.25),
+                             cv2.Sobel(window, cv2.CV_32F, 0, 1, scale=0.25))
+    contrast = cv2.dilate(contrast, np.ones((3, 3), np.uint8))[rows.start - top : rows.stop - top]
+    return np.clip((high - contrast) / (high - low), 0.0, 1.0)
 
 
 def reliability_mask(flow: np.ndarray, flow_back: np.ndarray, rows: slice | None = None) -> np.ndarray:
@@ -73,14 +96,19 @@ class TemporalStabilizer:
         cut_threshold: histogram distance (0..1) above which two frames are a shot cut.
         photometric_tolerance: mean absolute input difference (0..1) at which the weight reaches 0.
         flow_max_side: flow is computed on frames downscaled so their longer side is at most this.
+        edge_contrast: the edge guard's ramp (:data:`EDGE_CONTRAST`), ``(low, high)`` levels; None: no guard.
     """
 
     def __init__(self, strength: float = 0.6, *, preset: str = "fast", cut_threshold: float = 0.5,
-                 photometric_tolerance: float = 0.08, flow_max_side: int = 1024) -> None:
+                 photometric_tolerance: float = 0.08, flow_max_side: int = 1024,
+                 edge_contrast: tuple[float, float] | None = EDGE_CONTRAST) -> None:
         if not 0.0 <= strength <= 1.0:
             raise SettingsError(f"temporal strength must be in [0, 1], got {strength}")
         if preset not in DIS_PRESETS:
             raise SettingsError(f"unknown DIS preset {preset!r}; use one of {', '.join(DIS_PRESETS)}")
+        if edge_contrast is not None and not 0.0 <= edge_contrast[0] < edge_contrast[1]:
+            raise SettingsError(f"edge contrast ramp must be 0 <= low < high levels, got {edge_contrast}")
+        self.edge_contrast = edge_contrast
         self.strength = float(strength)
         self.cut_threshold = float(cut_threshold)
         self.photometric_tolerance = float(photometric_tolerance)
@@ -94,7 +122,8 @@ class TemporalStabilizer:
 
         The state is recursive, but its reach decays: two runs that differ only in their previous output differ by
         ``alpha * warp(difference)`` after the next frame, where ``alpha <= strength`` (the mask depends on the
-        input frames only) and bilinear warping never enlarges the largest difference. A run started ``n`` frames
+        input frames and the network's current output only, the same in both runs) and bilinear warping never
+        enlarges the largest difference. A run started ``n`` frames
         before A (no previous output there, so at most ``255 * strength`` apart at its first frame) is therefore
         within ``255 * strength ** (n + 1)`` levels of the whole run at A; rounding to 8 bits then keeps it within
         one level. ``None`` when the reach never decays (``strength == 1``): start from the first frame.
@@ -152,6 +181,10 @@ class TemporalStabilizer:
                     mask[rows] = self._band_weight(back, fwd, prev_source, source, rows)
                 del fwd, prev_source
                 mask = cv2.GaussianBlur(mask, (5, 5), 0)
+                if self.edge_contrast is not None:
+                    gray_out = cv2.cvtColor(output, cv2.COLOR_RGB2GRAY)
+                    for rows in _bands(h, w):
+                        mask[rows] *= edge_keep(gray_out, *self.edge_contrast, rows=rows)
                 self.last_mask = mask
                 for rows in _bands(h, w):
                     map_x, map_y = sample_positions(back[rows], rows.start)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from engine.errors import SettingsError
-from engine.temporal import TemporalStabilizer, histogram_distance, reliability_mask
+from engine.temporal import EDGE_CONTRAST, TemporalStabilizer, edge_keep, histogram_distance, reliability_mask
 
 
 def textured(h: int = 96, w: int = 128, seed: int = 0) -> np.ndarray:
@@ -112,9 +112,52 @@ def test_reliability_mask_of_rows_is_the_whole_frame_test() -> None:
         np.testing.assert_array_equal(reliability_mask(fwd, back, rows), whole[rows])
 
 
-def test_bad_strength() -> None:
+def test_bad_strength_and_edge_ramp() -> None:
     with pytest.raises(SettingsError):
         TemporalStabilizer(1.5)
+    for ramp in ((96.0, 32.0), (-1.0, 10.0), (40.0, 40.0)):
+        with pytest.raises(SettingsError, match="edge contrast"):
+            TemporalStabilizer(0.6, edge_contrast=ramp)
+
+
+def _lined(h: int = 64, w: int = 96) -> np.ndarray:
+    """A flat mid-grey cartoon frame with a 2 px black ink line down its middle and a soft 20-level ramp."""
+    frame = np.full((h, w, 3), 150, np.uint8)
+    frame[:, w // 2 : w // 2 + 2] = 0
+    frame[:, : w // 4] += np.linspace(0, 20, w // 4, dtype=np.uint8)[None, :, None]
+    return frame
+
+
+def test_edge_keep_is_zero_on_strong_edges_and_one_on_flat_and_soft_parts() -> None:
+    gray = _lined()[..., 0]
+    keep = edge_keep(gray, *EDGE_CONTRAST)
+    w = gray.shape[1]
+    assert keep.dtype == np.float32 and keep.shape == gray.shape
+    assert (keep[:, w // 2 - 2 : w // 2 + 4] == 0).all()  # the line and one pixel either side of its edges
+    assert (keep[:, 2 : w // 4 - 2] == 1).all() and (keep[:, w // 2 + 6 :] == 1).all()  # ramp and flat colour
+    for rows in (slice(0, 5), slice(5, 40), slice(40, 64)):
+        np.testing.assert_array_equal(edge_keep(gray, *EDGE_CONTRAST, rows=rows), keep[rows])
+
+
+def test_stabiliser_leaves_the_outputs_strong_edges_to_the_current_frame() -> None:
+    """A static scene whose cartoon flickers in tone: the flat parts are blended, the ink line is the current
+    frame's own (unguarded, the previous frames' line would bleed into it wherever the flow is a little off)."""
+    src = textured()
+    cartoon = _lined(*src.shape[:2])
+    line = (slice(None), slice(src.shape[1] // 2, src.shape[1] // 2 + 2))
+    edges = (slice(None), slice(src.shape[1] // 2 - 2, src.shape[1] // 2 + 4))  # the line and the tone beside it
+    guarded, unguarded = TemporalStabilizer(0.6), TemporalStabilizer(0.6, edge_contrast=None)
+    for t in range(4):
+        out = cartoon.copy()
+        out[..., :] = np.clip(out.astype(int) + (12 if t % 2 else -12), 0, 255).astype(np.uint8)  # tone flicker
+        out[line] = 0
+        g, u = guarded(src, out), unguarded(src, out)
+        if t:
+            np.testing.assert_array_equal(g[edges], out[edges])  # the line and its edges are this frame's
+            assert not np.array_equal(u[edges], out[edges])  # unguarded, the previous tone bleeds into them
+            flat = (slice(8, -8), slice(src.shape[1] // 2 + 8, -8))
+            assert np.abs(g[flat].astype(int) - 150).mean() < 0.7 * 12  # the tone flicker is damped there
+            np.testing.assert_array_equal(g[flat], u[flat])  # as much as without the guard
 
 
 def test_bands_give_the_whole_frame_result(monkeypatch: pytest.MonkeyPatch) -> None:
