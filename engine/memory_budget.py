@@ -27,8 +27,9 @@ __all__ = ["FIXED_BYTES", "network_bytes_per_pixel", "frame_bytes", "tile_for_bu
 FIXED_BYTES = 200 * 2**20
 #: full-frame buffers per pixel: uint8 frame in and out, float CHW input, float blend and weights, 8-bit rounding
 _FRAME_BYTES_PER_PIXEL = 56
-#: what the stabiliser keeps and computes per pixel: float previous output, flows both ways, mask and its blur
-_STABILISER_BYTES_PER_PIXEL = 44
+#: what the stabiliser keeps and computes per pixel: float previous output, flows both ways, mask and its blur, the
+#: edge guard's 8-bit gray output
+_STABILISER_BYTES_PER_PIXEL = 45
 #: measured peak activations over the graph estimate (the arena-less CPU allocator; skip tensors stay alive)
 _LIVE_FACTOR = 1.5
 _PROBE = 256
