@@ -14,9 +14,9 @@ frames (OpenCV DIS, on gray images), and blended into the current output where t
   weight falls to 0 as the local contrast rises from 32 to 96 levels: there a warped frame that is a little off
   doubles or softens the edge, and the cartoon loses its crisp lines (docs/ARCHITECTURE.md, "Stabiliser").
 
-The blend weight is ``strength * mask`` (the flow tests softened by a small blur, times the edge guard). A shot cut (colour histogram distance
-over ``cut_threshold``) or a change of frame size resets the state. The previous output kept for the next frame
-is the blended one, so the smoothing is recursive.
+The blend weight is ``strength * mask`` (the flow tests softened by a small blur, times the edge guard). A shot cut
+(colour histogram distance over ``cut_threshold``) or a change of frame size resets the state. The previous output
+kept for the next frame is the blended one, so the smoothing is recursive.
 """
 
 from __future__ import annotations
@@ -123,10 +123,10 @@ class TemporalStabilizer:
         The state is recursive, but its reach decays: two runs that differ only in their previous output differ by
         ``alpha * warp(difference)`` after the next frame, where ``alpha <= strength`` (the mask depends on the
         input frames and the network's current output only, the same in both runs) and bilinear warping never
-        enlarges the largest difference. A run started ``n`` frames
-        before A (no previous output there, so at most ``255 * strength`` apart at its first frame) is therefore
-        within ``255 * strength ** (n + 1)`` levels of the whole run at A; rounding to 8 bits then keeps it within
-        one level. ``None`` when the reach never decays (``strength == 1``): start from the first frame.
+        enlarges the largest difference. A run started ``n`` frames before A (no previous output there, so at most
+        ``255 * strength`` apart at its first frame) is therefore within ``255 * strength ** (n + 1)`` levels of the
+        whole run at A; rounding to 8 bits then keeps it within one level. ``None`` when the reach never decays
+        (``strength == 1``): start from the first frame.
         """
         if not 0.0 < tolerance < 255.0:
             raise SettingsError(f"tolerance must be between 0 and 255 levels, got {tolerance}")

@@ -127,7 +127,8 @@ def _temporal(results: DistillResults) -> list[str]:
     info_rows = [[f"`{c}`", f"{int(i['frames'])} @ {int(i['width'])}x{int(i['height'])}",
                   f"{i['median_motion_px']:.2f}", f"{i['valid_short']:.3f}", str(int(i["low_valid_pairs"]))]
                  for c, i in t.clip_info.items()]
-    out += markdown_table(["clip", "frames @ size", "median motion (px/frame)", "valid share short", "pairs < 10 % valid"],
+    out += markdown_table(["clip", "frames @ size", "median motion (px/frame)", "valid share short",
+                           "pairs < 10 % valid"],
                   info_rows)
     return out + [f"![E_short]({FIGURES['warping']})", ""]
 
