@@ -88,7 +88,8 @@ def reliability_mask(flow: np.ndarray, flow_back: np.ndarray, rows: slice | None
 
 
 class TemporalStabilizer:
-    """Blend the previous output, warped by input flow, into the current output where the flow is reliable.
+    """Blend the previous output, warped by input flow, into the current output where the flow is reliable and the
+    output has no strong edge.
 
     Args:
         strength: 0 (off) .. 1 (keep as much of the warped previous output as the mask allows).
