@@ -82,12 +82,11 @@ def student_view(name: str, cartoonizer: object, stride: int) -> View:
 def score_views(clips: list[Clip], style: TeacherStyle, views: list[View]) -> dict[str, ViewScore]:
     """Every view's PSNR to the teacher on the frames it is scored on (the teacher runs once per frame)."""
     scores = {view.key: ViewScore() for view in views}
+    strides = {view.stride for view in views}
     for clip in clips:
-        strides = sorted({view.stride for view in views})
-        frames = {i: clip.frames[i] for s in strides for i in range(0, len(clip.frames), s)}
         teacher = {}
-        for i, rgb in frames.items():
-            flat = flat_frame(rgb, style)
+        for i in sorted({i for s in strides for i in range(0, len(clip.frames), s)}):
+            flat = flat_frame(clip.frames[i], style)
             teacher[i] = (flat, finish_flat_frame(flat, style))
         for view in views:
             start = time.perf_counter()
